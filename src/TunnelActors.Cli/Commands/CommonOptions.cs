@@ -1,0 +1,28 @@
+using System.CommandLine;
+
+namespace TunnelActors.Cli.Commands;
+
+/// <summary>Flags shared by `tunnel` and `access tcp`, spelled as cloudflared spells them.</summary>
+public static class CommonOptions
+{
+    public static Option<string> Hostname(string description) => new("--hostname") { Description = description, Required = true };
+
+    public static Option<string?> Edge() => new("--edge")
+    {
+        Description = "Edge URL (default https://<hostname>: in production DNS points the hostname at the edge)",
+    };
+
+    public static Option<string?> CaFile() => new("--ca-file")
+    {
+        Description = "PEM CA certificate to trust for the edge (the embedded edge writes data/edge-ca.pem)",
+    };
+
+    public static Uri EdgeUri(string? edge, string hostname)
+    {
+        var text = string.IsNullOrEmpty(edge) ? $"https://{hostname}" : edge;
+        if (!text.Contains("://", StringComparison.Ordinal)) text = "https://" + text;
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" or "wss" or "ws"
+            ? uri
+            : throw new ArgumentException($"--edge '{edge}' is not an https:// URL");
+    }
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using TunnelActors.Origin.Hosting;
+
+namespace TunnelActors.Cli.Commands;
+
+/// <summary>`tunnelactors tunnel --hostname H --url tcp://host:port`: the origin connector.</summary>
+public static class TunnelCommand
+{
+    public static Command Create()
+    {
+        var hostname = CommonOptions.Hostname("Hostname users reach the service at, inside your origin certificate's zone");
+        var url = new Option<string>("--url") { Description = "Local service to expose, tcp://host:port", Required = true };
+        var edge = CommonOptions.Edge();
+        var caFile = CommonOptions.CaFile();
+        var originCert = new Option<string>("--origincert")
+        {
+            Description = "Origin certificate and key for the hostname's zone",
+            DefaultValueFactory = _ => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".tunnelactors", "cert.pem"),
+        };
+        var ha = new Option<int>("--ha-connections") { Description = "Outbound connections to keep open to the edge", DefaultValueFactory = _ => 4 };
+        var metrics = new Option<string>("--metrics") { Description = "host:port for /ready and /metrics", DefaultValueFactory = _ => "127.0.0.1:0" };
+        var grace = new Option<string>("--grace-period") { Description = "On SIGTERM, time open streams get to finish", DefaultValueFactory = _ => "30s" };
+        var replica = new Option<string?>("--replica-id") { Description = "Id of this connector replica (default: generated)" };
+
+        var command = new Command("tunnel", "Connect a local TCP service to the edge (outbound connections only)")
+        {
+            hostname, url, edge, caFile, originCert, ha, metrics, grace, replica,
+        };
+        command.SetAction(async (result, _) =>
+        {
+            var host = result.GetValue(hostname)!.ToLowerInvariant();
+            var options = new ConnectorOptions
+            {
+                Hostname = host,
+                OriginUrl = ParseOrigin(result.GetValue(url)!),
+                Edge = CommonOptions.EdgeUri(result.GetValue(edge), host),
+                CaFile = result.GetValue(caFile),
+                OriginCertificate = result.GetValue(originCert)!,
+                HaConnections = result.GetValue(ha) is var n and >= 1 and <= 64 ? n : throw new ArgumentException("--ha-connections must be between 1 and 64"),
+                MetricsAddress = result.GetValue(metrics)!,
+                GracePeriod = Durations.Parse(result.GetValue(grace)!),
+                ReplicaId = result.GetValue(replica) ?? Guid.NewGuid().ToString("N")[..12],
+            };
+            if (!File.Exists(options.OriginCertificate))
+                throw new ArgumentException($"origin certificate {options.OriginCertificate} not found: pass --origincert (the embedded edge writes data/cert.pem)");
+            await ConnectorHost.Build(options).RunAsync();
+            return 0;
+        });
+        return command;
+    }
+
+    private static Uri ParseOrigin(string url)
+    {
+        if (!url.Contains("://", StringComparison.Ordinal)) url = "tcp://" + url;
+        return Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == "tcp" && uri.Port > 0
+            ? uri
+            : throw new ArgumentException($"--url '{url}' is not tcp://host:port");
+    }
+}

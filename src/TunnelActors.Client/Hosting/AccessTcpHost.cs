@@ -1,0 +1,41 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TunnelActors.Client.Listeners;
+
+namespace TunnelActors.Client.Hosting;
+
+/// <summary>Builds the `access tcp` process. Binds the port up front so a busy port fails fast with a clear error.</summary>
+public static class AccessTcpHost
+{
+    public static IHost Build(AccessTcpOptions options)
+    {
+        var listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(options.Listen);
+            listener.Listen(512);
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            throw new InvalidOperationException($"cannot listen on {options.Listen}: {e.Message} (is another program using the port? pick another with --url)", e);
+        }
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Services.AddAkka("tunnelactors-access", akka => akka
+            .ConfigureLoggers(l =>
+            {
+                l.LogLevel = Akka.Event.LogLevel.InfoLevel;
+                l.ClearLoggers();
+                l.AddLoggerFactory();
+            })
+            .WithActors((system, _) => system.ActorOf(Props.Create(() => new LocalListenerActor(listener, options)), "listener")));
+        return builder.Build();
+    }
+}

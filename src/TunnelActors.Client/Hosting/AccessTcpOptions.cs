@@ -1,0 +1,25 @@
+using System.Net;
+
+namespace TunnelActors.Client.Hosting;
+
+/// <summary>Settings of `tunnelactors access tcp`.</summary>
+public sealed record AccessTcpOptions
+{
+    /// <summary>The application's hostname (sent as the WebSocket Host).</summary>
+    public required string Hostname { get; init; }
+
+    /// <summary>Local address to listen on (e.g. 127.0.0.1:8445).</summary>
+    public required IPEndPoint Listen { get; init; }
+
+    /// <summary>The edge (default https://&lt;hostname&gt;).</summary>
+    public required Uri Edge { get; init; }
+
+    /// <summary>CA that signed the edge's TLS certificate; none means the system roots.</summary>
+    public string? CaFile { get; init; }
+
+    public string? ServiceTokenId { get; init; }
+    public string? ServiceTokenSecret { get; init; }
+
+    /// <summary>Accepted local connections being served at once (default 1024); more wait in the backlog.</summary>
+    public int MaxConnections { get; init; } = 1024;
+}

@@ -1,0 +1,71 @@
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using TunnelActors.Client.Hosting;
+using TunnelActors.Transport.Channels;
+using TunnelActors.Transport.Stages;
+using TunnelActors.Transport.Tls;
+
+namespace TunnelActors.Client.Listeners;
+
+/// <summary>
+/// One local TCP connection (e.g. the SMB client's) joined to one WebSocket to the edge.
+/// If the edge refuses, the local connection is closed and the edge's reason logged.
+/// </summary>
+public sealed class ClientConnectionActor : ReceiveActor
+{
+    private sealed record EdgeConnected(ClientWebSocket Socket);
+    private sealed record EdgeFailed(string Reason);
+    private sealed record RelayFinished(RelayResult? Result, string? Error);
+
+    private readonly SocketChannel _local;
+    private readonly SharedKillSwitch _killSwitch;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private WebSocketChannel? _edge;
+
+    public ClientConnectionActor(Socket local, AccessTcpOptions options, EdgeDialer dialer)
+    {
+        _local = SocketChannel.Wrap(local);
+        var peer = local.RemoteEndPoint?.ToString() ?? "?";
+        _killSwitch = KillSwitches.Shared($"client-{peer}");
+
+        Receive<EdgeConnected>(c =>
+        {
+            _edge = new WebSocketChannel(c.Socket);
+            ByteRelay.RunAsync(_local, _edge, Context.Materializer(), _killSwitch)
+                .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
+        });
+        Receive<EdgeFailed>(f =>
+        {
+            _log.Error("Connection from {0} to {1} refused: {2}", peer, options.Hostname, f.Reason);
+            Context.Stop(Self);
+        });
+        Receive<RelayFinished>(f =>
+        {
+            if (f.Result is { } r) _log.Debug("Connection from {0} closed: {1} B sent, {2} B received", peer, r.AToB, r.BToA);
+            else _log.Warning("Connection from {0} to {1} aborted: {2}", peer, options.Hostname, f.Error);
+            Context.Stop(Self);
+        });
+
+        dialer.ConnectAsync("/", options.Hostname, Credentials(options), CancellationToken.None)
+            .PipeTo(Self, success: r => new EdgeConnected(r.Socket), failure: e => new EdgeFailed(e.Message));
+    }
+
+    protected override void PostStop()
+    {
+        _killSwitch.Abort(new IOException("client connection stopped"));
+        _local.Dispose();
+        _edge?.Dispose();
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> Credentials(AccessTcpOptions options)
+    {
+        if (options.ServiceTokenId is { Length: > 0 } id && options.ServiceTokenSecret is { Length: > 0 } secret)
+        {
+            yield return new("Cf-Access-Client-Id", id);
+            yield return new("Cf-Access-Client-Secret", secret);
+        }
+    }
+}

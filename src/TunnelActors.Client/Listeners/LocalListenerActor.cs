@@ -1,0 +1,63 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using TunnelActors.Client.Hosting;
+using TunnelActors.Transport.Tls;
+
+namespace TunnelActors.Client.Listeners;
+
+/// <summary>
+/// Listens on the local port and starts a <see cref="ClientConnectionActor"/> per accepted
+/// socket. Accepts one at a time via PipeTo; stops accepting while at the connection limit.
+/// </summary>
+public sealed class LocalListenerActor : ReceiveActor
+{
+    private sealed record Accepted(Socket Socket);
+    private sealed record AcceptFailed(string Reason);
+
+    private readonly Socket _listener;
+    private readonly AccessTcpOptions _options;
+    private readonly EdgeDialer _dialer;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private long _accepted;
+    private bool _accepting;
+
+    public LocalListenerActor(Socket listener, AccessTcpOptions options)
+    {
+        (_listener, _options) = (listener, options);
+        _dialer = new EdgeDialer(options.Edge, options.CaFile, TimeSpan.FromSeconds(15));
+
+        Receive<Accepted>(a =>
+        {
+            _accepting = false;
+            var child = Context.ActorOf(Props.Create(() => new ClientConnectionActor(a.Socket, _options, _dialer)), $"conn-{++_accepted}");
+            Context.Watch(child);
+            AcceptNext();
+        });
+        Receive<AcceptFailed>(f =>
+        {
+            _accepting = false;
+            _log.Warning("Accept on {0} failed: {1}", _options.Listen, f.Reason);
+            AcceptNext();
+        });
+        Receive<Terminated>(_ => AcceptNext());
+    }
+
+    protected override void PreStart()
+    {
+        _log.Info("Listening on {0} for {1} via {2}", _listener.LocalEndPoint, _options.Hostname, _options.Edge);
+        AcceptNext();
+    }
+
+    protected override void PostStop() => _listener.Dispose();
+
+    // A connection that fails affects only its own socket.
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    private void AcceptNext()
+    {
+        if (_accepting || Context.GetChildren().Count() >= _options.MaxConnections) return;
+        _accepting = true;
+        _listener.AcceptAsync().PipeTo(Self, success: s => new Accepted(s), failure: e => new AcceptFailed(e.Message));
+    }
+}

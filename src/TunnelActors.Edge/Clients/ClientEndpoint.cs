@@ -1,0 +1,118 @@
+using Akka.Actor;
+using Akka.Streams;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using TunnelActors.Edge.Connections;
+using TunnelActors.Edge.State;
+using TunnelActors.Edge.Tunnels;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Channels;
+using TunnelActors.Transport.Mux;
+using TunnelActors.Transport.Stages;
+
+namespace TunnelActors.Edge.Clients;
+
+/// <summary>
+/// `wss://&lt;hostname&gt;/` — cloudflared's `access tcp` carrier. Authenticates, finds the
+/// hostname's tunnel, asks its entity for a connection, opens a stream on it, and only then
+/// accepts the WebSocket and relays raw bytes both ways. Every refusal happens before any
+/// byte reaches the origin and carries its reason in the status line body and a header.
+/// </summary>
+public sealed class ClientEndpoint(
+    ClientAuthenticator authenticator, EdgeStore store, IActorRef tunnels, string nodeName,
+    IMaterializer materializer, ILogger<ClientEndpoint> log)
+{
+    public const string ErrorHeader = Transport.Tls.EdgeDialer.ErrorHeader;
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var hostname = context.Request.Host.Host.ToLowerInvariant();
+        var remote = context.Connection.RemoteIpAddress?.ToString() ?? "?";
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await Refuse(context, StatusCodes.Status400BadRequest, $"{hostname} is a TCP application: connect with `tunnelactors access tcp --hostname {hostname}`");
+            return;
+        }
+
+        var auth = authenticator.Authenticate(context.Request);
+        if (!auth.Allowed)
+        {
+            log.LogWarning("Client {Remote} refused for {Hostname}: {Reason}", remote, hostname, auth.Reason);
+            await Refuse(context, auth.Status, auth.Reason);
+            return;
+        }
+
+        if (store.FindRoute(hostname) is null)
+        {
+            log.LogWarning("Client {Remote} asked for unknown hostname {Hostname}", remote, hostname);
+            await Refuse(context, StatusCodes.Status404NotFound, $"unknown hostname {hostname}: no tunnel routes it");
+            return;
+        }
+
+        var stream = await OpenStreamAsync(context, hostname, auth.Identity!);
+        if (stream is null) return;
+
+        using var webSocket = await AcceptOrAbort(context, stream);
+        if (webSocket is null) return;
+        var carrier = new WebSocketChannel(webSocket);
+        log.LogInformation("Stream {StreamId} opened: {Identity} from {Remote} to {Hostname}", stream.Id, auth.Identity, remote, hostname);
+        try
+        {
+            var result = await ByteRelay.RunAsync(carrier, stream, materializer, KillSwitches.Shared($"client-{stream.Id}"));
+            log.LogInformation("Stream {StreamId} ended: {Up} bytes to origin, {Down} bytes to client", stream.Id, result.AToB, result.BToA);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning("Stream {StreamId} to {Hostname} aborted: {Reason}", stream.Id, hostname, e.GetBaseException().Message);
+        }
+    }
+
+    private async Task<MuxStream?> OpenStreamAsync(HttpContext context, string hostname, string identity)
+    {
+        var cancel = context.RequestAborted;
+        for (var attempt = 1; ; attempt++)
+        {
+            var picked = await tunnels.Ask<object>(new PickConnection(hostname, nodeName), AskTimeout, cancel);
+            if (picked is not ConnectionPicked connection)
+            {
+                var reason = (picked as NoConnection)?.Reason ?? $"unexpected answer {picked}";
+                log.LogWarning("No connection for {Hostname}: {Reason}", hostname, reason);
+                await Refuse(context, StatusCodes.Status502BadGateway, $"tunnel for {hostname} is down: {reason}");
+                return null;
+            }
+            var open = new OpenPayload(hostname, identity, MuxOptions.Default.StreamWindow);
+            object opened;
+            try { opened = await connection.Connection.Ask<object>(new OpenStream(open), AskTimeout, cancel); }
+            catch (AskTimeoutException) { opened = new StreamRefused("connection did not answer in time"); }
+            if (opened is StreamOpened ok) return ok.Stream;
+
+            // The picked connection died or is draining between heartbeats: try another once.
+            var why = (opened as StreamRefused)?.Reason ?? opened.ToString();
+            log.LogWarning("Connection {ConnectionId} refused a stream for {Hostname}: {Reason}", connection.ConnectionId, hostname, why);
+            if (attempt == 2)
+            {
+                await Refuse(context, StatusCodes.Status502BadGateway, $"tunnel for {hostname} refused the stream: {why}");
+                return null;
+            }
+        }
+    }
+
+    private async Task<System.Net.WebSockets.WebSocket?> AcceptOrAbort(HttpContext context, MuxStream stream)
+    {
+        try { return await context.WebSockets.AcceptWebSocketAsync(); }
+        catch (Exception e)
+        {
+            stream.Abort(new IOException($"client went away during the upgrade: {e.Message}"));
+            return null;
+        }
+    }
+
+    private static Task Refuse(HttpContext context, int status, string reason)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers[ErrorHeader] = reason;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(reason + "\n");
+    }
+}

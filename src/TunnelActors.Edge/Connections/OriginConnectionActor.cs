@@ -1,0 +1,159 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using TunnelActors.Access.Certificates;
+using TunnelActors.Edge.Hosting;
+using TunnelActors.Edge.State;
+using TunnelActors.Edge.Tunnels;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Channels;
+using TunnelActors.Transport.Mux;
+
+namespace TunnelActors.Edge.Connections;
+
+/// <summary>
+/// One connector WebSocket terminated on this node. Owns its mux session; waits for REGISTER,
+/// checks the origin credential, then heartbeats to its <see cref="TunnelEntity"/> and opens
+/// streams on request. Pings the connector and drops it when it falls silent.
+/// </summary>
+public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
+{
+    private sealed record SessionEnded(Exception? Error);
+    private sealed record Registered(RegisterPayload Register, HostnameRoute Route);
+    private sealed record RegistrationRefused(string Reason);
+    private sealed record Tick;
+    private sealed record RegisterTimedOut;
+
+    private readonly string _connectionId;
+    private readonly AcceptOriginConnection _accept;
+    private readonly EdgeIdentity _identity;
+    private readonly EdgeOptions _options;
+    private readonly IActorRef _tunnels;
+    private readonly string _nodeName;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MuxSession _session;
+    private RegisterPayload? _register;
+
+    public OriginConnectionActor(string connectionId, AcceptOriginConnection accept, EdgeIdentity identity,
+        EdgeOptions options, IActorRef tunnels, string nodeName)
+    {
+        (_connectionId, _accept, _identity, _options, _tunnels, _nodeName) = (connectionId, accept, identity, options, tunnels, nodeName);
+        _session = new MuxSession($"origin-{connectionId}", MuxOptions.Default, new ActorMuxHandler(Self));
+        AwaitingRegister();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        _session.Start(new WebSocketChannel(_accept.WebSocket), Context.Materializer());
+        _session.Completion.PipeTo(Self, success: () => new SessionEnded(null), failure: e => new SessionEnded(e));
+        Timers.StartSingleTimer("register", new RegisterTimedOut(), _options.RegisterTimeout);
+    }
+
+    protected override void PostStop()
+    {
+        _session.Abort(new IOException("edge connection actor stopped"));
+        if (_register is not null) _tunnels.Tell(new ConnectionClosed(TunnelId(_register), _connectionId));
+        _accept.Done.TrySetResult();
+    }
+
+    private void AwaitingRegister()
+    {
+        Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.Register, m =>
+        {
+            RegisterPayload register;
+            try { register = RegisterPayload.Parse(m.Frame.Payload.Span); }
+            catch (ProtocolException e) { Refuse(e.Message); return; }
+            var (authority, store, challenge) = (_identity.Authority.Certificate, _identity.Store, _accept.Challenge);
+            // Chain building and the SQLite write are I/O: off the actor, result piped back.
+            Task.Run(() =>
+            {
+                var zone = OriginCredential.Verify(authority, register.Certificate, register.Signature, challenge,
+                    register.Hostname, register.ConnectorId);
+                return store.EnsureRoute(register.Hostname.ToLowerInvariant(), zone, register.ConnectorId);
+            }).PipeTo(Self, success: route => new Registered(register, route),
+                failure: e => new RegistrationRefused(e.GetBaseException().Message));
+        });
+        Receive<Registered>(r =>
+        {
+            Timers.Cancel("register");
+            _register = r.Register;
+            _session.TrySend(new RegisteredPayload(_connectionId, _nodeName).ToFrame());
+            _log.Info("Connection {0} registered {1} for connector {2} replica {3} from {4} (zone {5})",
+                _connectionId, r.Register.Hostname, r.Register.ConnectorId, r.Register.ReplicaId, _accept.RemoteAddress, r.Route.Zone);
+            Heartbeat();
+            Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
+            Become(Serving);
+        });
+        Receive<RegistrationRefused>(r => Refuse(r.Reason));
+        Receive<RegisterTimedOut>(_ => Refuse($"no REGISTER within {_options.RegisterTimeout.TotalSeconds:0} s"));
+        Receive<OpenStream>(_ => Sender.Tell(new StreamRefused("connection is not registered yet")));
+        CommonHandlers();
+    }
+
+    private void Serving()
+    {
+        Receive<OpenStream>(open =>
+        {
+            var replyTo = Sender;
+            _session.OpenStreamAsync(open.Open, CancellationToken.None)
+                .PipeTo(replyTo, success: stream => new StreamOpened(stream), failure: e => new StreamRefused(e.Message));
+        });
+        Receive<Tick>(_ =>
+        {
+            if (_session.SinceLastFrame > _options.ConnectionIdleTimeout)
+            {
+                _log.Warning("Connection {0}: connector silent for {1:0.0} s, dropping it", _connectionId, _session.SinceLastFrame.TotalSeconds);
+                _session.Abort(new TimeoutException($"no frame from the connector for {_session.SinceLastFrame.TotalSeconds:0} s"));
+                return;
+            }
+            _session.SendPing();
+            Heartbeat();
+        });
+        Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.GoAway, m =>
+        {
+            var reason = ReasonPayload.Parse(m.Frame.Payload.Span, FrameType.GoAway);
+            _log.Info("Connection {0}: connector is draining ({1}); no new streams here", _connectionId, reason.Reason);
+            _tunnels.Tell(new ConnectionClosed(TunnelId(_register!), _connectionId));
+            _register = null;
+            Become(Draining);
+        });
+        CommonHandlers();
+    }
+
+    private void Draining()
+    {
+        Receive<OpenStream>(_ => Sender.Tell(new StreamRefused("connection is draining")));
+        Receive<Tick>(_ => { });
+        CommonHandlers();
+    }
+
+    private void CommonHandlers()
+    {
+        Receive<SessionEnded>(ended =>
+        {
+            if (ended.Error is null) _log.Info("Connection {0} closed", _connectionId);
+            else _log.Warning("Connection {0} lost: {1}", _connectionId, ended.Error.GetBaseException().Message);
+            Context.Stop(Self);
+        });
+        Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _connectionId, e.StreamId, e.Error.Message));
+        Receive<MuxControlFrame>(m => _log.Warning("Connection {0}: unexpected {1} ignored", _connectionId, m.Frame.Type));
+        Receive<MuxStreamOpened>(m => m.Stream.Abort(new ProtocolException(ProtocolError.StreamState, "connectors may not open streams")));
+    }
+
+    private void Refuse(string reason)
+    {
+        _log.Warning("Connection {0} from {1} refused: {2}", _connectionId, _accept.RemoteAddress, reason);
+        _session.Close(ProtocolError.Refused, $"registration refused: {reason}");
+    }
+
+    private void Heartbeat()
+    {
+        if (_register is { } r)
+            _tunnels.Tell(new ConnectionHeartbeat(TunnelId(r), _connectionId, Self, _nodeName, r.ConnectorId, r.ReplicaId, _session.StreamCount));
+    }
+
+    // Quick tunnels are keyed by hostname; named tunnels will key by tunnel id.
+    private static string TunnelId(RegisterPayload register) => register.Hostname.ToLowerInvariant();
+}

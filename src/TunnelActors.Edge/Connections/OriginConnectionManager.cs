@@ -1,0 +1,28 @@
+using Akka.Actor;
+using Akka.Event;
+using TunnelActors.Edge.Hosting;
+
+namespace TunnelActors.Edge.Connections;
+
+/// <summary>Parent of every origin connection on this node.</summary>
+public sealed class OriginConnectionManager : ReceiveActor
+{
+    public OriginConnectionManager(EdgeIdentity identity, EdgeOptions options, IActorRef tunnels, string nodeName)
+    {
+        var counter = 0L;
+        Receive<AcceptOriginConnection>(accept =>
+        {
+            var id = $"{nodeName}-{++counter}";
+            Context.ActorOf(Props.Create(() => new OriginConnectionActor(id, accept, identity, options, tunnels, nodeName)), $"conn-{counter}");
+        });
+    }
+
+    // A connection that fails is gone: its connector reconnects (with backoff) on its own, so
+    // restarting an actor around a dead socket would only hide the failure.
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(ex =>
+        {
+            Context.GetLogger().Error(ex, "Origin connection actor failed; stopping it");
+            return Directive.Stop;
+        });
+}

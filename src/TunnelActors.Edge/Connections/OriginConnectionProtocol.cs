@@ -1,0 +1,15 @@
+using System.Net.WebSockets;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Mux;
+
+namespace TunnelActors.Edge.Connections;
+
+/// <summary>A connector's WebSocket was accepted; <paramref name="Done"/> completes when the connection ends.</summary>
+public sealed record AcceptOriginConnection(WebSocket WebSocket, string Challenge, string RemoteAddress, TaskCompletionSource Done);
+
+/// <summary>Open a stream on this connection (node-local: the reply carries the live stream object).</summary>
+public sealed record OpenStream(OpenPayload Open);
+
+public sealed record StreamOpened(MuxStream Stream);
+
+public sealed record StreamRefused(string Reason);

@@ -1,0 +1,32 @@
+using Akka.Actor;
+using Microsoft.AspNetCore.Http;
+using TunnelActors.Access.Certificates;
+
+namespace TunnelActors.Edge.Connections;
+
+/// <summary>
+/// `/cdn-cgi/tunnel/connect` — where connectors dial in. Sends a fresh challenge with the
+/// upgrade (the connector signs it with its origin certificate in REGISTER), then hands the
+/// WebSocket to an <see cref="OriginConnectionActor"/> and holds the request open until it ends.
+/// </summary>
+public sealed class OriginEndpoint(IActorRef connections)
+{
+    public const string Path = Transport.Tls.EdgePaths.Connect;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("connectors connect here with a WebSocket upgrade\n");
+            return;
+        }
+        var challenge = OriginCredential.NewChallenge();
+        context.Response.Headers[OriginCredential.ChallengeHeader] = challenge;
+        var webSocket = await context.WebSockets.AcceptWebSocketAsync();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var remote = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
+        connections.Tell(new AcceptOriginConnection(webSocket, challenge, remote, done));
+        await done.Task;
+    }
+}

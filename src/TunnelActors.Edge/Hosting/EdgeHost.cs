@@ -1,0 +1,105 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Akka.Streams;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TunnelActors.Edge.Clients;
+using TunnelActors.Edge.Connections;
+using TunnelActors.Edge.Tunnels;
+
+namespace TunnelActors.Edge.Hosting;
+
+/// <summary>Builds and runs one edge node: Kestrel (HTTPS + WebSockets) and its Akka cluster member.</summary>
+public static class EdgeHost
+{
+    public const string SystemName = "tunnelactors";
+
+    public static WebApplication Build(EdgeOptions options, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (configureLogging is null) builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        else configureLogging(builder.Logging);
+
+        using var bootstrapLogs = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true));
+        var identity = EdgeBootstrap.Initialize(options, bootstrapLogs.CreateLogger("TunnelActors.Edge"));
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var port = options.Listen.Port;
+            void Https(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions l) => l.UseHttps(identity.TlsCertificate);
+            if (IPAddress.TryParse(options.Listen.Host, out var ip)) kestrel.Listen(ip, port, Https);
+            else if (options.Listen.Host == "localhost") kestrel.ListenLocalhost(port, Https);
+            else kestrel.ListenAnyIP(port, Https);
+        });
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(identity);
+        builder.Services.AddSingleton(identity.Store);
+        builder.Services.AddSingleton<ClientAuthenticator>();
+        builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity));
+
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        MapEndpoints(app);
+        return app;
+    }
+
+    private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity)
+    {
+        akka.ConfigureLoggers(l =>
+            {
+                l.LogLevel = Akka.Event.LogLevel.InfoLevel;
+                l.ClearLoggers();
+                l.AddLoggerFactory();
+            })
+            .WithRemoting(new RemoteOptions { HostName = options.ClusterHost, Port = options.ClusterPort })
+            .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = options.SeedNodes.ToArray() })
+            .WithShardRegion<TunnelEntity>("tunnel",
+                tunnelId => Props.Create(() => new TunnelEntity(tunnelId, options.HeartbeatInterval)),
+                new TunnelMessageExtractor(),
+                // Tunnel entities hold live routing state: never stop them for being idle.
+                new ShardOptions { ShouldPassivateIdleEntities = false, Role = "edge" })
+            .WithActors((system, registry) =>
+            {
+                var cluster = Cluster.Get(system);
+                if (options.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress); // embedded default: a cluster of one
+                var tunnels = registry.Get<TunnelEntity>();
+                var manager = system.ActorOf(Props.Create(() =>
+                    new OriginConnectionManager(identity, options, tunnels, cluster.SelfAddress.ToString())), "origin-connections");
+                registry.Register<OriginConnectionManager>(manager);
+            });
+    }
+
+    // Actors and the ActorSystem exist only once the Akka hosted service started: resolve per request.
+    private static void MapEndpoints(WebApplication app)
+    {
+        var services = app.Services;
+        ActorSystem System() => services.GetRequiredService<ActorSystem>();
+        IActorRef Actor<T>() => services.GetRequiredService<ActorRegistry>().Get<T>();
+
+        app.Map(OriginEndpoint.Path, context => new OriginEndpoint(Actor<OriginConnectionManager>()).HandleAsync(context));
+
+        app.MapGet("/healthcheck", () => Results.Text("OK\n"));
+        app.MapGet("/ready", () =>
+        {
+            var member = Cluster.Get(System()).SelfMember;
+            return member.Status == MemberStatus.Up
+                ? Results.Json(new { status = "ready", member = member.Address.ToString() })
+                : Results.Json(new { status = member.Status.ToString() }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+
+        var clients = new Lazy<ClientEndpoint>(() => new ClientEndpoint(
+            services.GetRequiredService<ClientAuthenticator>(),
+            services.GetRequiredService<State.EdgeStore>(),
+            Actor<TunnelEntity>(), Cluster.Get(System()).SelfAddress.ToString(), System().Materializer(),
+            services.GetRequiredService<ILogger<ClientEndpoint>>()));
+        app.MapFallback(context => clients.Value.HandleAsync(context));
+    }
+}

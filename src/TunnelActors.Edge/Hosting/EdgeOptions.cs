@@ -1,0 +1,34 @@
+namespace TunnelActors.Edge.Hosting;
+
+/// <summary>Settings of one edge node; every default is the embedded single-node setup.</summary>
+public sealed record EdgeOptions
+{
+    /// <summary>HTTPS listen address (default https://127.0.0.1:8443).</summary>
+    public Uri Listen { get; init; } = new("https://127.0.0.1:8443");
+
+    /// <summary>Directory for the CA, certificates, service token and SQLite state (default ./data).</summary>
+    public string DataDirectory { get; init; } = "data";
+
+    /// <summary>The dev zone the first-start origin certificate covers (default site.test).</summary>
+    public string DevZone { get; init; } = "site.test";
+
+    /// <summary>Akka remoting port (default 0: any free port, fine for a single node).</summary>
+    public int ClusterPort { get; init; }
+
+    /// <summary>Akka remoting host name others reach this node at (default 127.0.0.1).</summary>
+    public string ClusterHost { get; init; } = "127.0.0.1";
+
+    /// <summary>Seed nodes (akka.tcp://tunnelactors@host:port); none means form a cluster of one.</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+
+    /// <summary>How often connections re-announce themselves to their tunnel entity (default 2 s).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A connector that sent nothing for this long is dropped (default 15 s; it is pinged every 5 s).</summary>
+    public TimeSpan ConnectionIdleTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Time a new connection has to send REGISTER (default 10 s).</summary>
+    public TimeSpan RegisterTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public string DataPath(string file) => Path.Combine(DataDirectory, file);
+}

@@ -1,0 +1,24 @@
+using Akka.Actor;
+
+namespace TunnelActors.Edge.Tunnels;
+
+/// <summary>Every message to a <see cref="TunnelEntity"/> names its tunnel: the sharding key.</summary>
+public interface ITunnelMessage
+{
+    string TunnelId { get; }
+}
+
+/// <summary>A registered connection announces itself; sent again every heartbeat (soft state).</summary>
+public sealed record ConnectionHeartbeat(
+    string TunnelId, string ConnectionId, IActorRef Connection, string EdgeNode, string ConnectorId, string ReplicaId, int OpenStreams)
+    : ITunnelMessage;
+
+/// <summary>A connection ended: forget it now rather than at the next sweep.</summary>
+public sealed record ConnectionClosed(string TunnelId, string ConnectionId) : ITunnelMessage;
+
+/// <summary>Which connection should carry a new stream? Prefers connections on <paramref name="RequesterNode"/>.</summary>
+public sealed record PickConnection(string TunnelId, string RequesterNode) : ITunnelMessage;
+
+public sealed record ConnectionPicked(string ConnectionId, IActorRef Connection, string EdgeNode);
+
+public sealed record NoConnection(string TunnelId, string Reason);

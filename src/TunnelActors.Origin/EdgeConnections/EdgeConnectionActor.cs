@@ -1,0 +1,161 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Pattern;
+using Akka.Streams;
+using TunnelActors.Access.Certificates;
+using TunnelActors.Origin.Hosting;
+using TunnelActors.Origin.Metrics;
+using TunnelActors.Origin.OriginStreams;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Channels;
+using TunnelActors.Transport.Mux;
+using TunnelActors.Transport.Tls;
+
+namespace TunnelActors.Origin.EdgeConnections;
+
+/// <summary>
+/// One outbound connection to the edge. Dials, registers (signing the edge's challenge with
+/// the origin certificate), then serves streams: one <see cref="OriginStreamActor"/> child
+/// each. It stops when the connection ends; its <see cref="BackoffSupervisor"/> parent starts
+/// a new one after an exponential, jittered delay, reset once a registration succeeds.
+/// </summary>
+public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
+{
+    private sealed record Dialed(ClientWebSocket Socket, string Challenge);
+    private sealed record DialFailed(string Reason);
+    private sealed record SessionEnded(string? Error);
+    private sealed record Tick;
+    private sealed record RegisterTimedOut;
+
+    private readonly int _index;
+    private readonly ConnectorOptions _options;
+    private readonly X509Certificate2 _certificate;
+    private readonly EdgeDialer _dialer;
+    private readonly ConnectorMetrics _metrics;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private MuxSession? _session;
+    private bool _registered;
+    private IActorRef? _drainRequester;
+
+    public EdgeConnectionActor(int index, ConnectorOptions options, X509Certificate2 certificate, EdgeDialer dialer, ConnectorMetrics metrics)
+    {
+        (_index, _options, _certificate, _dialer, _metrics) = (index, options, certificate, dialer, metrics);
+
+        Receive<Dialed>(d => StartSession(d.Socket, d.Challenge));
+        Receive<DialFailed>(f =>
+        {
+            _log.Warning("Connection {0}: cannot connect to edge {1}: {2}", _index, _dialer.Edge, f.Reason);
+            Context.Stop(Self);
+        });
+        Receive<MuxControlFrame>(m => OnControlFrame(m.Frame));
+        Receive<MuxStreamOpened>(m =>
+        {
+            if (_drainRequester is not null)
+            {
+                m.Stream.Abort(new ProtocolException(ProtocolError.Refused, "connector is draining"));
+                return;
+            }
+            Context.ActorOf(Props.Create(() => new OriginStreamActor(m.Stream, _options.OriginUrl, _metrics)), $"stream-{m.Stream.Id}");
+        });
+        Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _index, e.StreamId, e.Error.Message));
+        Receive<Tick>(_ => CheckLiveness());
+        Receive<RegisterTimedOut>(_ =>
+        {
+            _log.Warning("Connection {0}: edge did not confirm registration in time", _index);
+            _session?.Abort(new TimeoutException("no REGISTERED from the edge"));
+        });
+        Receive<Drain>(_ =>
+        {
+            _drainRequester = Sender;
+            _session?.GoAway("connector shutting down");
+            FinishDrainIfIdle();
+        });
+        Receive<Terminated>(_ => FinishDrainIfIdle());
+        Receive<SessionEnded>(ended =>
+        {
+            if (ended.Error is null) _log.Info("Connection {0} closed", _index);
+            else _log.Warning("Connection {0} lost: {1}", _index, ended.Error);
+            Context.Stop(Self);
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        _metrics.ConnectAttempted();
+        _dialer.ConnectAsync(Transport.Tls.EdgePaths.Connect, null, [], CancellationToken.None)
+            .PipeTo(Self,
+                success: r => r.Headers.TryGetValue(OriginCredential.ChallengeHeader, out var values) && values.FirstOrDefault() is { } challenge
+                    ? new Dialed(r.Socket, challenge)
+                    : new DialFailed($"the edge sent no {OriginCredential.ChallengeHeader} header (is {_dialer.Edge} a TunnelActors edge?)"),
+                failure: e => new DialFailed(e.Message));
+    }
+
+    protected override void PostStop()
+    {
+        if (_registered) _metrics.ConnectionLost();
+        _session?.Abort(new IOException("connector connection stopped"));
+        _drainRequester?.Tell(new Drained(_index));
+    }
+
+    // A stream that fails is over; the connection and its other streams carry on.
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    private void StartSession(ClientWebSocket socket, string challenge)
+    {
+        _session = new MuxSession($"edge-{_index}", MuxOptions.Default, new ActorMuxHandler(Self));
+        _session.Start(new WebSocketChannel(socket), Context.Materializer());
+        _session.Completion.PipeTo(Self, success: () => new SessionEnded(null), failure: e => new SessionEnded(e.GetBaseException().Message));
+        var signature = OriginCredential.Sign(_certificate, challenge, _options.Hostname, _options.EffectiveConnectorId);
+        _session.TrySend(new RegisterPayload(_options.Hostname, _options.EffectiveConnectorId, _options.ReplicaId, _certificate.RawData, signature).ToFrame());
+        Timers.StartSingleTimer("register", new RegisterTimedOut(), TimeSpan.FromSeconds(10));
+        Timers.StartPeriodicTimer("tick", new Tick(), _options.PingInterval);
+    }
+
+    private void OnControlFrame(Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case FrameType.Registered:
+                var registered = RegisteredPayload.Parse(frame.Payload.Span);
+                Timers.Cancel("register");
+                _registered = true;
+                _metrics.ConnectionRegistered();
+                _log.Info("Connection {0} registered {1} with edge node {2} as {3}", _index, _options.Hostname, registered.EdgeNode, registered.ConnectionId);
+                Context.Parent.Tell(BackoffSupervisor.Reset.Instance); // healthy again: next failure starts from the shortest delay
+                break;
+            case FrameType.GoAway:
+                var reason = ReasonPayload.Parse(frame.Payload.Span, FrameType.GoAway);
+                if (reason.Code == ProtocolError.Refused) _log.Error("Connection {0}: edge refused this connector: {1}", _index, reason.Reason);
+                else _log.Info("Connection {0}: edge is draining ({1}); reconnecting elsewhere", _index, reason.Reason);
+                _session?.Close(ProtocolError.None, "edge asked us to go away");
+                break;
+            default:
+                _log.Warning("Connection {0}: unexpected {1} from the edge ignored", _index, frame.Type);
+                break;
+        }
+    }
+
+    private void CheckLiveness()
+    {
+        if (_session is null) return;
+        if (_session.SinceLastFrame > _options.PingInterval * 3)
+        {
+            _log.Warning("Connection {0}: edge silent for {1:0.0} s, reconnecting", _index, _session.SinceLastFrame.TotalSeconds);
+            _session.Abort(new TimeoutException("edge stopped answering pings"));
+            return;
+        }
+        _session.SendPing();
+    }
+
+    private void FinishDrainIfIdle()
+    {
+        if (_drainRequester is null) return;
+        foreach (var child in Context.GetChildren()) Context.Watch(child);
+        if (!Context.GetChildren().Any()) _session?.Close(ProtocolError.None, "connector shut down");
+        if (_session is null) Context.Stop(Self);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TunnelActors.Access.Certificates;
+using TunnelActors.Origin.EdgeConnections;
+using TunnelActors.Origin.Metrics;
+using TunnelActors.Origin.Supervisor;
+
+namespace TunnelActors.Origin.Hosting;
+
+/// <summary>Builds the connector process: its actors, the metrics server, and the SIGTERM drain.</summary>
+public static class ConnectorHost
+{
+    public static WebApplication Build(ConnectorOptions options)
+    {
+        var certificate = Pem.LoadWithPrivateKey(options.OriginCertificate);
+        var zone = OriginCredential.ZoneOf(certificate);
+        if (!OriginCredential.HostnameIsInZone(options.Hostname, zone))
+            throw new ArgumentException($"--hostname {options.Hostname} is outside the zone {zone} of {options.OriginCertificate}; use a hostname under {zone} or a certificate for its zone");
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.WebHost.ConfigureKestrel(k => k.Listen(ParseEndpoint(options.MetricsAddress)));
+        // Host shutdown must outlast the drain, or open streams are cut at the default 30 s.
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.GracePeriod + TimeSpan.FromSeconds(10));
+
+        var metrics = new ConnectorMetrics();
+        builder.Services.AddSingleton(metrics);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddAkka("tunnelactors-connector", akka => akka
+            .ConfigureLoggers(l =>
+            {
+                l.LogLevel = Akka.Event.LogLevel.InfoLevel;
+                l.ClearLoggers();
+                l.AddLoggerFactory();
+            })
+            .WithActors((system, registry) =>
+                registry.Register<ConnectorActor>(system.ActorOf(Props.Create(() => new ConnectorActor(options, certificate, metrics)), "connector"))));
+        builder.Services.AddHostedService<DrainOnShutdown>();
+
+        var app = builder.Build();
+        app.MapGet("/ready", () => metrics.RegisteredConnections > 0
+            ? Results.Json(new { readyConnections = metrics.RegisteredConnections })
+            : Results.Json(new { readyConnections = 0 }, statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/metrics", () => Results.Text(metrics.Render(), "text/plain; version=0.0.4"));
+        app.MapGet("/healthcheck", () => Results.Text("OK\n"));
+        return app;
+    }
+
+    public static IPEndPoint ParseEndpoint(string address) =>
+        IPEndPoint.TryParse(address.Replace("localhost", "127.0.0.1"), out var endpoint) && endpoint.Port >= 0
+            ? endpoint
+            : throw new ArgumentException($"'{address}' is not a host:port address (example: 127.0.0.1:20241)");
+
+    /// <summary>On SIGTERM: GOAWAY on every connection, let open streams finish within the grace period.</summary>
+    private sealed class DrainOnShutdown(ActorRegistry registry, ConnectorOptions options, ILogger<DrainOnShutdown> log) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            log.LogInformation("Shutting down: draining for up to {Grace}", options.GracePeriod);
+            try { await registry.Get<ConnectorActor>().Ask<Drained>(new Drain(), options.GracePeriod + TimeSpan.FromSeconds(5), cancellationToken); }
+            catch (Exception e) { log.LogWarning("Drain did not finish cleanly: {Reason}", e.Message); }
+        }
+    }
+}

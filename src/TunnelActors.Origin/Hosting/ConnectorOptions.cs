@@ -1,0 +1,46 @@
+namespace TunnelActors.Origin.Hosting;
+
+/// <summary>Settings of `tunnelactors tunnel`, as typed options.</summary>
+public sealed record ConnectorOptions
+{
+    /// <summary>The hostname users reach the service at (must be inside the origin certificate's zone).</summary>
+    public required string Hostname { get; init; }
+
+    /// <summary>The local service, tcp://host:port.</summary>
+    public required Uri OriginUrl { get; init; }
+
+    /// <summary>The edge (default https://&lt;hostname&gt;: DNS points at the edge in production).</summary>
+    public required Uri Edge { get; init; }
+
+    /// <summary>CA that signed the edge's TLS certificate; none means the system roots.</summary>
+    public string? CaFile { get; init; }
+
+    /// <summary>Origin certificate with its key (default ~/.tunnelactors/cert.pem).</summary>
+    public required string OriginCertificate { get; init; }
+
+    /// <summary>Outbound connections kept open (default 4).</summary>
+    public int HaConnections { get; init; } = 4;
+
+    /// <summary>Address of the /ready and /metrics server (default 127.0.0.1:0, any free port).</summary>
+    public string MetricsAddress { get; init; } = "127.0.0.1:0";
+
+    /// <summary>On SIGTERM, how long open streams may finish before the connector exits (default 30 s).</summary>
+    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Connector identity; replicas of one tunnel share it (default: the hostname).</summary>
+    public string? ConnectorId { get; init; }
+
+    /// <summary>This replica's id (default: generated per process).</summary>
+    public string ReplicaId { get; init; } = Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>First reconnect delay (default 1 s); doubles per failure with 20 % jitter.</summary>
+    public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest reconnect delay (default 60 s).</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Ping interval; a connection silent for three intervals is dropped (default 5 s).</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public string EffectiveConnectorId => ConnectorId ?? Hostname.ToLowerInvariant();
+}

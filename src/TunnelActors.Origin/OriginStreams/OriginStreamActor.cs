@@ -1,0 +1,83 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using TunnelActors.Origin.Metrics;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Channels;
+using TunnelActors.Transport.Mux;
+using TunnelActors.Transport.Stages;
+
+namespace TunnelActors.Origin.OriginStreams;
+
+/// <summary>
+/// One stream from the edge joined to one TCP connection to the local service. Connects,
+/// relays both ways with a backpressured graph per direction, reports the bytes, stops.
+/// An unreachable service resets the stream with the reason, which the edge passes on.
+/// </summary>
+public sealed class OriginStreamActor : ReceiveActor
+{
+    private sealed record OriginConnected(Socket Socket);
+    private sealed record OriginUnreachable(string Reason);
+    private sealed record RelayFinished(RelayResult? Result, string? Error);
+
+    private readonly MuxStream _stream;
+    private readonly ConnectorMetrics _metrics;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SharedKillSwitch _killSwitch;
+    private SocketChannel? _origin;
+
+    public OriginStreamActor(MuxStream stream, Uri originUrl, ConnectorMetrics metrics)
+    {
+        (_stream, _metrics) = (stream, metrics);
+        _killSwitch = KillSwitches.Shared($"origin-stream-{stream.Id}");
+        metrics.StreamStarted();
+
+        Receive<OriginConnected>(connected =>
+        {
+            _origin = SocketChannel.Wrap(connected.Socket);
+            ByteRelay.RunAsync(_stream, _origin, Context.Materializer(), _killSwitch)
+                .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
+        });
+        Receive<OriginUnreachable>(u =>
+        {
+            _metrics.OriginError();
+            _log.Warning("Stream {0} for {1}: origin {2} unreachable: {3}", stream.Id, stream.Open.Identity, originUrl, u.Reason);
+            _stream.Abort(new ProtocolException(ProtocolError.Refused, $"origin {originUrl.Authority} unreachable: {u.Reason}"));
+            Context.Stop(Self);
+        });
+        Receive<RelayFinished>(f =>
+        {
+            if (f.Result is { } r)
+                _log.Debug("Stream {0} for {1} done: {2} B to origin, {3} B back", stream.Id, stream.Open.Identity, r.AToB, r.BToA);
+            else
+                _log.Info("Stream {0} for {1} aborted: {2}", stream.Id, stream.Open.Identity, f.Error);
+            Context.Stop(Self);
+        });
+
+        Connect(originUrl).PipeTo(Self, success: s => new OriginConnected(s), failure: e => new OriginUnreachable(e.GetBaseException().Message));
+    }
+
+    protected override void PostStop()
+    {
+        _killSwitch.Abort(new IOException("origin stream actor stopped"));
+        _origin?.Dispose();
+        _metrics.StreamEnded(toOrigin: _stream.BytesIn, fromOrigin: _stream.BytesOut);
+    }
+
+    private static async Task<Socket> Connect(Uri originUrl)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await socket.ConnectAsync(originUrl.Host, originUrl.Port, timeout.Token);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}

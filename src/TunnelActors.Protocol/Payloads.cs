@@ -1,0 +1,66 @@
+namespace TunnelActors.Protocol;
+
+/// <summary>OPEN: which hostname the client asked for, who the client is, and the opener's receive window.</summary>
+public sealed record OpenPayload(string Hostname, string Identity, uint InitialWindow)
+{
+    public Frame ToFrame(uint streamId) =>
+        new(FrameType.Open, streamId, new PayloadWriter().String(Hostname).String(Identity).U32(InitialWindow).ToArray());
+
+    public static OpenPayload Parse(ReadOnlySpan<byte> payload)
+    {
+        var reader = new PayloadReader(payload, FrameType.Open);
+        var result = new OpenPayload(reader.String(), reader.String(), reader.U32());
+        reader.End();
+        return result;
+    }
+}
+
+/// <summary>
+/// REGISTER: the connector's first frame. <see cref="Certificate"/> is the DER origin
+/// certificate; <see cref="Signature"/> signs the edge's challenge with its key.
+/// </summary>
+public sealed record RegisterPayload(string Hostname, string ConnectorId, string ReplicaId, byte[] Certificate, byte[] Signature)
+{
+    public Frame ToFrame() => new(FrameType.Register, 0, new PayloadWriter()
+        .String(Hostname).String(ConnectorId).String(ReplicaId).Bytes(Certificate).Bytes(Signature).ToArray());
+
+    public static RegisterPayload Parse(ReadOnlySpan<byte> payload)
+    {
+        var reader = new PayloadReader(payload, FrameType.Register);
+        var result = new RegisterPayload(reader.String(), reader.String(), reader.String(),
+            reader.Bytes().ToArray(), reader.Bytes().ToArray());
+        reader.End();
+        return result;
+    }
+}
+
+/// <summary>REGISTERED: the edge's id for this connection and the edge node that holds it.</summary>
+public sealed record RegisteredPayload(string ConnectionId, string EdgeNode)
+{
+    public Frame ToFrame() => new(FrameType.Registered, 0, new PayloadWriter().String(ConnectionId).String(EdgeNode).ToArray());
+
+    public static RegisteredPayload Parse(ReadOnlySpan<byte> payload)
+    {
+        var reader = new PayloadReader(payload, FrameType.Registered);
+        var result = new RegisteredPayload(reader.String(), reader.String());
+        reader.End();
+        return result;
+    }
+}
+
+/// <summary>RST or GOAWAY: a reason code and a human-readable reason.</summary>
+public sealed record ReasonPayload(ProtocolError Code, string Reason)
+{
+    public Frame ToFrame(FrameType type, uint streamId) =>
+        new(type, streamId, new PayloadWriter().U8((byte)Code).String(Truncate(Reason)).ToArray());
+
+    public static ReasonPayload Parse(ReadOnlySpan<byte> payload, FrameType type)
+    {
+        var reader = new PayloadReader(payload, type);
+        var result = new ReasonPayload((ProtocolError)reader.U8(), reader.String());
+        reader.End();
+        return result;
+    }
+
+    private static string Truncate(string reason) => reason.Length <= 1024 ? reason : reason[..1024];
+}

@@ -1,0 +1,21 @@
+using Akka.Actor;
+using TunnelActors.Protocol;
+
+namespace TunnelActors.Transport.Mux;
+
+/// <summary>The peer opened a stream on a session owned by an actor.</summary>
+public sealed record MuxStreamOpened(MuxStream Stream);
+
+/// <summary>A connection-level control frame (REGISTER, REGISTERED, GOAWAY) arrived.</summary>
+public sealed record MuxControlFrame(Frame Frame);
+
+/// <summary>A frame broke the protocol on one stream, which was reset.</summary>
+public sealed record MuxStreamError(uint StreamId, ProtocolException Error);
+
+/// <summary>Turns session events into messages to the owning actor: Tell never blocks the dispatcher.</summary>
+public sealed class ActorMuxHandler(IActorRef owner) : IMuxHandler
+{
+    public void OnStreamOpened(MuxStream stream) => owner.Tell(new MuxStreamOpened(stream));
+    public void OnControlFrame(Frame frame) => owner.Tell(new MuxControlFrame(frame));
+    public void OnStreamError(uint streamId, ProtocolException error) => owner.Tell(new MuxStreamError(streamId, error));
+}

@@ -1,0 +1,225 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Channels;
+using TunnelActors.Transport.Stages;
+
+namespace TunnelActors.Transport.Mux;
+
+/// <summary>
+/// One multiplexed connection over a carrier channel (a WebSocket). Two graphs run it:
+/// inbound carrier → <see cref="FrameDecoderStage"/> → <see cref="Dispatch"/>, and outbound
+/// bounded outbox → batch → encode → carrier. The dispatcher never waits: per-stream
+/// credit bounds what it queues, so one stalled stream cannot hold up the others.
+/// A bad frame on a stream resets that stream; a bad header closes the connection with
+/// GOAWAY naming the cause. Events go to <see cref="IMuxHandler"/> (typically an actor's Tell).
+/// </summary>
+public sealed class MuxSession
+{
+    private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
+    private readonly Channel<Frame> _outbox;
+    private readonly IMuxHandler _handler;
+    private readonly SharedKillSwitch _killSwitch;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private uint _nextStreamId = 1; // streams are opened by the edge only; odd ids
+    private long _lastFrameTimestamp = Stopwatch.GetTimestamp();
+    private long _lastRttTicks = -1;
+    private int _goingAway;
+
+    public MuxSession(string name, MuxOptions options, IMuxHandler handler)
+    {
+        (Name, Options, _handler) = (name, options, handler);
+        _outbox = Channel.CreateBounded<Frame>(new BoundedChannelOptions(options.OutboxFrames)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _killSwitch = KillSwitches.Shared(name);
+    }
+
+    public string Name { get; }
+    public MuxOptions Options { get; }
+    public int StreamCount => _streams.Count;
+    public IEnumerable<MuxStream> Streams => _streams.Values;
+
+    /// <summary>Completes when the connection has ended, faulted with the cause if it failed.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Time since any frame arrived: the liveness signal for heartbeats.</summary>
+    public TimeSpan SinceLastFrame => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastFrameTimestamp));
+
+    /// <summary>Round-trip time of the last answered PING, if any.</summary>
+    public TimeSpan? LastRtt => Interlocked.Read(ref _lastRttTicks) is var t and >= 0 ? TimeSpan.FromTicks(t) : null;
+
+    /// <summary>Starts both graphs over <paramref name="carrier"/>.</summary>
+    public void Start(IByteChannel carrier, IMaterializer materializer)
+    {
+        var inbound = Source.FromGraph(new ByteChannelSource(carrier, Options.ReadChunkSize))
+            .Via(_killSwitch.Flow<ReadOnlyMemory<byte>>())
+            .Via(new FrameDecoderStage(Options.Limits))
+            .RunForeach(Dispatch, materializer);
+
+        var outbound = Source.ChannelReader(_outbox.Reader)
+            .Via(_killSwitch.Flow<Frame>())
+            .BatchWeighted(Options.MaxBatchBytes, f => FrameCodec.EncodedLength(f), f => new List<Frame> { f }, (batch, f) => { batch.Add(f); return batch; })
+            .Select(EncodeBatch)
+            .RunWith(Sink.FromGraph(new ByteChannelSink(carrier)), materializer);
+
+        _ = RunAsync(inbound, outbound, carrier);
+    }
+
+    /// <summary>Opens a stream to the peer (edge side). Throws if the session is draining or full.</summary>
+    public async Task<MuxStream> OpenStreamAsync(OpenPayload open, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _goingAway) != 0) throw new InvalidOperationException($"{Name} is draining");
+        if (_streams.Count >= Options.MaxStreams) throw new InvalidOperationException($"{Name} has {_streams.Count} streams, the limit");
+        var id = Interlocked.Add(ref _nextStreamId, 2) - 2;
+        var stream = new MuxStream(this, id, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
+        _streams[id] = stream;
+        await SendAsync(open.ToFrame(id), cancellationToken);
+        return stream;
+    }
+
+    /// <summary>Queues a frame, waiting while the outbox is full (backpressure from the carrier).</summary>
+    public async ValueTask SendAsync(Frame frame, CancellationToken cancellationToken)
+    {
+        try { await _outbox.Writer.WriteAsync(frame, cancellationToken); }
+        catch (ChannelClosedException) { throw new IOException($"{Name} is closed"); }
+    }
+
+    /// <summary>Queues a frame if there is room; for the dispatcher, which must never wait.</summary>
+    public bool TrySend(Frame frame) => _outbox.Writer.TryWrite(frame);
+
+    public void SendPing() => TrySend(Frame.Ping((ulong)Stopwatch.GetTimestamp()));
+
+    /// <summary>Graceful end: tells the peer why (GOAWAY), then closes once queued frames are out.</summary>
+    public void Close(ProtocolError code, string reason)
+    {
+        if (Interlocked.Exchange(ref _goingAway, 1) == 0) TrySend(new ReasonPayload(code, reason).ToFrame(FrameType.GoAway, 0));
+        _outbox.Writer.TryComplete();
+    }
+
+    /// <summary>Announces a drain (GOAWAY) but keeps carrying open streams.</summary>
+    public void GoAway(string reason)
+    {
+        if (Interlocked.Exchange(ref _goingAway, 1) == 0) TrySend(new ReasonPayload(ProtocolError.None, reason).ToFrame(FrameType.GoAway, 0));
+    }
+
+    /// <summary>Hard end: both graphs stop now, every stream is reset.</summary>
+    public void Abort(Exception reason) => _killSwitch.Abort(reason);
+
+    internal void Forget(MuxStream stream) => _streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream));
+
+    private async Task RunAsync(Task inbound, Task<long> outbound, IByteChannel carrier)
+    {
+        Exception? failure = null;
+        try { await inbound; }
+        catch (Exception e) { failure = e; }
+
+        if (failure is ProtocolException p) Close(p.Error, p.Message); // tell the peer what was wrong
+        else if (failure is not null) _killSwitch.Abort(failure);
+        else _outbox.Writer.TryComplete(); // the peer finished: finish our side too
+
+        try { await outbound.WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (Exception e) { failure ??= e; }
+        carrier.Abort(failure ?? new IOException($"{Name} closed"));
+
+        foreach (var stream in _streams.Values)
+            stream.Reset(ProtocolError.Cancelled, failure is null ? "connection closed" : $"connection lost: {failure.Message}");
+        if (failure is null) _completion.TrySetResult();
+        else _completion.TrySetException(failure);
+    }
+
+    private void Dispatch(Frame frame)
+    {
+        Interlocked.Exchange(ref _lastFrameTimestamp, Stopwatch.GetTimestamp());
+        if (frame.StreamId == 0)
+        {
+            DispatchConnectionFrame(frame);
+            return;
+        }
+        MuxStream? stream = null;
+        try
+        {
+            if (frame.Type == FrameType.Open)
+            {
+                Accept(frame);
+                return;
+            }
+            if (!_streams.TryGetValue(frame.StreamId, out stream)) return; // late frame for a finished stream
+            switch (frame.Type)
+            {
+                case FrameType.Data: stream.OnData(frame.Payload); break;
+                case FrameType.WindowUpdate: stream.OnWindowUpdate(ReadIncrement(frame)); break;
+                case FrameType.Fin: stream.OnFin(); break;
+                case FrameType.Rst:
+                    var reason = ReasonPayload.Parse(frame.Payload.Span, FrameType.Rst);
+                    stream.Reset(reason.Code, $"peer reset: {reason.Reason}");
+                    break;
+                default:
+                    throw new ProtocolException(ProtocolError.StreamState, $"{frame.Type} is not allowed on stream {frame.StreamId}");
+            }
+        }
+        catch (ProtocolException e)
+        {
+            // A bad frame costs its own stream only.
+            _handler.OnStreamError(frame.StreamId, e);
+            if (stream is null || stream.Reset(e.Error, e.Message))
+                TrySend(new ReasonPayload(e.Error, e.Message).ToFrame(FrameType.Rst, frame.StreamId));
+        }
+    }
+
+    private void Accept(Frame frame)
+    {
+        var open = OpenPayload.Parse(frame.Payload.Span);
+        if (_streams.ContainsKey(frame.StreamId))
+            throw new ProtocolException(ProtocolError.StreamState, $"OPEN for stream {frame.StreamId}, which is already open");
+        if (_streams.Count >= Options.MaxStreams)
+            throw new ProtocolException(ProtocolError.TooManyStreams, $"{_streams.Count} streams open, limit {Options.MaxStreams}");
+        if (open.InitialWindow == 0 || open.InitialWindow > CreditWindow.MaxWindow)
+            throw new ProtocolException(ProtocolError.FlowControl, $"OPEN window {open.InitialWindow} outside 1..{CreditWindow.MaxWindow}");
+        var stream = new MuxStream(this, frame.StreamId, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
+        _streams[frame.StreamId] = stream;
+        _handler.OnStreamOpened(stream);
+    }
+
+    private void DispatchConnectionFrame(Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case FrameType.Ping:
+                TrySend(Frame.Pong(frame.Payload)); // dropped if the outbox is full: a lost RTT sample
+                break;
+            case FrameType.Pong when frame.Payload.Length == 8:
+                var sent = (long)BitConverter.ToUInt64(frame.Payload.Span);
+                Interlocked.Exchange(ref _lastRttTicks, Stopwatch.GetElapsedTime(sent).Ticks);
+                break;
+            case FrameType.GoAway:
+                Interlocked.Exchange(ref _goingAway, 1);
+                _handler.OnControlFrame(frame);
+                break;
+            case FrameType.Register or FrameType.Registered:
+                _handler.OnControlFrame(frame);
+                break;
+            default:
+                throw new ProtocolException(ProtocolError.StreamState, $"{frame.Type} is not allowed on stream 0");
+        }
+    }
+
+    private static uint ReadIncrement(Frame frame) => frame.Payload.Length == 4
+        ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.Payload.Span)
+        : throw new ProtocolException(ProtocolError.MalformedPayload, $"WINDOW_UPDATE payload is {frame.Payload.Length} bytes, expected 4");
+
+    private static ReadOnlyMemory<byte> EncodeBatch(List<Frame> frames)
+    {
+        var length = 0;
+        foreach (var f in frames) length += FrameCodec.EncodedLength(f);
+        var bytes = new byte[length];
+        var offset = 0;
+        foreach (var f in frames) offset += FrameCodec.Encode(f, bytes.AsSpan(offset));
+        return bytes;
+    }
+}

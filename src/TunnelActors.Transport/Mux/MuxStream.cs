@@ -1,0 +1,187 @@
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Channels;
+
+namespace TunnelActors.Transport.Mux;
+
+/// <summary>
+/// One TCP conversation inside a <see cref="MuxSession"/>. Inbound DATA is queued up to the
+/// receive window (the peer cannot send more without violating flow control); writes wait
+/// for send credit, so a stalled reader on one stream never blocks another.
+/// Thread-safe between the session's dispatcher, one reader and one writer.
+/// </summary>
+public sealed class MuxStream : IByteChannel
+{
+    private readonly MuxSession _session;
+    private readonly object _gate = new();
+    private readonly CreditWindow _window;
+    private readonly Queue<ReadOnlyMemory<byte>> _inbound = new();
+    private ReadOnlyMemory<byte> _head; // the partly read chunk, taken off the queue
+    private TaskCompletionSource? _readable;
+    private TaskCompletionSource? _writable;
+    private StreamResetException? _reset;
+    private bool _remoteFinished;
+    private bool _localFinished;
+    private long _bytesIn;
+    private long _bytesOut;
+
+    internal MuxStream(MuxSession session, uint id, OpenPayload open, uint sendWindow, uint receiveWindow)
+    {
+        (_session, Id, Open) = (session, id, open);
+        _window = new CreditWindow(sendWindow, receiveWindow);
+    }
+
+    public uint Id { get; }
+
+    /// <summary>What the opener asked for: hostname, client identity.</summary>
+    public OpenPayload Open { get; }
+
+    public long BytesIn => Interlocked.Read(ref _bytesIn);
+    public long BytesOut => Interlocked.Read(ref _bytesOut);
+
+    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task wait;
+            int copied = 0;
+            uint grant = 0;
+            lock (_gate)
+            {
+                if (_reset is not null) throw _reset;
+                while (copied < buffer.Length)
+                {
+                    if (_head.IsEmpty && !_inbound.TryDequeue(out _head)) break;
+                    var n = Math.Min(_head.Length, buffer.Length - copied);
+                    _head.Span[..n].CopyTo(buffer.Span[copied..]);
+                    _head = _head[n..];
+                    copied += n;
+                }
+                // No credit is owed once the peer finished: it will send nothing more.
+                if (copied > 0)
+                {
+                    if (!_remoteFinished) grant = _window.OnDataConsumed(copied);
+                }
+                else if (_remoteFinished) return 0;
+                wait = (_readable ??= NewSignal()).Task;
+            }
+            if (copied > 0)
+            {
+                if (grant > 0) await _session.SendAsync(Frame.WindowUpdate(Id, grant), cancellationToken);
+                return copied;
+            }
+            await wait.WaitAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var maxChunk = _session.Options.Limits.MaxDataChunk;
+        while (!data.IsEmpty)
+        {
+            int credit;
+            Task? wait = null;
+            lock (_gate)
+            {
+                if (_reset is not null) throw _reset;
+                if (_localFinished) throw new InvalidOperationException($"stream {Id}: write after FIN");
+                credit = _window.TakeSendCredit(Math.Min(data.Length, maxChunk));
+                if (credit == 0) wait = (_writable ??= NewSignal()).Task;
+            }
+            if (wait is not null)
+            {
+                await wait.WaitAsync(cancellationToken);
+                continue;
+            }
+            await _session.SendAsync(Frame.Data(Id, data[..credit]), cancellationToken);
+            Interlocked.Add(ref _bytesOut, credit);
+            data = data[credit..];
+        }
+    }
+
+    public async ValueTask CompleteWritesAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_reset is not null) throw _reset;
+            if (_localFinished) return;
+            _localFinished = true;
+        }
+        await _session.SendAsync(Frame.Fin(Id), cancellationToken);
+        ForgetIfDone();
+    }
+
+    /// <summary>Resets the stream and tells the peer why (RST).</summary>
+    public void Abort(Exception reason)
+    {
+        var code = reason is ProtocolException p ? p.Error : reason is StreamResetException r ? r.Code : ProtocolError.Cancelled;
+        if (Reset(code, reason.Message)) _session.TrySend(new ReasonPayload(code, reason.Message).ToFrame(FrameType.Rst, Id));
+    }
+
+    public override string ToString() => $"stream {Id} ({Open.Hostname}, {Open.Identity})";
+
+    internal void OnData(ReadOnlyMemory<byte> payload)
+    {
+        TaskCompletionSource? signal;
+        lock (_gate)
+        {
+            if (_reset is not null) return; // data in flight when we reset: drop it
+            if (_remoteFinished)
+                throw new ProtocolException(ProtocolError.StreamState, $"stream {Id}: DATA after FIN");
+            _window.OnDataReceived(payload.Length);
+            _inbound.Enqueue(payload);
+            Interlocked.Add(ref _bytesIn, payload.Length);
+            (signal, _readable) = (_readable, null);
+        }
+        signal?.TrySetResult();
+    }
+
+    internal void OnWindowUpdate(uint increment)
+    {
+        TaskCompletionSource? signal;
+        lock (_gate)
+        {
+            _window.OnWindowUpdate(increment);
+            (signal, _writable) = (_writable, null);
+        }
+        signal?.TrySetResult();
+    }
+
+    internal void OnFin()
+    {
+        TaskCompletionSource? signal;
+        lock (_gate)
+        {
+            _remoteFinished = true;
+            (signal, _readable) = (_readable, null);
+        }
+        signal?.TrySetResult();
+        ForgetIfDone();
+    }
+
+    /// <summary>Marks the stream reset and wakes its reader and writer; false if it already was.</summary>
+    internal bool Reset(ProtocolError code, string reason)
+    {
+        TaskCompletionSource? readable, writable;
+        lock (_gate)
+        {
+            if (_reset is not null) return false;
+            _reset = new StreamResetException(Id, code, reason);
+            _inbound.Clear();
+            _head = default;
+            (readable, _readable, writable, _writable) = (_readable, null, _writable, null);
+        }
+        readable?.TrySetResult();
+        writable?.TrySetResult();
+        _session.Forget(this);
+        return true;
+    }
+
+    private void ForgetIfDone()
+    {
+        bool done;
+        lock (_gate) done = _localFinished && _remoteFinished;
+        if (done) _session.Forget(this);
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

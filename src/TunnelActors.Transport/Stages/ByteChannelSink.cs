@@ -1,0 +1,106 @@
+using Akka.Streams;
+using Akka.Streams.Stage;
+using TunnelActors.Transport.Channels;
+
+namespace TunnelActors.Transport.Stages;
+
+/// <summary>
+/// Writes each element to an <see cref="IByteChannel"/>, pulling the next one only after the
+/// write completed (one element in flight: memory per graph is one chunk). Upstream
+/// completion half-closes the channel; failure aborts it. Materializes the byte count,
+/// completed once the half-close went out.
+/// </summary>
+public sealed class ByteChannelSink(IByteChannel channel)
+    : GraphStageWithMaterializedValue<SinkShape<ReadOnlyMemory<byte>>, Task<long>>
+{
+    public IByteChannel Channel { get; } = channel;
+    public Inlet<ReadOnlyMemory<byte>> In { get; } = new("ByteChannelSink.in");
+    public override SinkShape<ReadOnlyMemory<byte>> Shape => new(In);
+
+    public override ILogicAndMaterializedValue<Task<long>> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+    {
+        var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return new LogicAndMaterializedValue<Task<long>>(new Logic(this, done), done.Task);
+    }
+
+    private sealed class Logic : InGraphStageLogic
+    {
+        private readonly ByteChannelSink _stage;
+        private readonly TaskCompletionSource<long> _done;
+        private readonly CancellationTokenSource _cancel = new();
+        private Action<Task> _onWritten = null!;
+        private Action<Task> _onCompleted = null!;
+        private long _bytes;
+        private bool _writing;
+        private bool _upstreamFinished;
+
+        public Logic(ByteChannelSink stage, TaskCompletionSource<long> done) : base(stage.Shape)
+        {
+            (_stage, _done) = (stage, done);
+            SetHandler(stage.In, this);
+        }
+
+        public override void PreStart()
+        {
+            _onWritten = GetAsyncCallback<Task>(Written);
+            _onCompleted = GetAsyncCallback<Task>(HalfClosed);
+            Pull(_stage.In);
+        }
+
+        public override void OnPush()
+        {
+            var chunk = Grab(_stage.In);
+            _bytes += chunk.Length;
+            _writing = true;
+            var write = _stage.Channel.WriteAsync(chunk, _cancel.Token);
+            if (write.IsCompletedSuccessfully) Written(Task.CompletedTask);
+            else write.AsTask().ContinueWith(_onWritten, TaskContinuationOptions.ExecuteSynchronously);
+        }
+
+        public override void OnUpstreamFinish()
+        {
+            _upstreamFinished = true;
+            if (!_writing) HalfClose();
+        }
+
+        public override void OnUpstreamFailure(Exception e)
+        {
+            _stage.Channel.Abort(e);
+            _done.TrySetException(e);
+            FailStage(e);
+        }
+
+        public override void PostStop()
+        {
+            _cancel.Cancel();
+            _done.TrySetException(new AbruptStageTerminationException(this));
+        }
+
+        private void Written(Task write)
+        {
+            _writing = false;
+            if (!write.IsCompletedSuccessfully)
+            {
+                var error = write.Exception?.GetBaseException() ?? new OperationCanceledException("write cancelled");
+                _done.TrySetException(error);
+                FailStage(error);
+            }
+            else if (_upstreamFinished) HalfClose();
+            else Pull(_stage.In);
+        }
+
+        private void HalfClose()
+        {
+            var complete = _stage.Channel.CompleteWritesAsync(_cancel.Token);
+            if (complete.IsCompletedSuccessfully) HalfClosed(Task.CompletedTask);
+            else complete.AsTask().ContinueWith(_onCompleted, TaskContinuationOptions.ExecuteSynchronously);
+        }
+
+        private void HalfClosed(Task complete)
+        {
+            if (complete.IsCompletedSuccessfully) _done.TrySetResult(_bytes);
+            else _done.TrySetException(complete.Exception?.GetBaseException() ?? new OperationCanceledException());
+            CompleteStage();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Akka.Streams;
+using Akka.Streams.Stage;
+using TunnelActors.Transport.Channels;
+
+namespace TunnelActors.Transport.Stages;
+
+/// <summary>
+/// Emits what an <see cref="IByteChannel"/> reads, one read per pull: the channel is never
+/// read ahead of demand, so a slow downstream slows the peer (TCP or mux credit).
+/// Each element is a fresh buffer owned by downstream. Completes when the peer finishes.
+/// </summary>
+public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : GraphStage<SourceShape<ReadOnlyMemory<byte>>>
+{
+    public IByteChannel Channel { get; } = channel;
+    public int ChunkSize { get; } = chunkSize;
+    public Outlet<ReadOnlyMemory<byte>> Out { get; } = new("ByteChannelSource.out");
+    public override SourceShape<ReadOnlyMemory<byte>> Shape => new(Out);
+
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
+
+    private sealed class Logic : OutGraphStageLogic
+    {
+        private readonly ByteChannelSource _stage;
+        private readonly CancellationTokenSource _cancel = new();
+        private Action<(byte[] Buffer, Task<int> Read)> _onRead = null!;
+
+        public Logic(ByteChannelSource stage) : base(stage.Shape)
+        {
+            _stage = stage;
+            SetHandler(stage.Out, this);
+        }
+
+        public override void PreStart() => _onRead = GetAsyncCallback<(byte[] Buffer, Task<int> Read)>(r => Completed(r.Buffer, r.Read));
+
+        public override void OnPull()
+        {
+            var buffer = new byte[_stage.ChunkSize];
+            var read = _stage.Channel.ReadAsync(buffer, _cancel.Token);
+            if (read.IsCompletedSuccessfully) Deliver(buffer, read.Result);
+            else read.AsTask().ContinueWith(t => _onRead((buffer, t)), TaskContinuationOptions.ExecuteSynchronously);
+        }
+
+        public override void OnDownstreamFinish(Exception cause)
+        {
+            _cancel.Cancel();
+            base.OnDownstreamFinish(cause);
+        }
+
+        public override void PostStop() => _cancel.Cancel();
+
+        private void Completed(byte[] buffer, Task<int> read)
+        {
+            if (read.IsCompletedSuccessfully) Deliver(buffer, read.Result);
+            else FailStage(read.Exception?.GetBaseException() ?? new OperationCanceledException("read cancelled"));
+        }
+
+        private void Deliver(byte[] buffer, int count)
+        {
+            if (count == 0) CompleteStage();
+            else Push(_stage.Out, new ReadOnlyMemory<byte>(buffer, 0, count));
+        }
+    }
+}

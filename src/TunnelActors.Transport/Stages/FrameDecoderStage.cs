@@ -1,0 +1,70 @@
+using Akka.Streams;
+using Akka.Streams.Stage;
+using TunnelActors.Protocol;
+
+namespace TunnelActors.Transport.Stages;
+
+/// <summary>
+/// Turns carrier bytes into mux frames with a <see cref="FrameReader"/>. Fails the stream
+/// with a <see cref="ProtocolException"/> on a bad header, and with
+/// <see cref="ProtocolError.Truncated"/> if the carrier ends mid-frame. Buffers at most
+/// the frames decoded from one chunk.
+/// </summary>
+public sealed class FrameDecoderStage(FrameLimits limits) : GraphStage<FlowShape<ReadOnlyMemory<byte>, Frame>>
+{
+    public FrameLimits Limits { get; } = limits;
+    public Inlet<ReadOnlyMemory<byte>> In { get; } = new("FrameDecoder.in");
+    public Outlet<Frame> Out { get; } = new("FrameDecoder.out");
+    public override FlowShape<ReadOnlyMemory<byte>, Frame> Shape => new(In, Out);
+
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
+
+    private sealed class Logic : InAndOutGraphStageLogic
+    {
+        private readonly FrameDecoderStage _stage;
+        private readonly FrameReader _reader;
+        private readonly List<Frame> _decoded = new();
+        private int _next;
+
+        public Logic(FrameDecoderStage stage) : base(stage.Shape)
+        {
+            _stage = stage;
+            _reader = new FrameReader(stage.Limits);
+            SetHandler(stage.In, this);
+            SetHandler(stage.Out, this);
+        }
+
+        public override void OnPush()
+        {
+            try { _reader.Feed(Grab(_stage.In).Span, _decoded); }
+            catch (ProtocolException e) { FailStage(e); return; }
+            EmitOrPull();
+        }
+
+        public override void OnPull() => EmitOrPull();
+
+        public override void OnUpstreamFinish()
+        {
+            try { _reader.Complete(); }
+            catch (ProtocolException e) { FailStage(e); return; }
+            if (_next == _decoded.Count) CompleteStage();
+        }
+
+        private void EmitOrPull()
+        {
+            if (!IsAvailable(_stage.Out)) return;
+            if (_next < _decoded.Count)
+            {
+                Push(_stage.Out, _decoded[_next++]);
+                if (_next == _decoded.Count)
+                {
+                    _next = 0;
+                    _decoded.Clear();
+                    if (IsClosed(_stage.In)) CompleteStage();
+                }
+            }
+            else if (!HasBeenPulled(_stage.In) && !IsClosed(_stage.In)) Pull(_stage.In);
+        }
+    }
+
+}

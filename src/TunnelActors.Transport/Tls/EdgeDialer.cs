@@ -1,0 +1,57 @@
+using System.Net.WebSockets;
+
+namespace TunnelActors.Transport.Tls;
+
+/// <summary>An edge refused or failed a WebSocket upgrade; the message carries the edge's reason.</summary>
+public sealed class EdgeRefusedException(int status, string reason) : Exception($"edge answered {status}: {reason}")
+{
+    public int Status { get; } = status;
+    public string Reason { get; } = reason;
+}
+
+/// <summary>
+/// Opens WebSockets to the edge for connectors and clients alike: TLS trust from `--ca-file`,
+/// an optional Host override (when `--edge` is an address rather than the app hostname),
+/// extra headers, a connect timeout, and errors that quote the edge's refusal reason.
+/// </summary>
+public sealed class EdgeDialer(Uri edge, string? caFile, TimeSpan connectTimeout)
+{
+    public const string ErrorHeader = "Tunnel-Error";
+
+    private readonly System.Net.Security.RemoteCertificateValidationCallback? _validation = EdgeTrust.ForCaFile(caFile);
+
+    public Uri Edge { get; } = edge;
+
+    public async Task<(ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers)> ConnectAsync(
+        string path, string? hostHeader, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
+        if (_validation is not null) socket.Options.RemoteCertificateValidationCallback = _validation;
+        if (hostHeader is not null && !string.Equals(hostHeader, Edge.Host, StringComparison.OrdinalIgnoreCase))
+            socket.Options.SetRequestHeader("Host", hostHeader);
+        foreach (var (name, value) in headers) socket.Options.SetRequestHeader(name, value);
+
+        var uri = new UriBuilder(Edge) { Scheme = Edge.Scheme == "http" ? "ws" : "wss", Path = path }.Uri;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(connectTimeout);
+        try
+        {
+            await socket.ConnectAsync(uri, timeout.Token);
+            var responseHeaders = socket.HttpResponseHeaders ?? new Dictionary<string, IEnumerable<string>>();
+            socket.HttpResponseHeaders = null;
+            return (socket, responseHeaders);
+        }
+        catch (Exception e)
+        {
+            var status = (int)socket.HttpStatusCode;
+            var reason = socket.HttpResponseHeaders?.TryGetValue(ErrorHeader, out var values) == true ? string.Join(" ", values) : null;
+            socket.Dispose();
+            if (status != 0 && status != 101) throw new EdgeRefusedException(status, reason ?? "no reason given");
+            if (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                throw new TimeoutException($"no answer from {uri} within {connectTimeout.TotalSeconds:0} s");
+            throw new IOException($"cannot reach edge {uri}: {e.GetBaseException().Message}", e);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace TunnelActors.Transport.Tls;
+
+/// <summary>
+/// Server-certificate validation for connectors and clients: the system roots by default,
+/// or only the edge's own CA when `--ca-file` names one (self-signed embedded edge).
+/// </summary>
+public static class EdgeTrust
+{
+    public static RemoteCertificateValidationCallback? ForCaFile(string? caFile)
+    {
+        if (string.IsNullOrEmpty(caFile)) return null;
+        var authority = X509Certificate2.CreateFromPem(File.ReadAllText(caFile));
+        return (_, certificate, _, errors) =>
+        {
+            if (certificate is null) return false;
+            if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(authority);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(new X509Certificate2(certificate));
+        };
+    }
+}
