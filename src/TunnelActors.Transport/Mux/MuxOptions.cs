@@ -14,6 +14,9 @@ public sealed record MuxOptions
     /// <summary>Frames queued for the carrier before writers wait (default 64: at most ~2 MiB per connection).</summary>
     public int OutboxFrames { get; init; } = 64;
 
+    /// <summary>Control frames queued ahead of data (default 1024); PONGs beyond it are dropped.</summary>
+    public int ControlFrames { get; init; } = 1024;
+
     /// <summary>Carrier read size (default 64 KiB).</summary>
     public int ReadChunkSize { get; init; } = 64 * 1024;
 

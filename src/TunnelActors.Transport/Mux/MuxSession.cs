@@ -20,7 +20,8 @@ namespace TunnelActors.Transport.Mux;
 public sealed class MuxSession
 {
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
-    private readonly Channel<Frame> _outbox;
+    private readonly Channel<Frame> _outbox;   // DATA, OPEN, FIN: bounded, writers wait
+    private readonly Channel<Frame> _control;  // WINDOW_UPDATE, PING/PONG, RST, GOAWAY...: sent ahead of data
     private readonly IMuxHandler _handler;
     private readonly SharedKillSwitch _killSwitch;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,6 +34,12 @@ public sealed class MuxSession
     {
         (Name, Options, _handler) = (name, options, handler);
         _outbox = Channel.CreateBounded<Frame>(new BoundedChannelOptions(options.OutboxFrames)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        // Credit must not queue behind megabytes of DATA, or a busy reverse direction throttles this one.
+        _control = Channel.CreateBounded<Frame>(new BoundedChannelOptions(options.ControlFrames)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -62,7 +69,13 @@ public sealed class MuxSession
             .Via(new FrameDecoderStage(Options.Limits))
             .RunForeach(Dispatch, materializer);
 
-        var outbound = Source.ChannelReader(_outbox.Reader)
+        var outbound = Source.FromGraph(GraphDsl.Create(b =>
+            {
+                var merge = b.Add(new MergePreferred<Frame>(1));
+                b.From(Source.ChannelReader(_control.Reader)).To(merge.Preferred);
+                b.From(Source.ChannelReader(_outbox.Reader)).To(merge.In(0));
+                return new SourceShape<Frame>(merge.Out);
+            }))
             .Via(_killSwitch.Flow<Frame>())
             .BatchWeighted(Options.MaxBatchBytes, f => FrameCodec.EncodedLength(f), f => new List<Frame> { f }, (batch, f) => { batch.Add(f); return batch; })
             .Select(EncodeBatch)
@@ -83,15 +96,18 @@ public sealed class MuxSession
         return stream;
     }
 
-    /// <summary>Queues a frame, waiting while the outbox is full (backpressure from the carrier).</summary>
+    /// <summary>Queues a frame, waiting while its queue is full (backpressure from the carrier).</summary>
     public async ValueTask SendAsync(Frame frame, CancellationToken cancellationToken)
     {
-        try { await _outbox.Writer.WriteAsync(frame, cancellationToken); }
+        try { await QueueFor(frame).Writer.WriteAsync(frame, cancellationToken); }
         catch (ChannelClosedException) { throw new IOException($"{Name} is closed"); }
     }
 
     /// <summary>Queues a frame if there is room; for the dispatcher, which must never wait.</summary>
-    public bool TrySend(Frame frame) => _outbox.Writer.TryWrite(frame);
+    public bool TrySend(Frame frame) => QueueFor(frame).Writer.TryWrite(frame);
+
+    private Channel<Frame> QueueFor(in Frame frame) =>
+        frame.Type is FrameType.Data or FrameType.Open or FrameType.Fin ? _outbox : _control;
 
     public void SendPing() => TrySend(Frame.Ping((ulong)Stopwatch.GetTimestamp()));
 
@@ -99,7 +115,7 @@ public sealed class MuxSession
     public void Close(ProtocolError code, string reason)
     {
         if (Interlocked.Exchange(ref _goingAway, 1) == 0) TrySend(new ReasonPayload(code, reason).ToFrame(FrameType.GoAway, 0));
-        _outbox.Writer.TryComplete();
+        CompleteQueues();
     }
 
     /// <summary>Announces a drain (GOAWAY) but keeps carrying open streams.</summary>
@@ -121,7 +137,7 @@ public sealed class MuxSession
 
         if (failure is ProtocolException p) Close(p.Error, p.Message); // tell the peer what was wrong
         else if (failure is not null) _killSwitch.Abort(failure);
-        else _outbox.Writer.TryComplete(); // the peer finished: finish our side too
+        else CompleteQueues(); // the peer finished: finish our side too
 
         try { await outbound.WaitAsync(TimeSpan.FromSeconds(5)); }
         catch (Exception e) { failure ??= e; }
@@ -131,6 +147,12 @@ public sealed class MuxSession
             stream.Reset(ProtocolError.Cancelled, failure is null ? "connection closed" : $"connection lost: {failure.Message}");
         if (failure is null) _completion.TrySetResult();
         else _completion.TrySetException(failure);
+    }
+
+    private void CompleteQueues()
+    {
+        _control.Writer.TryComplete();
+        _outbox.Writer.TryComplete();
     }
 
     private void Dispatch(Frame frame)

@@ -44,6 +44,8 @@ public sealed class ByteChannelSink(IByteChannel channel)
         {
             _onWritten = GetAsyncCallback<Task>(Written);
             _onCompleted = GetAsyncCallback<Task>(HalfClosed);
+            // The last write and the half-close finish after the inlet closed: stay alive for them.
+            SetKeepGoing(true);
             Pull(_stage.In);
         }
 

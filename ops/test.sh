@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need on a fresh Debian machine, builds,
+# runs every test project, and ends with one line "N passed, N failed[, N skipped]".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+log() { printf '\n=== %s\n' "$*"; }
+
+install_packages() {
+  local wanted=(samba smbclient)
+  local missing=()
+  for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests start their own smbd on a loopback high port; the system one is not needed.
+  $sudo systemctl disable --now smbd nmbd >/dev/null 2>&1 || true
+}
+
+install_packages || { echo "package installation failed"; echo "0 passed, 1 failed"; exit 1; }
+
+log "building (Release)"
+if ! dotnet build TunnelActors.sln -c Release -warnaserror 2>&1 | tail -n 30; then :; fi
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then echo "build failed"; echo "0 passed, 1 failed"; exit 1; fi
+
+results="$root/artifacts/test-results"
+rm -rf "$results"; mkdir -p "$results"
+passed=0 failed=0 skipped=0 status=0
+for project in tests/*/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  log "testing $name"
+  out="$results/$name.txt"
+  dotnet test "$project" -c Release --no-build --logger "console;verbosity=normal" --blame-hang-timeout 10m 2>&1 | tee "$out" | grep -E "^\s+(Passed|Failed|Skipped) |Error Message|^(Passed|Failed)!" 
+  [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
+  line=$(grep -E "^(Passed|Failed)!" "$out" | tail -n 1)
+  if [ -z "$line" ]; then echo "$name: no test summary (crash?)"; failed=$((failed + 1)); status=1; continue; fi
+  p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$line"); f=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$line"); s=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+done
+
+echo
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+exit $status

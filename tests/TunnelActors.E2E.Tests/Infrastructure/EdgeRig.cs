@@ -1,0 +1,159 @@
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+
+namespace TunnelActors.E2E.Tests.Infrastructure;
+
+/// <summary>
+/// A real edge process in its own data directory, plus helpers to start connectors and
+/// access clients against it and to talk to it directly (HTTP, raw client WebSockets).
+/// </summary>
+public sealed class EdgeRig : IAsyncDisposable
+{
+    private readonly List<CliProcess> _processes = new();
+
+    private EdgeRig(string dataDir, int port, CliProcess edge)
+    {
+        (DataDir, Port, Edge) = (dataDir, port, edge);
+        _processes.Add(edge);
+    }
+
+    public string DataDir { get; }
+    public int Port { get; }
+    public CliProcess Edge { get; }
+    public string EdgeUrl => $"https://127.0.0.1:{Port}";
+    public string CaFile => Path.Combine(DataDir, "edge-ca.pem");
+    public string OriginCert => Path.Combine(DataDir, "cert.pem");
+
+    public static async Task<EdgeRig> StartAsync()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("tunnelactors-e2e-").FullName;
+        var port = Ports.Free();
+        var edge = CliProcess.Start("edge", dataDir, "edge", "--listen", $"https://127.0.0.1:{port}", "--data-dir", dataDir);
+        var rig = new EdgeRig(dataDir, port, edge);
+        await rig.WaitReady();
+        return rig;
+    }
+
+    public (string Id, string Secret) ServiceToken
+    {
+        get
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(DataDir, "service-token.json")));
+            return (json.RootElement.GetProperty("client_id").GetString()!, json.RootElement.GetProperty("client_secret").GetString()!);
+        }
+    }
+
+    /// <summary>Starts `tunnelactors tunnel` and waits until its /ready reports a registered connection.</summary>
+    public async Task<CliProcess> StartTunnel(string hostname, int originPort, int haConnections = 2, string? originCert = null, bool waitReady = true, params string[] extra)
+    {
+        var metricsPort = Ports.Free();
+        var process = CliProcess.Start($"tunnel-{hostname}", DataDir,
+            ["tunnel", "--hostname", hostname, "--url", $"tcp://127.0.0.1:{originPort}", "--edge", EdgeUrl, "--ca-file", CaFile,
+             "--origincert", originCert ?? OriginCert, "--ha-connections", haConnections.ToString(), "--metrics", $"127.0.0.1:{metricsPort}", .. extra]);
+        _processes.Add(process);
+        process.MetricsPort = metricsPort;
+        if (waitReady) await WaitConnectorReady(process, haConnections);
+        return process;
+    }
+
+    /// <summary>Starts `tunnelactors access tcp` with the dev service token; returns it and its local port.</summary>
+    public async Task<(CliProcess Process, int Port)> StartAccess(string hostname)
+    {
+        var port = Ports.Free();
+        var (id, secret) = ServiceToken;
+        var process = CliProcess.Start($"access-{hostname}", DataDir,
+            new Dictionary<string, string> { ["TUNNEL_SERVICE_TOKEN_ID"] = id, ["TUNNEL_SERVICE_TOKEN_SECRET"] = secret },
+            "access", "tcp", "--hostname", hostname, "--url", $"127.0.0.1:{port}", "--edge", EdgeUrl, "--ca-file", CaFile);
+        _processes.Add(process);
+        await Ports.WaitListening(port, TimeSpan.FromSeconds(30));
+        return (process, port);
+    }
+
+    public async Task WaitConnectorReady(CliProcess connector, int connections)
+    {
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(40);
+        while (true)
+        {
+            try
+            {
+                var ready = await http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{connector.MetricsPort}/ready");
+                if (ready.GetProperty("readyConnections").GetInt32() >= connections) return;
+            }
+            catch (HttpRequestException) { }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"connector not ready with {connections} connections. Output:\n{connector.Tail()}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>An HTTP client that trusts this edge's CA.</summary>
+    public HttpClient Http()
+    {
+        var authority = X509Certificate2.CreateFromPem(File.ReadAllText(CaFile));
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && Chains(authority, new X509Certificate2(cert)),
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri(EdgeUrl) };
+    }
+
+    /// <summary>A raw `access tcp` carrier WebSocket, as cloudflared opens it.</summary>
+    public async Task<ClientWebSocket> ConnectClient(string hostname, bool withToken = true, string? path = null, CancellationToken cancellationToken = default)
+    {
+        var authority = X509Certificate2.CreateFromPem(File.ReadAllText(CaFile));
+        var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && Chains(authority, new X509Certificate2(cert));
+        socket.Options.SetRequestHeader("Host", hostname);
+        if (withToken)
+        {
+            var (id, secret) = ServiceToken;
+            socket.Options.SetRequestHeader("Cf-Access-Client-Id", id);
+            socket.Options.SetRequestHeader("Cf-Access-Client-Secret", secret);
+        }
+        await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{Port}{path ?? "/"}"), cancellationToken);
+        return socket;
+    }
+
+    private async Task WaitReady()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(CaFile) || !File.Exists(Path.Combine(DataDir, "service-token.json")))
+        {
+            if (DateTime.UtcNow > deadline || Edge.HasExited) throw new TimeoutException("edge did not initialise its data directory:\n" + Edge.Tail());
+            await Task.Delay(100);
+        }
+        using var http = Http();
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync("/ready")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            if (DateTime.UtcNow > deadline || Edge.HasExited) throw new TimeoutException("edge not ready:\n" + Edge.Tail());
+            await Task.Delay(200);
+        }
+    }
+
+    private static bool Chains(X509Certificate2 authority, X509Certificate2 certificate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in Enumerable.Reverse(_processes)) await process.DisposeAsync();
+        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
+    }
+}
