@@ -140,8 +140,13 @@ public sealed class MuxSession
         else CompleteQueues(); // the peer finished: finish our side too
 
         try { await outbound.WaitAsync(TimeSpan.FromSeconds(5)); }
-        catch (Exception e) { failure ??= e; }
-        carrier.Abort(failure ?? new IOException($"{Name} closed"));
+        catch (Exception e)
+        {
+            // The carrier could not even take our last frames: cut it.
+            failure ??= e;
+            carrier.Abort(e);
+        }
+        if (failure is not null and not ProtocolException) carrier.Abort(failure);
 
         foreach (var stream in _streams.Values)
             stream.Reset(ProtocolError.Cancelled, failure is null ? "connection closed" : $"connection lost: {failure.Message}");

@@ -78,8 +78,12 @@ public sealed class CliProcess : IAsyncDisposable
 
     public string Tail(int lines = 60) => string.Join('\n', _lines.TakeLast(lines));
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             Signal("TERM");
