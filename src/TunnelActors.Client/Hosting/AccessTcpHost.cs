@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Hosting;
+using TunnelActors.Transport.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -26,15 +27,9 @@ public static class AccessTcpHost
         }
 
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Logging.AddRoleConsole();
         builder.Services.AddAkka("tunnelactors-access", akka => akka
-            .ConfigureLoggers(l =>
-            {
-                l.LogLevel = Akka.Event.LogLevel.InfoLevel;
-                l.ClearLoggers();
-                l.AddLoggerFactory();
-            })
+            .WithRoleDefaults()
             .WithActors((system, _) => system.ActorOf(Props.Create(() => new LocalListenerActor(listener, options)), "listener")));
         return builder.Build();
     }

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
+using TunnelActors.Transport.Hosting;
 using Akka.Remote.Hosting;
 using Akka.Streams;
 using Microsoft.AspNetCore.Builder;
@@ -24,9 +25,8 @@ public static class EdgeHost
     public static WebApplication Build(EdgeOptions options, Action<ILoggingBuilder>? configureLogging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        if (configureLogging is null) builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
-        else configureLogging(builder.Logging);
+        builder.Logging.AddRoleConsole();
+        configureLogging?.Invoke(builder.Logging);
 
         using var bootstrapLogs = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true));
         var identity = EdgeBootstrap.Initialize(options, bootstrapLogs.CreateLogger("TunnelActors.Edge"));
@@ -53,12 +53,7 @@ public static class EdgeHost
 
     private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity)
     {
-        akka.ConfigureLoggers(l =>
-            {
-                l.LogLevel = Akka.Event.LogLevel.InfoLevel;
-                l.ClearLoggers();
-                l.AddLoggerFactory();
-            })
+        akka.WithRoleDefaults()
             .WithRemoting(new RemoteOptions { HostName = options.ClusterHost, Port = options.ClusterPort })
             .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = options.SeedNodes.ToArray() })
             .WithShardRegion<TunnelEntity>("tunnel",

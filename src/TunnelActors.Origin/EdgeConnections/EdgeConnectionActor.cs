@@ -38,6 +38,8 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private MuxSession? _session;
     private bool _registered;
     private IActorRef? _drainRequester;
+    // Stream actors only: the session's stream stages are children too (Context.Materializer()).
+    private readonly HashSet<IActorRef> _streams = new();
 
     public EdgeConnectionActor(int index, ConnectorOptions options, X509Certificate2 certificate, EdgeDialer dialer, ConnectorMetrics metrics)
     {
@@ -57,7 +59,8 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 m.Stream.Abort(new ProtocolException(ProtocolError.Refused, "connector is draining"));
                 return;
             }
-            Context.ActorOf(Props.Create(() => new OriginStreamActor(m.Stream, _options.OriginUrl, _metrics)), $"stream-{m.Stream.Id}");
+            var stream = Context.ActorOf(Props.Create(() => new OriginStreamActor(m.Stream, _options.OriginUrl, _metrics)), $"stream-{m.Stream.Id}");
+            _streams.Add(Context.Watch(stream));
         });
         Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _index, e.StreamId, e.Error.Message));
         Receive<Tick>(_ => CheckLiveness());
@@ -72,7 +75,11 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             _session?.GoAway("connector shutting down");
             FinishDrainIfIdle();
         });
-        Receive<Terminated>(_ => FinishDrainIfIdle());
+        Receive<Terminated>(t =>
+        {
+            _streams.Remove(t.ActorRef);
+            FinishDrainIfIdle();
+        });
         Receive<SessionEnded>(ended =>
         {
             if (ended.Error is null) _log.Info("Connection {0} closed", _index);
@@ -153,9 +160,8 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private void FinishDrainIfIdle()
     {
-        if (_drainRequester is null) return;
-        foreach (var child in Context.GetChildren()) Context.Watch(child);
-        if (!Context.GetChildren().Any()) _session?.Close(ProtocolError.None, "connector shut down");
+        if (_drainRequester is null || _streams.Count > 0) return;
+        _session?.Close(ProtocolError.None, "connector shut down");
         if (_session is null) Context.Stop(Self);
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
+using TunnelActors.Transport.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -25,8 +26,7 @@ public static class ConnectorHost
             throw new ArgumentException($"--hostname {options.Hostname} is outside the zone {zone} of {options.OriginCertificate}; use a hostname under {zone} or a certificate for its zone");
 
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Logging.AddRoleConsole();
         builder.WebHost.ConfigureKestrel(k => k.Listen(ParseEndpoint(options.MetricsAddress)));
         // Host shutdown must outlast the drain, or open streams are cut at the default 30 s.
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.GracePeriod + TimeSpan.FromSeconds(10));
@@ -35,12 +35,7 @@ public static class ConnectorHost
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(options);
         builder.Services.AddAkka("tunnelactors-connector", akka => akka
-            .ConfigureLoggers(l =>
-            {
-                l.LogLevel = Akka.Event.LogLevel.InfoLevel;
-                l.ClearLoggers();
-                l.AddLoggerFactory();
-            })
+            .WithRoleDefaults()
             .WithActors((system, registry) =>
                 registry.Register<ConnectorActor>(system.ActorOf(Props.Create(() => new ConnectorActor(options, certificate, metrics)), "connector"))));
         builder.Services.AddHostedService<DrainOnShutdown>();

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using TunnelActors.E2E.Tests.Infrastructure;
+
+namespace TunnelActors.E2E.Tests;
+
+/// <summary>The connector's readiness, metrics and graceful shutdown, as an operator sees them.</summary>
+[Collection(EchoTunnelCollection.Name)]
+public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
+{
+    [Fact]
+    public async Task Ready_WithRegisteredConnections_Returns200AndCount()
+    {
+        using var http = new HttpClient();
+
+        var response = await http.GetAsync($"http://127.0.0.1:{fixture.Tunnel.MetricsPort}/ready");
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, body.RootElement.GetProperty("readyConnections").GetInt32());
+    }
+
+    [Fact]
+    public async Task Ready_WhenEdgeUnreachable_Returns503AndCountsAttempts()
+    {
+        var metricsPort = Ports.Free();
+        await using var connector = CliProcess.Start("tunnel-no-edge", fixture.Rig.DataDir,
+            "tunnel", "--hostname", "lonely.site.test", "--url", $"tcp://127.0.0.1:{fixture.Echo.Port}",
+            "--edge", $"https://127.0.0.1:{Ports.Free()}", "--ca-file", fixture.Rig.CaFile, "--origincert", fixture.Rig.OriginCert,
+            "--ha-connections", "1", "--metrics", $"127.0.0.1:{metricsPort}");
+        await Ports.WaitListening(metricsPort, TimeSpan.FromSeconds(30));
+        await connector.WaitForOutput("cannot connect to edge", TimeSpan.FromSeconds(30));
+        using var http = new HttpClient();
+
+        var ready = await http.GetAsync($"http://127.0.0.1:{metricsPort}/ready");
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("\"readyConnections\":0", await ready.Content.ReadAsStringAsync());
+        Assert.Matches(@"tunnelactors_connector_connect_attempts_total [1-9]", metrics);
+    }
+
+    [Fact]
+    public async Task Metrics_AfterTraffic_CountStreamsAndBytes()
+    {
+        await TcpExchange.RunAsync(fixture.AccessPort, 100_000, seed: 3, TimeSpan.FromSeconds(30));
+        using var http = new HttpClient();
+
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{fixture.Tunnel.MetricsPort}/metrics");
+
+        Assert.Matches(@"tunnelactors_connector_streams_total [1-9]", metrics);
+        Assert.Matches(@"tunnelactors_connector_bytes_to_origin_total [1-9]\d{4,}", metrics);
+    }
+
+    [Fact]
+    public async Task Sigterm_WithOpenStream_LetsItFinishThenExitsZero()
+    {
+        const string hostname = "drain.site.test";
+        await using var connector = await fixture.Rig.StartTunnel(hostname, fixture.Echo.Port, haConnections: 2, extra: ["--grace-period", "20s"]);
+        var (_, accessPort) = await fixture.Rig.StartAccess(hostname);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, accessPort);
+        await EchoOnce(socket, "before SIGTERM");
+
+        connector.Signal("TERM");
+        await connector.WaitForOutput("Draining", TimeSpan.FromSeconds(10));
+        await EchoOnce(socket, "during the drain"); // the open stream keeps working
+        socket.Shutdown(SocketShutdown.Both);
+        socket.Close();
+
+        Assert.Equal(0, await connector.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains("all connections drained", connector.Output);
+    }
+
+    private static async Task EchoOnce(Socket socket, string text)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        await socket.SendAsync(bytes, SocketFlags.None);
+        var buffer = new byte[bytes.Length];
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        for (var read = 0; read < bytes.Length;)
+            read += await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancel.Token);
+        Assert.Equal(text, System.Text.Encoding.UTF8.GetString(buffer));
+    }
+}
