@@ -1,0 +1,131 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using TunnelActors.Edge.Tunnels;
+
+namespace TunnelActors.Edge.Tests;
+
+public sealed class TunnelEntityTests : TestKit
+{
+    private const string Tunnel = "smb.site.test";
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromMilliseconds(200);
+
+    private IActorRef NewEntity() => Sys.ActorOf(Props.Create(() => new TunnelEntity(Tunnel, Heartbeat)));
+
+    private static ConnectionHeartbeat Beat(string id, IActorRef connection, string node = "node-a", int streams = 0) =>
+        new(Tunnel, id, connection, node, "connector", "replica-1", streams);
+
+    [Fact]
+    public void Pick_WithNoConnections_AnswersNoConnectionWithReason()
+    {
+        var entity = NewEntity();
+
+        entity.Tell(new PickConnection(Tunnel, "node-a"));
+
+        var answer = ExpectMsg<NoConnection>();
+        Assert.Contains("no connector is connected", answer.Reason);
+    }
+
+    [Fact]
+    public void Pick_TwoConnections_ChoosesLeastLoaded()
+    {
+        var entity = NewEntity();
+        var busy = CreateTestProbe();
+        var idle = CreateTestProbe();
+        entity.Tell(Beat("busy", busy.Ref, streams: 5));
+        entity.Tell(Beat("idle", idle.Ref, streams: 1));
+
+        entity.Tell(new PickConnection(Tunnel, "node-a"));
+
+        Assert.Equal("idle", ExpectMsg<ConnectionPicked>().ConnectionId);
+    }
+
+    [Fact]
+    public void Pick_ConnectionOnRequesterNode_PreferredOverLessLoadedRemoteOne()
+    {
+        var entity = NewEntity();
+        entity.Tell(Beat("local", CreateTestProbe().Ref, node: "node-a", streams: 10));
+        entity.Tell(Beat("remote", CreateTestProbe().Ref, node: "node-b", streams: 0));
+
+        entity.Tell(new PickConnection(Tunnel, "node-a"));
+
+        Assert.Equal("local", ExpectMsg<ConnectionPicked>().ConnectionId);
+    }
+
+    [Fact]
+    public void Pick_BurstBetweenHeartbeats_SpreadsOverConnections()
+    {
+        var entity = NewEntity();
+        entity.Tell(Beat("one", CreateTestProbe().Ref));
+        entity.Tell(Beat("two", CreateTestProbe().Ref));
+
+        var picks = Enumerable.Range(0, 6).Select(_ =>
+        {
+            entity.Tell(new PickConnection(Tunnel, "node-a"));
+            return ExpectMsg<ConnectionPicked>().ConnectionId;
+        }).ToList();
+
+        Assert.Equal(3, picks.Count(p => p == "one"));
+        Assert.Equal(3, picks.Count(p => p == "two"));
+    }
+
+    [Fact]
+    public void Pick_AfterConnectionActorStopped_NoLongerRoutesToIt()
+    {
+        var entity = NewEntity();
+        var dying = CreateTestProbe();
+        var alive = CreateTestProbe();
+        entity.Tell(Beat("dying", dying.Ref, streams: 0));
+        entity.Tell(Beat("alive", alive.Ref, streams: 100));
+
+        Watch(dying.Ref);
+        Sys.Stop(dying.Ref);
+        ExpectTerminated(dying.Ref);
+
+        AwaitAssert(() =>
+        {
+            entity.Tell(new PickConnection(Tunnel, "node-a"));
+            Assert.Equal("alive", ExpectMsg<ConnectionPicked>().ConnectionId);
+        }, TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public void Pick_ConnectionClosed_IsForgottenImmediately()
+    {
+        var entity = NewEntity();
+        entity.Tell(Beat("gone", CreateTestProbe().Ref));
+
+        entity.Tell(new ConnectionClosed(Tunnel, "gone"));
+        entity.Tell(new PickConnection(Tunnel, "node-a"));
+
+        ExpectMsg<NoConnection>();
+    }
+
+    [Fact]
+    public void Pick_ConnectionWithoutHeartbeats_ExpiresAfterThreeIntervals()
+    {
+        var entity = NewEntity();
+        entity.Tell(Beat("silent", CreateTestProbe().Ref));
+
+        AwaitAssert(() =>
+        {
+            entity.Tell(new PickConnection(Tunnel, "node-a"));
+            ExpectMsg<NoConnection>();
+        }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Pick_ConnectionThatKeepsBeating_StaysRoutable()
+    {
+        var entity = NewEntity();
+        var connection = CreateTestProbe().Ref;
+        for (var i = 0; i < 10; i++)
+        {
+            entity.Tell(Beat("steady", connection));
+            Thread.Sleep(Heartbeat);
+        }
+
+        entity.Tell(new PickConnection(Tunnel, "node-a"));
+
+        Assert.Equal("steady", ExpectMsg<ConnectionPicked>().ConnectionId);
+    }
+}

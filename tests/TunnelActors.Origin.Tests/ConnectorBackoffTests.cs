@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using TunnelActors.Access.Certificates;
+using TunnelActors.Origin.Hosting;
+using TunnelActors.Origin.Metrics;
+using TunnelActors.Origin.Supervisor;
+
+namespace TunnelActors.Origin.Tests;
+
+/// <summary>
+/// The connector against an "edge" that accepts TCP and hangs up at once: every dial fails,
+/// and the backoff supervisor must space the retries exponentially, with jitter, up to the cap.
+/// </summary>
+public sealed class ConnectorBackoffTests : TestKit
+{
+    private static readonly TimeSpan Min = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan Max = TimeSpan.FromMilliseconds(1600);
+
+    [Fact]
+    public async Task Connector_EdgeRefusingEveryDial_RetriesWithExponentialBackoffUpToCap()
+    {
+        using var edge = new HangUpServer();
+        var metrics = new ConnectorMetrics();
+        var options = Options(edge.Port, haConnections: 1);
+
+        Sys.ActorOf(Props.Create(() => new ConnectorActor(options, OriginCertificate(), metrics)), "connector");
+        await edge.WaitForAttempts(7, TimeSpan.FromSeconds(30));
+
+        var gaps = edge.Gaps();
+        var all = string.Join(", ", gaps.Select(g => $"{g.TotalMilliseconds:0}"));
+        // Expected 200, 400, 800, 1600, 1600... ms (+0..20 % jitter) plus the dial itself, which
+        // on a loaded 2-core machine (first-call JIT) can add several hundred ms: assert the shape.
+        Assert.All(gaps, g => Assert.True(g > Min * 0.75, $"gap {g} is shorter than the minimum backoff: {all}"));
+        Assert.All(gaps, g => Assert.True(g < Max * 1.25 + TimeSpan.FromSeconds(1), $"gap {g} exceeds the cap: {all}"));
+        Assert.True(gaps.Take(3).Min() < Max * 0.6, $"early retries should come well before the cap: {all}");
+        Assert.True(gaps[^1] > Max * 0.75 && gaps[^2] > Max * 0.75, $"later gaps should have reached the cap: {all}");
+        Assert.Equal(0, metrics.RegisteredConnections);
+    }
+
+    [Fact]
+    public async Task Connector_HaConnections_DialsEachIndependently()
+    {
+        using var edge = new HangUpServer();
+
+        Sys.ActorOf(Props.Create(() => new ConnectorActor(Options(edge.Port, haConnections: 4), OriginCertificate(), new ConnectorMetrics())));
+
+        await edge.WaitForAttempts(4, TimeSpan.FromSeconds(10));
+        var first = edge.Attempts.Take(4).ToList();
+        Assert.True(first[^1] - first[0] < Min, "the four connections should dial at once, not one after another");
+    }
+
+    private static ConnectorOptions Options(int edgePort, int haConnections) => new()
+    {
+        Hostname = "smb.site.test",
+        OriginUrl = new Uri("tcp://127.0.0.1:1"),
+        Edge = new Uri($"https://127.0.0.1:{edgePort}"),
+        OriginCertificate = "unused",
+        HaConnections = haConnections,
+        MinBackoff = Min,
+        MaxBackoff = Max,
+    };
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 OriginCertificate() =>
+        EdgeCertificateAuthority.Create("test").IssueOriginCertificate("site.test", TimeSpan.FromDays(1));
+
+    /// <summary>Accepts TCP connections, records when, and closes them straight away.</summary>
+    private sealed class HangUpServer : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly ConcurrentQueue<TimeSpan> _attempts = new();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly CancellationTokenSource _stop = new();
+
+        public HangUpServer()
+        {
+            _listener.Start();
+            _ = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        using var socket = await _listener.AcceptSocketAsync(_stop.Token);
+                        _attempts.Enqueue(_clock.Elapsed);
+                    }
+                    catch (Exception) { return; }
+                }
+            });
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+        public IReadOnlyList<TimeSpan> Attempts => _attempts.ToList();
+
+        public List<TimeSpan> Gaps()
+        {
+            var attempts = Attempts;
+            return attempts.Zip(attempts.Skip(1), (a, b) => b - a).ToList();
+        }
+
+        public async Task WaitForAttempts(int count, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (_attempts.Count < count)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"only {_attempts.Count} of {count} dial attempts");
+                await Task.Delay(50);
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+        }
+    }
+}
