@@ -29,17 +29,22 @@ dotnet build TunnelActors.sln -c Release > "$results/build.txt" 2>&1
 build_status=$?
 tail -n 20 "$results/build.txt"
 if [ "$build_status" -ne 0 ]; then grep -E "error" "$results/build.txt" | sort -u | head -n 40; echo "build failed"; echo "0 passed, 1 failed"; exit 1; fi
+# Counters from each project's TRX file: <Counters total=".." passed=".." failed=".." ...>.
+count() { sed -nE "s/.* $1=\"([0-9]+)\".*/\1/p" <<<"$counters"; }
 passed=0 failed=0 skipped=0 status=0
 for project in tests/*/*.Tests.csproj; do
   name=$(basename "$project" .csproj)
   log "testing $name"
   out="$results/$name.txt"
-  dotnet test "$project" -c Release --no-build --logger "console;verbosity=normal" --blame-hang-timeout 10m 2>&1 | tee "$out" | grep -E "^\s+(Passed|Failed|Skipped) |Error Message|^(Passed|Failed)!" 
+  dotnet test "$project" -c Release --no-build --logger "console;verbosity=normal" \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$results" --blame-hang-timeout 10m 2>&1 \
+    | tee "$out" | grep -E "^\s+(Passed|Failed|Skipped) |Error Message|^Total tests|^\s+(Passed|Failed|Skipped):"
   [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
-  line=$(grep -E "^(Passed|Failed)!" "$out" | tail -n 1)
-  if [ -z "$line" ]; then echo "$name: no test summary (crash?)"; failed=$((failed + 1)); status=1; continue; fi
-  p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$line"); f=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$line"); s=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$line")
-  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  counters=$(grep -o '<Counters [^>]*>' "$results/$name.trx" 2>/dev/null)
+  if [ -z "$counters" ]; then echo "$name: no test results (crash?)"; failed=$((failed + 1)); status=1; continue; fi
+  passed=$((passed + $(count passed)))
+  failed=$((failed + $(count failed) + $(count error) + $(count timeout) + $(count aborted)))
+  skipped=$((skipped + $(count notExecuted)))
 done
 
 echo
