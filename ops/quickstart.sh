@@ -27,7 +27,8 @@ if [ -z "${TUNNELACTORS_CLI:-}" ]; then
   echo "building tunnelactors (Release)..."
   dotnet build src/TunnelActors.Cli -c Release -v quiet -nologo >/dev/null
 fi
-run() { dotnet "$cli" "$@"; }
+# Always started in the background: exec so that $! is the process itself and signals reach it.
+run() { exec dotnet "$cli" "$@"; }
 
 mkdir -p "$data_dir/logs"
 pids=()
