@@ -1,5 +1,10 @@
+using System.Net;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using TunnelActors.Access.Audit;
 using TunnelActors.Access.ServiceTokens;
+using TunnelActors.Access.Tokens;
+using TunnelActors.Edge.Access;
 using TunnelActors.Edge.Clients;
 using TunnelActors.Edge.State;
 
@@ -10,20 +15,27 @@ public sealed class ClientAuthenticatorTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("edge-auth-").FullName;
     private readonly ServiceToken _token = ServiceToken.Generate();
     private readonly ClientAuthenticator _authenticator;
+    private readonly SqliteAuditLog _audit;
+    private readonly AppTokens _tokens;
+    private readonly AccessPolicySource _policies = new(null, NullLogger.Instance);
 
     public ClientAuthenticatorTests()
     {
         var store = new EdgeStore(Path.Combine(_dir, "edge.db"));
         store.AddServiceToken(_token.ClientId, ServiceToken.HashSecret(_token.ClientSecret), "test");
-        _authenticator = new ClientAuthenticator(store);
+        _audit = new SqliteAuditLog(store.Database);
+        _tokens = new AppTokens(new SigningKeyRing(store, TimeProvider.System), "https://edge.test", TimeProvider.System);
+        _authenticator = new ClientAuthenticator(store, _policies, _tokens, _audit, TimeProvider.System);
     }
 
-    private ClientAuthentication Authenticate(string? id, string? secret)
+    private ClientAuthentication Authenticate(string? id, string? secret, string hostname = "smb.site.test", string? token = null)
     {
         var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.10");
         if (id is not null) context.Request.Headers[ClientAuthenticator.ClientIdHeader] = id;
         if (secret is not null) context.Request.Headers[ClientAuthenticator.ClientSecretHeader] = secret;
-        return _authenticator.Authenticate(context.Request);
+        if (token is not null) context.Request.Headers[ClientAuthenticator.TokenHeader] = token;
+        return _authenticator.AuthenticateAsync(context.Request, hostname).GetAwaiter().GetResult();
     }
 
     [Fact]
@@ -33,6 +45,41 @@ public sealed class ClientAuthenticatorTests : IDisposable
 
         Assert.True(result.Allowed);
         Assert.Equal($"service-token:{_token.ClientId}", result.Identity);
+        var decision = Assert.Single(_audit.Query(new AuditQuery(Kind: AuditKinds.Decision)));
+        Assert.Equal((true, "dev service tokens", "192.0.2.10"), (decision.Allowed!.Value, decision.Policy!, decision.SourceIp!));
+    }
+
+    [Fact]
+    public void Authenticate_ValidUserToken_AllowedByPolicyAndAudited()
+    {
+        var app = _policies.Find("smb.site.test")!;
+        var token = _tokens.Issue(app, "alice@example.com", ["eng"], "otp");
+
+        var result = Authenticate(null, null, token: token);
+
+        Assert.True(result.Allowed);
+        Assert.Equal("alice@example.com", result.Identity);
+        Assert.Equal("anyone who signs in", _audit.Query(new AuditQuery(Identity: "alice@example.com")).Single().Policy);
+    }
+
+    [Fact]
+    public void Authenticate_ForgedToken_Denied401AndAudited()
+    {
+        var result = Authenticate(null, null, token: "eyJhbGciOiJub25lIn0.eyJlbWFpbCI6Im1AeC5jb20ifQ.");
+
+        Assert.Equal(401, result.Status);
+        Assert.Contains("Access token rejected", result.Reason);
+        var decision = Assert.Single(_audit.Query(new AuditQuery(Kind: AuditKinds.Decision)));
+        Assert.False(decision.Allowed);
+    }
+
+    [Fact]
+    public void Authenticate_HostnameWithoutApplication_Denied403()
+    {
+        var result = Authenticate(_token.ClientId, _token.ClientSecret, hostname: "db.other.test");
+
+        Assert.Equal(403, result.Status);
+        Assert.Contains("no Access application covers db.other.test", result.Reason);
     }
 
     [Fact]
@@ -75,6 +122,7 @@ public sealed class ClientAuthenticatorTests : IDisposable
 
     public void Dispose()
     {
+        _policies.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_dir, recursive: true);
     }

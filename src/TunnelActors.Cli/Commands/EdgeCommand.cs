@@ -13,11 +13,12 @@ public static class EdgeCommand
         var zone = new Option<string>("--dev-zone") { Description = "Zone of the origin certificate written on first start", DefaultValueFactory = _ => "site.test" };
         var clusterPort = new Option<int>("--cluster-port") { Description = "Akka remoting port (0 = any free port; fixed when joining other edges)" };
         var clusterHost = new Option<string>("--cluster-host") { Description = "Address other edges reach this node at", DefaultValueFactory = _ => "127.0.0.1" };
+        var config = new Option<string?>("--config") { Description = "Edge configuration (YAML, `applications:` with Access policies; reloaded on change). Default: embedded dev policies" };
         var seeds = new Option<string[]>("--seed-node") { Description = "Seed node address (akka.tcp://tunnelactors@host:port); repeat for several", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("edge", "Run an edge node: HTTPS/WebSocket front for clients and connectors, Akka cluster member")
         {
-            listen, dataDir, zone, clusterPort, clusterHost, seeds,
+            listen, dataDir, zone, config, clusterPort, clusterHost, seeds,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -33,6 +34,7 @@ public static class EdgeCommand
                 ClusterPort = result.GetValue(clusterPort),
                 ClusterHost = result.GetValue(clusterHost)!,
                 SeedNodes = result.GetValue(seeds) ?? [],
+                ConfigFile = result.GetValue(config),
             };
             await EdgeHost.Build(options).RunAsync();
             return 0;

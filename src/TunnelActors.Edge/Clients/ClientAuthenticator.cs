@@ -1,45 +1,87 @@
 using Microsoft.AspNetCore.Http;
+using TunnelActors.Access.Audit;
+using TunnelActors.Access.Policies;
 using TunnelActors.Access.ServiceTokens;
+using TunnelActors.Access.Tokens;
+using TunnelActors.Edge.Access;
 using TunnelActors.Edge.State;
 
 namespace TunnelActors.Edge.Clients;
 
-/// <summary>Outcome of checking a client's credential: who it is, or the HTTP status and reason to refuse with.</summary>
-public sealed record ClientAuthentication(string? Identity, int Status, string Reason)
+/// <summary>Outcome of checking a client: who it is and the decision, or the HTTP status and reason to refuse with.</summary>
+public sealed record ClientAuthentication(string? Identity, int Status, string Reason, AccessApplication? Application = null)
 {
     public bool Allowed => Identity is not null;
-    public static ClientAuthentication Allow(string identity) => new(identity, StatusCodes.Status200OK, "");
-    public static ClientAuthentication Deny(int status, string reason) => new(null, status, reason);
+    public static ClientAuthentication Deny(int status, string reason, AccessApplication? app = null) => new(null, status, reason, app);
 }
 
 /// <summary>
-/// Checks the credential of an `access tcp` connection: a service token in
-/// Cf-Access-Client-Id / Cf-Access-Client-Secret (cloudflared's headers). Default deny.
+/// Decides whether an `access tcp` connection may reach a hostname: finds the Access
+/// application covering it, reads the credential (an app token in Cf-Access-Token, or a
+/// service token in Cf-Access-Client-Id / -Secret as cloudflared sends them), and evaluates
+/// the application's policies. Default deny. Every decision is audited.
 /// </summary>
-public sealed class ClientAuthenticator(EdgeStore store)
+public sealed class ClientAuthenticator(EdgeStore store, AccessPolicySource policies, AppTokens tokens, IAuditLog audit, TimeProvider clock)
 {
     public const string ClientIdHeader = "Cf-Access-Client-Id";
     public const string ClientSecretHeader = "Cf-Access-Client-Secret";
     public const string TokenHeader = "Cf-Access-Token";
 
-    public ClientAuthentication Authenticate(HttpRequest request)
+    public async Task<ClientAuthentication> AuthenticateAsync(HttpRequest request, string hostname)
     {
+        var ip = request.HttpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
+        var application = policies.Find(hostname);
+        if (application is null)
+            return Audit(ClientAuthentication.Deny(StatusCodes.Status403Forbidden, $"no Access application covers {hostname} (default deny)"), hostname, "unknown", ip);
+
+        var (credential, failure) = await ReadCredentialAsync(request, application, ip, hostname);
+        if (credential is null) return Audit(failure!, hostname, "unauthenticated", ip);
+
+        var decision = PolicyEvaluator.Decide(application, credential);
+        audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.Decision, application.Name, credential.Identity, ip.ToString(),
+            decision.Allowed, decision.Policy, decision.Rule, $"{hostname}: {decision.Reason}"));
+        return decision.Allowed
+            ? new ClientAuthentication(credential.Identity, StatusCodes.Status200OK, decision.Reason, application)
+            : ClientAuthentication.Deny(StatusCodes.Status403Forbidden, $"access denied: {decision.Reason}", application);
+    }
+
+    private async Task<(AccessRequest? Request, ClientAuthentication? Failure)> ReadCredentialAsync(
+        HttpRequest request, AccessApplication application, System.Net.IPAddress ip, string hostname)
+    {
+        var token = request.Headers[TokenHeader].ToString();
+        if (token.Length > 0)
+        {
+            try
+            {
+                var identity = await tokens.VerifyAsync(token, application);
+                return (new AccessRequest(ip, identity.Email, identity.Groups, identity.LoginMethod), null);
+            }
+            catch (TokenRejectedException e)
+            {
+                return (null, ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, $"Access token rejected: {e.Message}", application));
+            }
+        }
+
         var clientId = request.Headers[ClientIdHeader].ToString();
         var secret = request.Headers[ClientSecretHeader].ToString();
         if (clientId.Length == 0 && secret.Length == 0)
-        {
-            return request.Headers.ContainsKey(TokenHeader)
-                ? ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, "Access tokens are not accepted by this edge yet; use a service token")
-                : ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, $"no credential: send a service token in {ClientIdHeader} and {ClientSecretHeader}");
-        }
+            return (null, ClientAuthentication.Deny(StatusCodes.Status401Unauthorized,
+                $"no credential: sign in with `tunnelactors access login https://{hostname}` or send a service token in {ClientIdHeader} and {ClientSecretHeader}", application));
         if (clientId.Length == 0 || secret.Length == 0)
-            return ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, $"incomplete service token: both {ClientIdHeader} and {ClientSecretHeader} are required");
+            return (null, ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, $"incomplete service token: both {ClientIdHeader} and {ClientSecretHeader} are required", application));
 
         var storedHash = store.FindServiceTokenHash(clientId);
         // Compare against a dummy hash for unknown ids too, so timing does not reveal which ids exist.
         var matches = ServiceToken.SecretMatches(secret, storedHash ?? new byte[32]);
         return storedHash is not null && matches
-            ? ClientAuthentication.Allow($"service-token:{clientId}")
-            : ClientAuthentication.Deny(StatusCodes.Status403Forbidden, "service token rejected: unknown client id or wrong secret");
+            ? (new AccessRequest(ip, ServiceTokenId: clientId), null)
+            : (null, ClientAuthentication.Deny(StatusCodes.Status403Forbidden, "service token rejected: unknown client id or wrong secret", application));
+    }
+
+    private ClientAuthentication Audit(ClientAuthentication denial, string hostname, string identity, System.Net.IPAddress ip)
+    {
+        audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.Decision, denial.Application?.Name, identity, ip.ToString(),
+            false, null, null, $"{hostname}: {denial.Reason}"));
+        return denial;
     }
 }

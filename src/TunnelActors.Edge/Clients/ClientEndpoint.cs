@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Streams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using TunnelActors.Access.Audit;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.State;
 using TunnelActors.Edge.Tunnels;
@@ -19,7 +20,7 @@ namespace TunnelActors.Edge.Clients;
 /// byte reaches the origin and carries its reason in the status line body and a header.
 /// </summary>
 public sealed class ClientEndpoint(
-    ClientAuthenticator authenticator, EdgeStore store, IActorRef tunnels, string nodeName,
+    ClientAuthenticator authenticator, EdgeStore store, IAuditLog audit, TimeProvider clock, IActorRef tunnels, string nodeName,
     IMaterializer materializer, ILogger<ClientEndpoint> log)
 {
     public const string ErrorHeader = Transport.Tls.EdgeDialer.ErrorHeader;
@@ -35,7 +36,7 @@ public sealed class ClientEndpoint(
             return;
         }
 
-        var auth = authenticator.Authenticate(context.Request);
+        var auth = await authenticator.AuthenticateAsync(context.Request, hostname);
         if (!auth.Allowed)
         {
             log.LogWarning("Client {Remote} refused for {Hostname}: {Reason}", remote, hostname, auth.Reason);
@@ -57,15 +58,25 @@ public sealed class ClientEndpoint(
         if (webSocket is null) return;
         var carrier = new WebSocketChannel(webSocket);
         log.LogInformation("Stream {StreamId} opened: {Identity} from {Remote} to {Hostname}", stream.Id, auth.Identity, remote, hostname);
+        var started = clock.GetUtcNow();
+        Audit(AuditKinds.SessionStart, $"{hostname}: stream {stream.Id}");
+        string outcome;
         try
         {
             var result = await ByteRelay.RunAsync(carrier, stream, materializer, KillSwitches.Shared($"client-{stream.Id}"));
+            outcome = "closed";
             log.LogInformation("Stream {StreamId} ended: {Up} bytes to origin, {Down} bytes to client", stream.Id, result.AToB, result.BToA);
         }
         catch (Exception e)
         {
+            outcome = "aborted: " + e.GetBaseException().Message;
             log.LogWarning("Stream {StreamId} to {Hostname} aborted: {Reason}", stream.Id, hostname, e.GetBaseException().Message);
         }
+        var seconds = (clock.GetUtcNow() - started).TotalSeconds;
+        Audit(AuditKinds.SessionEnd, $"{hostname}: stream {stream.Id} {outcome}; bytes_to_origin={stream.BytesOut} bytes_to_client={stream.BytesIn} duration_s={seconds:0.###}");
+
+        void Audit(string kind, string detail) =>
+            audit.Record(new AuditEvent(clock.GetUtcNow(), kind, auth.Application?.Name, auth.Identity!, remote, Detail: detail));
     }
 
     private async Task<MuxStream?> OpenStreamAsync(HttpContext context, string hostname, string identity)

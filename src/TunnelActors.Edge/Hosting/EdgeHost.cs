@@ -11,7 +11,11 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using TunnelActors.Access.Audit;
+using TunnelActors.Access.Tokens;
+using TunnelActors.Edge.Access;
 using TunnelActors.Edge.Clients;
+using TunnelActors.Edge.State;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Tunnels;
 
@@ -42,10 +46,16 @@ public static class EdgeHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton(identity.Store);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IAuditLog>(new SqliteAuditLog(identity.Store.Database));
+        builder.Services.AddSingleton(sp => new AccessPolicySource(options.ConfigFile, sp.GetRequiredService<ILogger<AccessPolicySource>>()));
+        builder.Services.AddSingleton(sp => new SigningKeyRing(identity.Store, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new AppTokens(sp.GetRequiredService<SigningKeyRing>(), options.Issuer, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ClientAuthenticator>();
         builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity));
 
         var app = builder.Build();
+        app.Services.GetRequiredService<AccessPolicySource>(); // a broken configuration fails at start-up, not at the first client
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         MapEndpoints(app);
         return app;
@@ -82,6 +92,7 @@ public static class EdgeHost
         app.Map(OriginEndpoint.Path, context => new OriginEndpoint(Actor<OriginConnectionManager>()).HandleAsync(context));
 
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
+        app.MapGet("/cdn-cgi/access/certs", (SigningKeyRing keys) => Results.Json(Jwks.From(keys)));
         app.MapGet("/ready", () =>
         {
             var member = Cluster.Get(System()).SelfMember;
@@ -93,6 +104,8 @@ public static class EdgeHost
         var clients = new Lazy<ClientEndpoint>(() => new ClientEndpoint(
             services.GetRequiredService<ClientAuthenticator>(),
             services.GetRequiredService<State.EdgeStore>(),
+            services.GetRequiredService<IAuditLog>(),
+            services.GetRequiredService<TimeProvider>(),
             Actor<TunnelEntity>(), Cluster.Get(System()).SelfAddress.ToString(), System().Materializer(),
             services.GetRequiredService<ILogger<ClientEndpoint>>()));
         app.MapFallback(context => clients.Value.HandleAsync(context));

@@ -12,6 +12,9 @@ public sealed record EdgeOptions
     /// <summary>The dev zone the first-start origin certificate covers (default site.test).</summary>
     public string DevZone { get; init; } = "site.test";
 
+    /// <summary>Edge configuration (YAML with `applications:`); none means the embedded default policies.</summary>
+    public string? ConfigFile { get; init; }
+
     /// <summary>Akka remoting port (default 0: any free port, fine for a single node).</summary>
     public int ClusterPort { get; init; }
 
@@ -29,6 +32,9 @@ public sealed record EdgeOptions
 
     /// <summary>Time a new connection has to send REGISTER (default 10 s).</summary>
     public TimeSpan RegisterTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The `iss` of the tokens this edge signs: its public URL.</summary>
+    public string Issuer => Listen.GetLeftPart(UriPartial.Authority);
 
     public string DataPath(string file) => Path.Combine(DataDirectory, file);
 }
