@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using TunnelActors.Client.Hosting;
+using TunnelActors.Client.Login;
 
 namespace TunnelActors.Cli.Commands;
 
@@ -12,6 +13,8 @@ public static class AccessCommand
     {
         var access = new Command("access", "Reach applications protected by the edge");
         access.Subcommands.Add(CreateTcp());
+        access.Subcommands.Add(CreateLogin());
+        access.Subcommands.Add(CreateToken());
         return access;
     }
 
@@ -23,10 +26,11 @@ public static class AccessCommand
         var caFile = CommonOptions.CaFile();
         var tokenId = new Option<string?>("--service-token-id") { Description = "Service token client id (or TUNNEL_SERVICE_TOKEN_ID)" };
         var tokenSecret = new Option<string?>("--service-token-secret") { Description = "Service token secret (or TUNNEL_SERVICE_TOKEN_SECRET)" };
+        var noBrowser = NoBrowser();
 
-        var command = new Command("tcp", "Listen on a local port; each connection is carried to the application through the edge")
+        var command = new Command("tcp", "Listen on a local port; each connection is carried to the application through the edge. Signs you in through the browser when needed")
         {
-            hostname, url, edge, caFile, tokenId, tokenSecret,
+            hostname, url, edge, caFile, tokenId, tokenSecret, noBrowser,
         };
         command.SetAction(async (result, _) =>
         {
@@ -39,11 +43,62 @@ public static class AccessCommand
                 CaFile = result.GetValue(caFile),
                 ServiceTokenId = result.GetValue(tokenId) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_ID"),
                 ServiceTokenSecret = result.GetValue(tokenSecret) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_SECRET"),
+                OpenBrowser = !result.GetValue(noBrowser),
             };
             await AccessTcpHost.Build(options).RunAsync();
             return 0;
         });
         return command;
+    }
+
+    private static Command CreateLogin()
+    {
+        var app = new Argument<string>("url") { Description = "The application, e.g. https://smb.site.com" };
+        var edge = CommonOptions.Edge();
+        var caFile = CommonOptions.CaFile();
+        var noBrowser = NoBrowser();
+        var command = new Command("login", "Sign in to an application in the browser and cache its token (~/.tunnelactors/tokens, mode 0600)")
+        {
+            app, edge, caFile, noBrowser,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var hostname = HostnameOf(result.GetValue(app)!);
+            var cache = new TokenCache(TokenCache.DefaultDirectory, TimeProvider.System);
+            var login = new AccessLogin(CommonOptions.EdgeUri(result.GetValue(edge), hostname), result.GetValue(caFile), cache, Console.Out);
+            await login.LoginAsync(hostname, openBrowser: !result.GetValue(noBrowser), cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateToken()
+    {
+        var app = new Option<string>("--app") { Description = "The application, e.g. https://smb.site.com", Required = true };
+        var command = new Command("token", "Print the cached token of an application (after `access login`)") { app };
+        command.SetAction(result =>
+        {
+            var hostname = HostnameOf(result.GetValue(app)!);
+            var cache = new TokenCache(TokenCache.DefaultDirectory, TimeProvider.System);
+            if (cache.Get(hostname) is not { } token)
+            {
+                Console.Error.WriteLine($"error: no valid token for {hostname}; run `tunnelactors access login https://{hostname}`");
+                return 1;
+            }
+            Console.WriteLine(token);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Option<bool> NoBrowser() => new("--no-browser") { Description = "Print the sign-in URL instead of opening a browser" };
+
+    private static string HostnameOf(string app)
+    {
+        var text = app.Contains("://", StringComparison.Ordinal) ? app : "https://" + app;
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Host.Length > 0
+            ? uri.Host.ToLowerInvariant()
+            : throw new ArgumentException($"'{app}' is not an application URL (example: https://smb.site.com)");
     }
 
     private static IPEndPoint ParseListen(string url)

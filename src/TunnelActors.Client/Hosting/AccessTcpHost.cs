@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TunnelActors.Client.Listeners;
+using TunnelActors.Client.Login;
 
 namespace TunnelActors.Client.Hosting;
 
@@ -14,6 +15,10 @@ public static class AccessTcpHost
 {
     public static IHost Build(AccessTcpOptions options)
     {
+        var cache = new TokenCache(options.TokenDirectory, TimeProvider.System);
+        IClientCredentials credentials = options.ServiceTokenId is { Length: > 0 } id && options.ServiceTokenSecret is { Length: > 0 } secret
+            ? new ServiceTokenCredentials(id, secret)
+            : new UserTokenCredentials(options.Hostname, cache, new AccessLogin(options.Edge, options.CaFile, cache, Console.Out), options.OpenBrowser);
         var listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -30,7 +35,7 @@ public static class AccessTcpHost
         builder.Logging.AddRoleConsole();
         builder.Services.AddAkka("tunnelactors-access", akka => akka
             .WithRoleDefaults()
-            .WithActors((system, _) => system.ActorOf(Props.Create(() => new LocalListenerActor(listener, options)), "listener")));
+            .WithActors((system, _) => system.ActorOf(Props.Create(() => new LocalListenerActor(listener, options, credentials)), "listener")));
         return builder.Build();
     }
 }

@@ -20,6 +20,12 @@ public sealed record AccessTcpOptions
     public string? ServiceTokenId { get; init; }
     public string? ServiceTokenSecret { get; init; }
 
+    /// <summary>Where user tokens are cached (default ~/.tunnelactors/tokens).</summary>
+    public string TokenDirectory { get; init; } = Login.TokenCache.DefaultDirectory;
+
+    /// <summary>Open a browser for sign-in (false: only print the URL).</summary>
+    public bool OpenBrowser { get; init; } = true;
+
     /// <summary>Accepted local connections being served at once (default 1024); more wait in the backlog.</summary>
     public int MaxConnections { get; init; } = 1024;
 }

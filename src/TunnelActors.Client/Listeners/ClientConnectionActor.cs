@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using TunnelActors.Client.Hosting;
+using TunnelActors.Client.Login;
 using TunnelActors.Transport.Channels;
 using TunnelActors.Transport.Stages;
 using TunnelActors.Transport.Tls;
@@ -25,7 +26,7 @@ public sealed class ClientConnectionActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private WebSocketChannel? _edge;
 
-    public ClientConnectionActor(Socket local, AccessTcpOptions options, EdgeDialer dialer)
+    public ClientConnectionActor(Socket local, AccessTcpOptions options, EdgeDialer dialer, IClientCredentials credentials)
     {
         _local = SocketChannel.Wrap(local);
         var peer = local.RemoteEndPoint?.ToString() ?? "?";
@@ -49,8 +50,8 @@ public sealed class ClientConnectionActor : ReceiveActor
             Context.Stop(Self);
         });
 
-        dialer.ConnectAsync("/", options.Hostname, Credentials(options), CancellationToken.None)
-            .PipeTo(Self, success: r => new EdgeConnected(r.Socket), failure: e => new EdgeFailed(e.Message));
+        DialAsync(dialer, options.Hostname, credentials)
+            .PipeTo(Self, success: s => new EdgeConnected(s), failure: e => new EdgeFailed(e.GetBaseException().Message));
     }
 
     protected override void PostStop()
@@ -60,12 +61,10 @@ public sealed class ClientConnectionActor : ReceiveActor
         _edge?.Dispose();
     }
 
-    private static IEnumerable<KeyValuePair<string, string>> Credentials(AccessTcpOptions options)
+    private static async Task<ClientWebSocket> DialAsync(EdgeDialer dialer, string hostname, IClientCredentials credentials)
     {
-        if (options.ServiceTokenId is { Length: > 0 } id && options.ServiceTokenSecret is { Length: > 0 } secret)
-        {
-            yield return new("Cf-Access-Client-Id", id);
-            yield return new("Cf-Access-Client-Secret", secret);
-        }
+        var headers = await credentials.GetHeadersAsync(CancellationToken.None);
+        var (socket, _) = await dialer.ConnectAsync("/", hostname, headers, CancellationToken.None);
+        return socket;
     }
 }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using TunnelActors.Client.Hosting;
+using TunnelActors.Client.Login;
 using TunnelActors.Transport.Tls;
 
 namespace TunnelActors.Client.Listeners;
@@ -22,15 +23,17 @@ public sealed class LocalListenerActor : ReceiveActor
     private long _accepted;
     private bool _accepting;
 
-    public LocalListenerActor(Socket listener, AccessTcpOptions options)
+    private readonly IClientCredentials _credentials;
+
+    public LocalListenerActor(Socket listener, AccessTcpOptions options, IClientCredentials credentials)
     {
-        (_listener, _options) = (listener, options);
+        (_listener, _options, _credentials) = (listener, options, credentials);
         _dialer = new EdgeDialer(options.Edge, options.CaFile, TimeSpan.FromSeconds(15));
 
         Receive<Accepted>(a =>
         {
             _accepting = false;
-            var child = Context.ActorOf(Props.Create(() => new ClientConnectionActor(a.Socket, _options, _dialer)), $"conn-{++_accepted}");
+            var child = Context.ActorOf(Props.Create(() => new ClientConnectionActor(a.Socket, _options, _dialer, _credentials)), $"conn-{++_accepted}");
             Context.Watch(child);
             AcceptNext();
         });

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TunnelActors.Access.Audit;
+using TunnelActors.Access.Login;
 using TunnelActors.Access.Tokens;
 using TunnelActors.Edge.Access;
 using TunnelActors.Edge.Clients;
@@ -52,6 +53,11 @@ public static class EdgeHost
         builder.Services.AddSingleton(sp => new SigningKeyRing(identity.Store, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new AppTokens(sp.GetRequiredService<SigningKeyRing>(), options.Issuer, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ClientAuthenticator>();
+        builder.Services.AddSingleton<PinChallenges>();
+        builder.Services.AddSingleton<TokenTransfers>();
+        builder.Services.AddSingleton<IPinSender>(sp => options.Smtp is { } smtp
+            ? new SmtpPinSender(smtp.Host, smtp.Port, smtp.From)
+            : new LogPinSender(message => sp.GetRequiredService<ILogger<LogPinSender>>().LogWarning("{Message}", message)));
         builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity));
 
         var app = builder.Build();
@@ -92,6 +98,7 @@ public static class EdgeHost
         app.Map(OriginEndpoint.Path, context => new OriginEndpoint(Actor<OriginConnectionManager>()).HandleAsync(context));
 
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
+        app.MapLogin();
         app.MapGet("/cdn-cgi/access/certs", (SigningKeyRing keys) => Results.Json(Jwks.From(keys)));
         app.MapGet("/ready", () =>
         {

@@ -15,6 +15,9 @@ public sealed record EdgeOptions
     /// <summary>Edge configuration (YAML with `applications:`); none means the embedded default policies.</summary>
     public string? ConfigFile { get; init; }
 
+    /// <summary>Where one-time PINs are emailed from; none means the dev sender (PINs in the edge log).</summary>
+    public SmtpOptions? Smtp { get; init; }
+
     /// <summary>Akka remoting port (default 0: any free port, fine for a single node).</summary>
     public int ClusterPort { get; init; }
 
@@ -38,3 +41,6 @@ public sealed record EdgeOptions
 
     public string DataPath(string file) => Path.Combine(DataDirectory, file);
 }
+
+/// <summary>An SMTP relay for one-time PIN emails.</summary>
+public sealed record SmtpOptions(string Host, int Port, string From);

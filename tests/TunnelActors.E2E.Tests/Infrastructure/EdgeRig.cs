@@ -27,11 +27,18 @@ public sealed class EdgeRig : IAsyncDisposable
     public string CaFile => Path.Combine(DataDir, "edge-ca.pem");
     public string OriginCert => Path.Combine(DataDir, "cert.pem");
 
-    public static async Task<EdgeRig> StartAsync()
+    /// <summary>Starts an edge; with <paramref name="config"/>, that YAML is its --config (Access applications).</summary>
+    public static async Task<EdgeRig> StartAsync(string? config = null)
     {
         var dataDir = Directory.CreateTempSubdirectory("tunnelactors-e2e-").FullName;
         var port = Ports.Free();
-        var edge = CliProcess.Start("edge", dataDir, "edge", "--listen", $"https://127.0.0.1:{port}", "--data-dir", dataDir);
+        string[] args = ["edge", "--listen", $"https://127.0.0.1:{port}", "--data-dir", dataDir];
+        if (config is not null)
+        {
+            File.WriteAllText(Path.Combine(dataDir, "edge.yaml"), config);
+            args = [.. args, "--config", Path.Combine(dataDir, "edge.yaml")];
+        }
+        var edge = CliProcess.Start("edge", dataDir, args);
         var rig = new EdgeRig(dataDir, port, edge);
         await rig.WaitReady();
         return rig;
@@ -59,14 +66,19 @@ public sealed class EdgeRig : IAsyncDisposable
         return process;
     }
 
-    /// <summary>Starts `tunnelactors access tcp` with the dev service token; returns it and its local port.</summary>
-    public async Task<(CliProcess Process, int Port)> StartAccess(string hostname)
+    /// <summary>
+    /// Starts `tunnelactors access tcp`: with the dev service token, or with <paramref name="home"/>
+    /// as HOME, using the user token cached there; returns it and its local port.
+    /// </summary>
+    public async Task<(CliProcess Process, int Port)> StartAccess(string hostname, string? home = null)
     {
         var port = Ports.Free();
         var (id, secret) = ServiceToken;
-        var process = CliProcess.Start($"access-{hostname}", DataDir,
-            new Dictionary<string, string> { ["TUNNEL_SERVICE_TOKEN_ID"] = id, ["TUNNEL_SERVICE_TOKEN_SECRET"] = secret },
-            "access", "tcp", "--hostname", hostname, "--url", $"127.0.0.1:{port}", "--edge", EdgeUrl, "--ca-file", CaFile);
+        var environment = home is null
+            ? new Dictionary<string, string> { ["TUNNEL_SERVICE_TOKEN_ID"] = id, ["TUNNEL_SERVICE_TOKEN_SECRET"] = secret }
+            : new Dictionary<string, string> { ["HOME"] = home };
+        var process = CliProcess.Start($"access-{hostname}", DataDir, environment,
+            "access", "tcp", "--hostname", hostname, "--url", $"127.0.0.1:{port}", "--edge", EdgeUrl, "--ca-file", CaFile, "--no-browser");
         _processes.Add(process);
         await Ports.WaitListening(port, TimeSpan.FromSeconds(30));
         return (process, port);
@@ -89,12 +101,21 @@ public sealed class EdgeRig : IAsyncDisposable
         }
     }
 
-    /// <summary>An HTTP client that trusts this edge's CA.</summary>
+    /// <summary>Starts any `tunnelactors` command against this edge, tracked for clean-up.</summary>
+    public CliProcess Run(string name, IDictionary<string, string>? environment, params string[] args)
+    {
+        var process = CliProcess.Start(name, DataDir, environment, args);
+        _processes.Add(process);
+        return process;
+    }
+
+    /// <summary>An HTTP client that trusts this edge's CA (and keeps cookies, like a browser).</summary>
     public HttpClient Http()
     {
         var authority = X509Certificate2.CreateFromPem(File.ReadAllText(CaFile));
         var handler = new SocketsHttpHandler
         {
+            AllowAutoRedirect = false,
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && Chains(authority, new X509Certificate2(cert)),

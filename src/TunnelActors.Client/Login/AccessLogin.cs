@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using TunnelActors.Transport.Tls;
+
+namespace TunnelActors.Client.Login;
+
+/// <summary>
+/// `access login`: sends the user's browser to the edge's sign-in page with a fresh,
+/// unguessable transfer id, then polls the edge until the token for that id is parked, and
+/// caches it. Works without a display: the URL is printed to open on any machine.
+/// </summary>
+public sealed class AccessLogin(Uri edge, string? caFile, TokenCache cache, TextWriter console)
+{
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public async Task<string> LoginAsync(string hostname, bool openBrowser, CancellationToken cancellationToken)
+    {
+        var transfer = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var url = new Uri(edge, $"/cdn-cgi/access/login?app={Uri.EscapeDataString(hostname)}&transfer={transfer}");
+        console.WriteLine($"Sign in to {hostname} in your browser. If it does not open, visit this URL on any machine:\n\n    {url}\n");
+        if (openBrowser && TryOpenBrowser(url)) console.WriteLine("Opened your browser; waiting for you to sign in...");
+
+        using var http = Http();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Timeout);
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(edge, $"/cdn-cgi/access/transfer/{transfer}"), deadline.Token);
+                if (response.IsSuccessStatusCode)
+                {
+                    var body = await response.Content.ReadFromJsonAsync<JsonElement>(deadline.Token);
+                    var token = body.GetProperty("token").GetString() ?? throw new InvalidDataException("the edge sent an empty token");
+                    cache.Put(hostname, token);
+                    console.WriteLine($"Signed in to {hostname}; token saved to {cache.PathFor(hostname)}");
+                    return token;
+                }
+            }
+            catch (HttpRequestException e) { console.WriteLine($"Waiting for the edge ({e.Message})..."); }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"no sign-in completed within {Timeout.TotalMinutes:0} minutes; run the login again");
+            }
+            await Task.Delay(PollInterval, deadline.Token).ConfigureAwait(false);
+        }
+    }
+
+    private HttpClient Http()
+    {
+        var handler = new SocketsHttpHandler();
+        if (EdgeTrust.ForCaFile(caFile) is { } validate) handler.SslOptions.RemoteCertificateValidationCallback = validate;
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15) };
+    }
+
+    private static bool TryOpenBrowser(Uri url)
+    {
+        if (Environment.GetEnvironmentVariable("DISPLAY") is null && Environment.GetEnvironmentVariable("WAYLAND_DISPLAY") is null) return false;
+        try
+        {
+            using var opener = Process.Start(new ProcessStartInfo("xdg-open", url.ToString()) { UseShellExecute = false, RedirectStandardError = true });
+            return opener is not null;
+        }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    }
+}

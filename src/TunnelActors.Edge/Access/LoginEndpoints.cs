@@ -1,0 +1,94 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using TunnelActors.Access.Audit;
+using TunnelActors.Access.Login;
+using TunnelActors.Access.Policies;
+using TunnelActors.Access.Tokens;
+
+namespace TunnelActors.Edge.Access;
+
+/// <summary>
+/// Browser sign-in with a one-time PIN, and the hand-over of the resulting app token to a
+/// waiting CLI (`access login`). The pages never reveal whether an email is allowed: a PIN
+/// is only sent when it is, but the user sees the same page either way.
+/// </summary>
+public static class LoginEndpoints
+{
+    public const string CookieName = "CF_Authorization";
+
+    public static void MapLogin(this WebApplication app)
+    {
+        app.MapGet("/cdn-cgi/access/login", (string? app, string? transfer, AccessPolicySource policies) =>
+            FindApplication(policies, app) is null
+                ? Html(LoginPages.EmailForm(app ?? "", transfer, $"no application covers '{app}'"), StatusCodes.Status404NotFound)
+                : Html(LoginPages.EmailForm(app!, transfer)));
+
+        app.MapPost("/cdn-cgi/access/otp", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
+            IPinSender sender, ILogger<PinChallenges> log) =>
+        {
+            var form = await context.Request.ReadFormAsync();
+            var (hostname, transfer, email) = (form["app"].ToString(), NullIfEmpty(form["transfer"]), form["email"].ToString().Trim());
+            var application = FindApplication(policies, hostname);
+            if (application is null) return Html(LoginPages.EmailForm(hostname, transfer, $"no application covers '{hostname}'"), 404);
+            if (!email.Contains('@') || email.Length > 254) return Html(LoginPages.EmailForm(hostname, transfer, "enter a valid email address"), 400);
+            if (transfer is not null && !TokenTransfers.IsWellFormed(transfer)) return Html(LoginPages.EmailForm(hostname, null, "this sign-in link is malformed"), 400);
+
+            var mayEnter = PolicyEvaluator.Decide(application, new AccessRequest(RemoteIp(context), email, null, "otp")).Allowed;
+            var (challenge, pin) = pins.Create(email, hostname, transfer, send: mayEnter);
+            if (pin is not null) await sender.SendAsync(challenge.Email, pin, hostname, context.RequestAborted);
+            else log.LogInformation("No PIN sent to {Email} for {Hostname}: no policy would let them in", challenge.Email, hostname);
+            return Html(LoginPages.CodeForm(hostname, challenge.Email, challenge.Id));
+        });
+
+        app.MapPost("/cdn-cgi/access/otp/verify", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
+            AppTokens tokens, TokenTransfers transfers, IAuditLog audit, TimeProvider clock) =>
+        {
+            var form = await context.Request.ReadFormAsync();
+            var (result, challenge) = pins.Check(form["challenge"].ToString(), form["code"].ToString());
+            var ip = RemoteIp(context);
+            if (result != PinCheck.Accepted || challenge is null)
+            {
+                if (challenge is not null)
+                    audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.LoginFailed, challenge.Hostname, challenge.Email, ip.ToString(), false, Detail: $"otp: {result}"));
+                return result switch
+                {
+                    PinCheck.Wrong => Html(LoginPages.CodeForm(challenge!.Hostname, challenge.Email, challenge.Id, "That code is not right. Try again."), 401),
+                    PinCheck.TooManyAttempts => Html(LoginPages.EmailForm(challenge!.Hostname, challenge.Transfer, "Too many wrong codes. Ask for a new one."), 401),
+                    _ => Html(LoginPages.EmailForm(challenge?.Hostname ?? "", null, "This code has expired. Ask for a new one."), 401),
+                };
+            }
+
+            var application = FindApplication(policies, challenge.Hostname);
+            var decision = application is null ? null : PolicyEvaluator.Decide(application, new AccessRequest(ip, challenge.Email, null, "otp"));
+            audit.Record(new AuditEvent(clock.GetUtcNow(), decision?.Allowed == true ? AuditKinds.Login : AuditKinds.LoginFailed,
+                application?.Name, challenge.Email, ip.ToString(), decision?.Allowed ?? false, decision?.Policy, decision?.Rule, $"otp: {decision?.Reason ?? "application removed"}"));
+            if (application is null || decision?.Allowed != true) return Html(LoginPages.Denied(challenge.Hostname, challenge.Email), 403);
+
+            var token = tokens.Issue(application, challenge.Email, [], "otp");
+            context.Response.Cookies.Append(CookieName, token, new CookieOptions
+            {
+                HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = application.SessionDuration,
+            });
+            if (challenge.Transfer is not null) transfers.Park(challenge.Transfer, token);
+            return Html(LoginPages.SignedIn(challenge.Hostname, challenge.Email, challenge.Transfer is not null));
+        });
+
+        // The CLI polls here with the transfer id it put in the login URL.
+        app.MapGet("/cdn-cgi/access/transfer/{transfer}", (string transfer, TokenTransfers transfers) =>
+            TokenTransfers.IsWellFormed(transfer) && transfers.Collect(transfer) is { } token
+                ? Results.Json(new { token })
+                : Results.Json(new { status = "pending" }, statusCode: StatusCodes.Status404NotFound));
+    }
+
+    private static AccessApplication? FindApplication(AccessPolicySource policies, string? hostname) =>
+        string.IsNullOrEmpty(hostname) ? null : policies.Find(hostname.ToLowerInvariant());
+
+    private static IPAddress RemoteIp(HttpContext context) => context.Connection.RemoteIpAddress ?? IPAddress.None;
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static IResult Html(string html, int status = StatusCodes.Status200OK) =>
+        Results.Content(html, "text/html; charset=utf-8", statusCode: status);
+}

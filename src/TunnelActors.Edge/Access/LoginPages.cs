@@ -1,0 +1,59 @@
+using System.Text.Encodings.Web;
+
+namespace TunnelActors.Edge.Access;
+
+/// <summary>The sign-in pages: plain HTML, no external assets, every value HTML-encoded.</summary>
+public static class LoginPages
+{
+    private static string E(string? value) => HtmlEncoder.Default.Encode(value ?? "");
+
+    private static string Page(string title, string body) => $$"""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{E(title)}} · TunnelActors Access</title>
+        <style>
+          body { font-family: system-ui, sans-serif; background: #f4f5f7; margin: 0; display: grid; place-items: center; min-height: 100vh; }
+          main { background: white; padding: 2rem 2.5rem; border-radius: 8px; box-shadow: 0 1px 4px #0002; max-width: 26rem; width: 100%; }
+          h1 { font-size: 1.3rem; margin-top: 0; } label { display: block; margin: 1rem 0 .3rem; }
+          input[type=email], input[type=text] { width: 100%; padding: .5rem; font-size: 1rem; box-sizing: border-box; }
+          button { margin-top: 1rem; padding: .6rem 1.2rem; font-size: 1rem; background: #2451b3; color: white; border: 0; border-radius: 4px; cursor: pointer; }
+          .note { color: #555; font-size: .9rem; } .error { color: #b3261e; }
+        </style></head>
+        <body><main>{{body}}</main></body></html>
+        """;
+
+    public static string EmailForm(string hostname, string? transfer, string? error = null) => Page("Sign in", $"""
+        <h1>Sign in to {E(hostname)}</h1>
+        {(error is null ? "" : $"<p class=\"error\" id=\"error\">{E(error)}</p>")}
+        <form method="post" action="/cdn-cgi/access/otp">
+          <input type="hidden" name="app" value="{E(hostname)}"><input type="hidden" name="transfer" value="{E(transfer)}">
+          <label for="email">Email address</label>
+          <input type="email" id="email" name="email" required autofocus autocomplete="email">
+          <button type="submit" id="send-code">Send me a code</button>
+        </form>
+        <p class="note">We will email you a one-time code.</p>
+        """);
+
+    public static string CodeForm(string hostname, string email, string challenge, string? error = null) => Page("Enter your code", $"""
+        <h1>Check your email</h1>
+        <p>If <strong>{E(email)}</strong> may sign in to {E(hostname)}, a code is on its way. It is valid for 10 minutes.</p>
+        {(error is null ? "" : $"<p class=\"error\" id=\"error\">{E(error)}</p>")}
+        <form method="post" action="/cdn-cgi/access/otp/verify">
+          <input type="hidden" name="challenge" value="{E(challenge)}">
+          <label for="code">Code</label>
+          <input type="text" id="code" name="code" inputmode="numeric" maxlength="6" required autofocus autocomplete="one-time-code">
+          <button type="submit" id="verify">Sign in</button>
+        </form>
+        """);
+
+    public static string SignedIn(string hostname, string email, bool forCli) => Page("Signed in", $"""
+        <h1 id="signed-in">Signed in</h1>
+        <p>You are signed in to {E(hostname)} as <strong>{E(email)}</strong>.</p>
+        {(forCli ? "<p>You can close this window and return to your terminal.</p>" : "")}
+        """);
+
+    public static string Denied(string hostname, string email) => Page("Access denied", $"""
+        <h1 id="denied">Access denied</h1>
+        <p><strong>{E(email)}</strong> is not allowed to reach {E(hostname)}. Ask the administrator of this application.</p>
+        """);
+}
