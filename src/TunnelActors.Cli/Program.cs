@@ -13,7 +13,7 @@ try
     // The hosts handle SIGTERM/SIGINT themselves (drain, graceful stop): the parser must not.
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException or FileNotFoundException)
+catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException or FileNotFoundException or TunnelActors.Access.Policies.AccessConfigException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;

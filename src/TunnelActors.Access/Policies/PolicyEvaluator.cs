@@ -14,8 +14,7 @@ public static class PolicyEvaluator
         var then = application.Policies.Where(p => p.Action is PolicyAction.Allow or PolicyAction.Block);
         foreach (var policy in first.Concat(then))
         {
-            if (policy.Action == PolicyAction.ServiceAuth && !request.IsServiceToken) continue;
-            if (policy.Action == PolicyAction.Allow && !request.IsUser) continue;
+            if (NotApplicable(policy, request) is not null) continue;
             if (policy.Why(request) is not { } rule) continue;
 
             var allowed = policy.Action != PolicyAction.Block;
@@ -26,6 +25,19 @@ public static class PolicyEvaluator
         return new AccessDecision(false, application.Name, null, null, null,
             $"no policy of '{application.Name}' matches {request.Identity} from {request.SourceIp}");
     }
+
+    /// <summary>For each policy in the application's order: whether it matches the request, and why.</summary>
+    public static IEnumerable<(Policy Policy, string Outcome)> Explain(AccessApplication application, AccessRequest request) =>
+        application.Policies.Select(p => (p, NotApplicable(p, request)
+            ?? (p.Why(request) is { } rule ? $"matches ({rule.Describe()})" : "does not match")));
+
+    /// <summary>Why a policy cannot decide for this kind of request at all, or null when it can.</summary>
+    private static string? NotApplicable(Policy policy, AccessRequest request) => policy.Action switch
+    {
+        PolicyAction.ServiceAuth when !request.IsServiceToken => "not applicable: needs a service token",
+        PolicyAction.Allow when !request.IsUser => "not applicable: needs a signed-in user",
+        _ => null,
+    };
 
     /// <summary>The first application covering <paramref name="hostname"/>: exact names before wildcards.</summary>
     public static AccessApplication? Find(IEnumerable<AccessApplication> applications, string hostname) =>

@@ -15,6 +15,7 @@ public static class AccessCommand
         access.Subcommands.Add(CreateTcp());
         access.Subcommands.Add(CreateLogin());
         access.Subcommands.Add(CreateToken());
+        access.Subcommands.Add(PolicyCommand.Create());
         return access;
     }
 

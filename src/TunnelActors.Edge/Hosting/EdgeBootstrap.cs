@@ -9,7 +9,7 @@ using TunnelActors.Edge.State;
 namespace TunnelActors.Edge.Hosting;
 
 /// <summary>What an edge node loads at start: its CA, TLS certificate and store.</summary>
-public sealed record EdgeIdentity(EdgeCertificateAuthority Authority, X509Certificate2 TlsCertificate, EdgeStore Store);
+public sealed record EdgeIdentity(EdgeCertificateAuthority Authority, X509Certificate2 TlsCertificate, EdgeStore Store, string AdminToken);
 
 /// <summary>
 /// First start writes into the data directory: `edge-ca.pem` (what clients and connectors
@@ -24,6 +24,7 @@ public static class EdgeBootstrap
     public const string OriginCertFile = "cert.pem";
     public const string ServiceTokenFile = "service-token.json";
     public const string DatabaseFile = "edge.db";
+    public const string AdminTokenFile = "admin-token";
 
     public static EdgeIdentity Initialize(EdgeOptions options, ILogger logger)
     {
@@ -46,7 +47,13 @@ public static class EdgeBootstrap
             SecretFile.Write(options.DataPath(ServiceTokenFile), JsonSerializer.Serialize(token, new JsonSerializerOptions { WriteIndented = true }));
             logger.LogInformation("Wrote dev service token {ClientId} to {Path}", token.ClientId, options.DataPath(ServiceTokenFile));
         }
-        return new EdgeIdentity(authority, tls, store);
+        var adminTokenPath = options.DataPath(AdminTokenFile);
+        if (!File.Exists(adminTokenPath))
+        {
+            SecretFile.Write(adminTokenPath, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).ToLowerInvariant());
+            logger.LogInformation("Wrote the admin API token to {Path}", adminTokenPath);
+        }
+        return new EdgeIdentity(authority, tls, store, File.ReadAllText(adminTokenPath).Trim());
     }
 
     private static EdgeCertificateAuthority LoadOrCreateAuthority(EdgeOptions options, ILogger logger)

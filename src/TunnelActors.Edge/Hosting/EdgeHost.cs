@@ -18,6 +18,7 @@ using TunnelActors.Edge.Access;
 using TunnelActors.Edge.Clients;
 using TunnelActors.Edge.State;
 using TunnelActors.Edge.Connections;
+using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.Tunnels;
 
 namespace TunnelActors.Edge.Hosting;
@@ -99,6 +100,7 @@ public static class EdgeHost
 
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
         app.MapLogin();
+        app.MapAdminApi(services.GetRequiredService<EdgeIdentity>().AdminToken);
         app.MapGet("/cdn-cgi/access/certs", (SigningKeyRing keys) => Results.Json(Jwks.From(keys)));
         app.MapGet("/ready", () =>
         {

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using TunnelActors.Access.Audit;
+using TunnelActors.Edge.Access;
+
+namespace TunnelActors.Edge.Ops;
+
+/// <summary>
+/// The operators' API under /api/, behind a bearer admin token (data/admin-token, 0600;
+/// compared in constant time). Everything else is refused with 401 and the reason.
+/// </summary>
+public static class AdminApi
+{
+    public const string Prefix = "/api";
+
+    public static void MapAdminApi(this WebApplication app, string adminToken)
+    {
+        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(adminToken));
+        var api = app.MapGroup(Prefix).AddEndpointFilter(async (context, next) =>
+        {
+            var header = context.HttpContext.Request.Headers.Authorization.ToString();
+            var presented = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : "";
+            if (presented.Length == 0)
+                return Results.Json(new { error = "admin API: send `Authorization: Bearer <admin token>` (see data/admin-token)" }, statusCode: 401);
+            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), expected))
+                return Results.Json(new { error = "admin API: wrong admin token" }, statusCode: 401);
+            return await next(context);
+        });
+
+        api.MapGet("/audit", (IAuditLog audit, string? kind, string? application, string? identity, DateTimeOffset? since, int? limit, long? before) =>
+        {
+            var events = audit.Query(new AuditQuery(kind, application, identity, since, limit ?? 100, before));
+            return Results.Json(new { events, next_before = events.Count == 0 ? (long?)null : events[^1].Id });
+        });
+
+        api.MapGet("/applications", (AccessPolicySource policies) => Results.Json(new
+        {
+            applications = policies.Applications.Select(a => new
+            {
+                a.Name,
+                a.Domain,
+                session_duration = a.SessionDuration.ToString(),
+                policies = a.Policies.Select(p => new
+                {
+                    p.Name,
+                    action = p.Action.ToString(),
+                    include = p.Include.Select(r => r.Describe()),
+                    require = p.RequireRules.Select(r => r.Describe()),
+                    exclude = p.ExcludeRules.Select(r => r.Describe()),
+                }),
+            }),
+        }));
+    }
+}

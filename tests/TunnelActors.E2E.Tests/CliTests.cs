@@ -1,0 +1,63 @@
+using TunnelActors.E2E.Tests.Infrastructure;
+
+namespace TunnelActors.E2E.Tests;
+
+/// <summary>Commands that need no edge: help and policy tests, as scripts would call them.</summary>
+public sealed class CliTests
+{
+    private const string Config = """
+        applications:
+          - name: share
+            domain: smb.site.test
+            policies:
+              - name: contractors out
+                decision: block
+                include: [{ group: contractors }]
+              - name: staff
+                decision: allow
+                include: [{ email_domain: example.com }]
+                require: [{ ip: 10.0.0.0/8 }]
+        """;
+
+    [Theory]
+    [InlineData("alice@example.com", "10.1.1.1", null, 0, "ALLOW by policy 'staff'")]
+    [InlineData("alice@example.com", "192.0.2.1", null, 1, "DENY by default deny")]
+    [InlineData("bob@example.com", "10.1.1.1", "contractors", 1, "DENY by policy 'contractors out'")]
+    public async Task PolicyTest_PrintsDecidingPolicyAndExitsByOutcome(string email, string ip, string? group, int exitCode, string expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("cli-").FullName;
+        File.WriteAllText(Path.Combine(dir, "edge.yaml"), Config);
+        string[] args = ["access", "policy", "test", "--app", "smb.site.test", "--email", email, "--ip", ip, "--config", Path.Combine(dir, "edge.yaml")];
+        if (group is not null) args = [.. args, "--group", group];
+        await using var cli = CliProcess.Start("policy-test", dir, args);
+
+        Assert.Equal(exitCode, await cli.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains(expected, cli.Output);
+    }
+
+    [Fact]
+    public async Task PolicyTest_BrokenConfig_NamesTheProblem()
+    {
+        var dir = Directory.CreateTempSubdirectory("cli-").FullName;
+        File.WriteAllText(Path.Combine(dir, "edge.yaml"), "applications:\n  - name: x\n    domain: x.test\n    policies:\n      - name: p\n        decision: allow\n        include: [{ emial: a@b.c }]\n");
+        await using var cli = CliProcess.Start("policy-test", dir, "access", "policy", "test", "--app", "x.test", "--config", Path.Combine(dir, "edge.yaml"));
+
+        Assert.NotEqual(0, await cli.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains("error: ", cli.Output);
+        Assert.Contains("unknown selector 'emial'", cli.Output);
+        Assert.DoesNotContain("   at ", cli.Output); // a message, not a stack trace
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("tunnel --help")]
+    [InlineData("access tcp --help")]
+    [InlineData("access login --help")]
+    public async Task Help_Commands_Describe(string args)
+    {
+        await using var cli = CliProcess.Start("help", Path.GetTempPath(), args.Split(' '));
+
+        Assert.Equal(0, await cli.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Usage:", cli.Output);
+    }
+}
