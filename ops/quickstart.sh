@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The README's first command: the whole product on one machine with embedded defaults.
 # Starts a single-node edge (self-signed TLS, SQLite in ./data), a connector for
-# smb.site.test in front of --url, and an `access tcp` client on 127.0.0.1:8445, then
-# prints the smbclient / mount line to use. Ctrl+C (or SIGTERM) stops all three.
+# smb.site.test in front of --url, signs you in with a one-time PIN (the dev PIN sender
+# prints it here), starts an `access tcp` client on 127.0.0.1:8445 and prints the
+# smbclient / mount line to use. Ctrl+C (or SIGTERM) stops everything.
 #
 #   ops/quickstart.sh --url tcp://127.0.0.1:445 [--hostname smb.site.test] [--local-port 8445]
-#                     [--edge-port 8443] [--data-dir ./data]
+#                     [--edge-port 8443] [--data-dir ./data] [--service-token]
+#
+# --service-token skips the sign-in and uses the dev service token (headless runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-url="tcp://127.0.0.1:445" hostname="smb.site.test" local_port=8445 edge_port=8443 data_dir="./data"
+url="tcp://127.0.0.1:445" hostname="smb.site.test" local_port=8445 edge_port=8443 data_dir="./data" use_service_token=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --url) url="$2"; shift 2 ;;
@@ -17,7 +20,8 @@ while [ $# -gt 0 ]; do
     --local-port) local_port="$2"; shift 2 ;;
     --edge-port) edge_port="$2"; shift 2 ;;
     --data-dir) data_dir="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --service-token) use_service_token=1; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -52,10 +56,19 @@ listening "$edge_port" || { echo "edge did not start; see $data_dir/logs/edge.lo
 run tunnel --hostname "$hostname" --url "$url" --edge "$edge" --ca-file "$data_dir/edge-ca.pem" \
   --origincert "$data_dir/cert.pem" > "$data_dir/logs/tunnel.log" 2>&1 & pids+=($!)
 
-token_id=$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' "$data_dir/service-token.json")
-token_secret=$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' "$data_dir/service-token.json")
-TUNNEL_SERVICE_TOKEN_ID="$token_id" TUNNEL_SERVICE_TOKEN_SECRET="$token_secret" \
-  run access tcp --hostname "$hostname" --url "127.0.0.1:$local_port" --edge "$edge" --ca-file "$data_dir/edge-ca.pem" \
+if [ -n "$use_service_token" ]; then
+  token_id=$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' "$data_dir/service-token.json")
+  token_secret=$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' "$data_dir/service-token.json")
+  export TUNNEL_SERVICE_TOKEN_ID="$token_id" TUNNEL_SERVICE_TOKEN_SECRET="$token_secret"
+elif ! dotnet "$cli" access token --app "https://$hostname" >/dev/null 2>&1; then
+  # Sign in once with a one-time PIN; the dev PIN sender writes PINs to the edge log, shown here.
+  tail -n 0 -F "$data_dir/logs/edge.log" 2>/dev/null | grep --line-buffered -o "One-time PIN for .*" & pids+=($!)
+  echo
+  echo "Sign in: open the URL below, enter any email address, then the PIN printed here."
+  dotnet "$cli" access login "https://$hostname" --edge "$edge" --ca-file "$data_dir/edge-ca.pem" \
+    $( [ -z "${DISPLAY:-}" ] && echo --no-browser )
+fi
+run access tcp --hostname "$hostname" --url "127.0.0.1:$local_port" --edge "$edge" --ca-file "$data_dir/edge-ca.pem" --no-browser \
   > "$data_dir/logs/access.log" 2>&1 & pids+=($!)
 
 for _ in $(seq 1 60); do grep -q "registered $hostname" "$data_dir/logs/tunnel.log" 2>/dev/null && break; sleep 0.5; done

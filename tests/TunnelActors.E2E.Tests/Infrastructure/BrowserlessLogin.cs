@@ -7,11 +7,13 @@ namespace TunnelActors.E2E.Tests.Infrastructure;
 /// Walks the edge's one-time-PIN sign-in pages with plain HTTP, reading the PIN from the
 /// edge log (the dev PIN sender). Browser-driven tests come with the SSO provider.
 /// </summary>
-public sealed partial class BrowserlessLogin(EdgeRig rig)
+public sealed partial class BrowserlessLogin(HttpClient http, Func<string> edgeLog, Func<string, TimeSpan, Task> waitForEdgeLog)
 {
     public sealed record Step(HttpStatusCode Status, string Html, HttpResponseMessage Response);
 
-    private readonly HttpClient _http = rig.Http();
+    private readonly HttpClient _http = http;
+
+    public BrowserlessLogin(EdgeRig rig) : this(rig.Http(), () => rig.Edge.Output, rig.Edge.WaitForOutput) { }
 
     public async Task<Step> OpenAsync(string loginUrl) => await Send(new HttpRequestMessage(HttpMethod.Get, loginUrl));
 
@@ -34,8 +36,8 @@ public sealed partial class BrowserlessLogin(EdgeRig rig)
     public async Task<string> PinFromEdgeLogAsync(string email, string hostname)
     {
         var pattern = new Regex($@"One-time PIN for {Regex.Escape(email)} to sign in to {Regex.Escape(hostname)}: (\d{{6}})");
-        await rig.Edge.WaitForOutput($"One-time PIN for {email} to sign in to {hostname}", TimeSpan.FromSeconds(10));
-        return pattern.Matches(rig.Edge.Output).Last().Groups[1].Value;
+        await waitForEdgeLog($"One-time PIN for {email} to sign in to {hostname}", TimeSpan.FromSeconds(10));
+        return pattern.Matches(edgeLog()).Last().Groups[1].Value;
     }
 
     private async Task<Step> Send(HttpRequestMessage request)
