@@ -50,6 +50,18 @@ public sealed class AccessConfigTests
         Assert.False(PolicyEvaluator.Decide(app, new AccessRequest(IPAddress.Loopback)).Allowed);
     }
 
+    [Fact]
+    public void Parse_TheShippedExample_IsValid()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "TunnelActors.sln"))) root = root.Parent!;
+
+        var apps = AccessConfig.Parse(File.ReadAllText(Path.Combine(root.FullName, "config", "edge.yaml")), "config/edge.yaml");
+
+        Assert.Equal("SMB file share", PolicyEvaluator.Find(apps, "smb.site.test")!.Name);
+        Assert.False(PolicyEvaluator.Decide(apps[0], new AccessRequest(IPAddress.Loopback, "bob@example.com", new HashSet<string> { "contractors" }, "otp")).Allowed);
+    }
+
     [Theory]
     [InlineData("applications:\n  - name: a\n    domain: a.test\n    policies:\n      - name: p\n        decision: allow\n        include: [{ emial: x@y.z }]\n", "applications[0].policies[0].include[0]: unknown selector 'emial'")]
     [InlineData("applications:\n  - name: a\n    domain: a.test\n    policies:\n      - name: p\n        decision: maybe\n        include: [{ everyone: true }]\n", "applications[0].policies[0].decision 'maybe'")]
