@@ -73,6 +73,8 @@ run access tcp --hostname "$hostname" --url "127.0.0.1:$local_port" --edge "$edg
 
 for _ in $(seq 1 60); do grep -q "registered $hostname" "$data_dir/logs/tunnel.log" 2>/dev/null && break; sleep 0.5; done
 grep -q "registered $hostname" "$data_dir/logs/tunnel.log" || { echo "connector did not register; see $data_dir/logs/tunnel.log"; tail -20 "$data_dir/logs/tunnel.log"; exit 1; }
+for _ in $(seq 1 60); do listening "$local_port" && break; sleep 0.5; done
+listening "$local_port" || { echo "access tcp did not start; see $data_dir/logs/access.log"; tail -20 "$data_dir/logs/access.log"; exit 1; }
 
 cat <<INFO
 
