@@ -8,7 +8,9 @@ root=$(pwd)
 log() { printf '\n=== %s\n' "$*"; }
 
 install_packages() {
-  local wanted=(samba smbclient)
+  # samba/smbclient: the SMB end-to-end tests; chromium: the browser tests (driven by Playwright).
+  local wanted=(samba smbclient chromium)
+  command -v node >/dev/null 2>&1 || wanted+=(nodejs npm)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -20,6 +22,9 @@ install_packages() {
 }
 
 install_packages || { echo "package installation failed"; echo "0 passed, 1 failed"; exit 1; }
+
+log "installing the test identity provider (npm oidc-provider, pinned in tests/oidc)"
+npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error || { echo "npm install failed"; echo "0 passed, 1 failed"; exit 1; }
 
 results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"

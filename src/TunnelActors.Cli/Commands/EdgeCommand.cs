@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TunnelActors.Access.Login;
 using TunnelActors.Edge.Hosting;
 
 namespace TunnelActors.Cli.Commands;
@@ -14,11 +15,17 @@ public static class EdgeCommand
         var clusterPort = new Option<int>("--cluster-port") { Description = "Akka remoting port (0 = any free port; fixed when joining other edges)" };
         var clusterHost = new Option<string>("--cluster-host") { Description = "Address other edges reach this node at", DefaultValueFactory = _ => "127.0.0.1" };
         var config = new Option<string?>("--config") { Description = "Edge configuration (YAML, `applications:` with Access policies; reloaded on change). Default: embedded dev policies" };
+        var oidcIssuer = new Option<string?>("--oidc-issuer") { Description = "OpenID Connect issuer URL of your SSO provider (enables single sign-on)" };
+        var oidcClientId = new Option<string?>("--oidc-client-id") { Description = "OIDC client id registered for this edge (redirect URI: <edge>/cdn-cgi/access/oidc/callback)" };
+        var oidcSecret = new Option<string?>("--oidc-client-secret") { Description = "OIDC client secret (or TUNNEL_OIDC_CLIENT_SECRET)" };
+        var oidcGroups = new Option<string>("--oidc-groups-claim") { Description = "id_token claim holding the user's groups", DefaultValueFactory = _ => "groups" };
+        var smtp = new Option<string?>("--otp-smtp") { Description = "host:port of the SMTP relay that mails one-time PINs (default: PINs go to the edge log)" };
+        var smtpFrom = new Option<string>("--otp-from") { Description = "Sender address of one-time PIN mails", DefaultValueFactory = _ => "access@localhost" };
         var seeds = new Option<string[]>("--seed-node") { Description = "Seed node address (akka.tcp://tunnelactors@host:port); repeat for several", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("edge", "Run an edge node: HTTPS/WebSocket front for clients and connectors, Akka cluster member")
         {
-            listen, dataDir, zone, config, clusterPort, clusterHost, seeds,
+            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcGroups, smtp, smtpFrom, clusterPort, clusterHost, seeds,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -35,10 +42,31 @@ public static class EdgeCommand
                 ClusterHost = result.GetValue(clusterHost)!,
                 SeedNodes = result.GetValue(seeds) ?? [],
                 ConfigFile = result.GetValue(config),
+                Oidc = Oidc(result.GetValue(oidcIssuer), result.GetValue(oidcClientId),
+                    result.GetValue(oidcSecret) ?? Environment.GetEnvironmentVariable("TUNNEL_OIDC_CLIENT_SECRET"), result.GetValue(oidcGroups)!),
+                Smtp = result.GetValue(smtp) is { } relay ? Smtp(relay, result.GetValue(smtpFrom)!) : null,
             };
             await EdgeHost.Build(options).RunAsync();
             return 0;
         });
         return command;
+    }
+
+    private static OidcOptions? Oidc(string? issuer, string? clientId, string? secret, string groupsClaim)
+    {
+        if (issuer is null && clientId is null) return null;
+        if (issuer is null || clientId is null || string.IsNullOrEmpty(secret))
+            throw new ArgumentException("single sign-on needs --oidc-issuer, --oidc-client-id and --oidc-client-secret (or TUNNEL_OIDC_CLIENT_SECRET)");
+        return Uri.TryCreate(issuer, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+            ? new OidcOptions(uri, clientId, secret, groupsClaim)
+            : throw new ArgumentException($"--oidc-issuer '{issuer}' is not an http(s) URL");
+    }
+
+    private static SmtpOptions Smtp(string relay, string from)
+    {
+        var parts = relay.Split(':');
+        return parts.Length == 2 && int.TryParse(parts[1], out var port)
+            ? new SmtpOptions(parts[0], port, from)
+            : throw new ArgumentException($"--otp-smtp '{relay}' is not host:port");
     }
 }

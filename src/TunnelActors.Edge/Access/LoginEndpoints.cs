@@ -20,10 +20,10 @@ public static class LoginEndpoints
 
     public static void MapLogin(this WebApplication app)
     {
-        app.MapGet("/cdn-cgi/access/login", (string? app, string? transfer, AccessPolicySource policies) =>
+        app.MapGet("/cdn-cgi/access/login", (string? app, string? transfer, AccessPolicySource policies, HttpContext context) =>
             FindApplication(policies, app) is null
                 ? Html(LoginPages.EmailForm(app ?? "", transfer, $"no application covers '{app}'"), StatusCodes.Status404NotFound)
-                : Html(LoginPages.EmailForm(app!, transfer)));
+                : Html(LoginPages.EmailForm(app!, transfer, sso: context.RequestServices.GetService(typeof(OidcLogin)) is not null)));
 
         app.MapPost("/cdn-cgi/access/otp", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
             IPinSender sender, ILogger<PinChallenges> log) =>
@@ -60,19 +60,32 @@ public static class LoginEndpoints
                 };
             }
 
-            var application = FindApplication(policies, challenge.Hostname);
-            var decision = application is null ? null : PolicyEvaluator.Decide(application, new AccessRequest(ip, challenge.Email, null, "otp"));
-            audit.Record(new AuditEvent(clock.GetUtcNow(), decision?.Allowed == true ? AuditKinds.Login : AuditKinds.LoginFailed,
-                application?.Name, challenge.Email, ip.ToString(), decision?.Allowed ?? false, decision?.Policy, decision?.Rule, $"otp: {decision?.Reason ?? "application removed"}"));
-            if (application is null || decision?.Allowed != true) return Html(LoginPages.Denied(challenge.Hostname, challenge.Email), 403);
+            return CompleteSignIn(context, policies, tokens, transfers, audit, clock, challenge.Hostname, challenge.Transfer, challenge.Email, [], "otp");
+        });
 
-            var token = tokens.Issue(application, challenge.Email, [], "otp");
-            context.Response.Cookies.Append(CookieName, token, new CookieOptions
+        app.MapGet("/cdn-cgi/access/oidc/start", async (string? app, string? transfer, HttpContext context, AccessPolicySource policies) =>
+        {
+            if (context.RequestServices.GetService(typeof(OidcLogin)) is not OidcLogin oidc) return Html(LoginPages.EmailForm(app ?? "", transfer, "single sign-on is not configured on this edge"), 404);
+            if (FindApplication(policies, app) is null) return Html(LoginPages.EmailForm(app ?? "", transfer, $"no application covers '{app}'"), 404);
+            if (transfer is not null && !TokenTransfers.IsWellFormed(transfer)) return Html(LoginPages.EmailForm(app!, null, "this sign-in link is malformed"), 400);
+            return Results.Redirect((await oidc.BeginAsync(app!.ToLowerInvariant(), transfer, context.RequestAborted)).ToString());
+        });
+
+        app.MapGet("/cdn-cgi/access/oidc/callback", async (string? code, string? state, string? error, HttpContext context, AccessPolicySource policies,
+            AppTokens tokens, TokenTransfers transfers, IAuditLog audit, TimeProvider clock, ILogger<OidcLogin> log) =>
+        {
+            if (context.RequestServices.GetService(typeof(OidcLogin)) is not OidcLogin oidc) return Results.NotFound();
+            try
             {
-                HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = application.SessionDuration,
-            });
-            if (challenge.Transfer is not null) transfers.Park(challenge.Transfer, token);
-            return Html(LoginPages.SignedIn(challenge.Hostname, challenge.Email, challenge.Transfer is not null));
+                var (identity, hostname, transfer) = await oidc.CompleteAsync(code, state, error, context.RequestAborted);
+                return CompleteSignIn(context, policies, tokens, transfers, audit, clock, hostname, transfer, identity.Email, identity.Groups, "oidc");
+            }
+            catch (OidcLoginException e)
+            {
+                log.LogWarning("Single sign-on failed: {Reason}", e.Message);
+                audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.LoginFailed, null, "unknown", RemoteIp(context).ToString(), false, Detail: $"oidc: {e.Message}"));
+                return Html(LoginPages.EmailForm("", null, $"Single sign-on failed: {e.Message}"), 401);
+            }
         });
 
         // The CLI polls here with the transfer id it put in the login URL.
@@ -80,6 +93,30 @@ public static class LoginEndpoints
             TokenTransfers.IsWellFormed(transfer) && transfers.Collect(transfer) is { } token
                 ? Results.Json(new { token })
                 : Results.Json(new { status = "pending" }, statusCode: StatusCodes.Status404NotFound));
+    }
+
+    /// <summary>
+    /// The end of every sign-in: evaluate the application's policies for the identity, audit
+    /// the login, issue the app token, set the session cookie and hand the token to a waiting CLI.
+    /// </summary>
+    private static IResult CompleteSignIn(HttpContext context, AccessPolicySource policies, AppTokens tokens, TokenTransfers transfers,
+        IAuditLog audit, TimeProvider clock, string hostname, string? transfer, string email, IReadOnlyList<string> groups, string method)
+    {
+        var ip = RemoteIp(context);
+        var application = FindApplication(policies, hostname);
+        var decision = application is null ? null : PolicyEvaluator.Decide(application, new AccessRequest(ip, email, groups.ToHashSet(), method));
+        audit.Record(new AuditEvent(clock.GetUtcNow(), decision?.Allowed == true ? AuditKinds.Login : AuditKinds.LoginFailed,
+            application?.Name, email, ip.ToString(), decision?.Allowed ?? false, decision?.Policy, decision?.Rule,
+            $"{method}: {decision?.Reason ?? "application removed"}"));
+        if (application is null || decision?.Allowed != true) return Html(LoginPages.Denied(hostname, email), 403);
+
+        var token = tokens.Issue(application, email, groups, method);
+        context.Response.Cookies.Append(CookieName, token, new CookieOptions
+        {
+            HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = application.SessionDuration,
+        });
+        if (transfer is not null) transfers.Park(transfer, token);
+        return Html(LoginPages.SignedIn(hostname, email, transfer is not null));
     }
 
     private static AccessApplication? FindApplication(AccessPolicySource policies, string? hostname) =>

@@ -16,15 +16,17 @@ public static class LoginPages
           main { background: white; padding: 2rem 2.5rem; border-radius: 8px; box-shadow: 0 1px 4px #0002; max-width: 26rem; width: 100%; }
           h1 { font-size: 1.3rem; margin-top: 0; } label { display: block; margin: 1rem 0 .3rem; }
           input[type=email], input[type=text] { width: 100%; padding: .5rem; font-size: 1rem; box-sizing: border-box; }
+          a.button { display: inline-block; padding: .6rem 1.2rem; background: #2451b3; color: white; border-radius: 4px; text-decoration: none; }
           button { margin-top: 1rem; padding: .6rem 1.2rem; font-size: 1rem; background: #2451b3; color: white; border: 0; border-radius: 4px; cursor: pointer; }
           .note { color: #555; font-size: .9rem; } .error { color: #b3261e; }
         </style></head>
         <body><main>{{body}}</main></body></html>
         """;
 
-    public static string EmailForm(string hostname, string? transfer, string? error = null) => Page("Sign in", $"""
+    public static string EmailForm(string hostname, string? transfer, string? error = null, bool sso = false) => Page("Sign in", $"""
         <h1>Sign in to {E(hostname)}</h1>
         {(error is null ? "" : $"<p class=\"error\" id=\"error\">{E(error)}</p>")}
+        {(sso ? $"<p><a id=\"sso\" class=\"button\" href=\"/cdn-cgi/access/oidc/start?app={Uri.EscapeDataString(hostname)}&amp;transfer={Uri.EscapeDataString(transfer ?? "")}\">Sign in with single sign-on</a></p><p class=\"note\">or with a one-time code:</p>" : "")}
         <form method="post" action="/cdn-cgi/access/otp">
           <input type="hidden" name="app" value="{E(hostname)}"><input type="hidden" name="transfer" value="{E(transfer)}">
           <label for="email">Email address</label>

@@ -15,6 +15,9 @@ public sealed record EdgeOptions
     /// <summary>Edge configuration (YAML with `applications:`); none means the embedded default policies.</summary>
     public string? ConfigFile { get; init; }
 
+    /// <summary>The operator's OpenID Connect provider for single sign-on; none means one-time PINs only.</summary>
+    public TunnelActors.Access.Login.OidcOptions? Oidc { get; init; }
+
     /// <summary>Where one-time PINs are emailed from; none means the dev sender (PINs in the edge log).</summary>
     public SmtpOptions? Smtp { get; init; }
 

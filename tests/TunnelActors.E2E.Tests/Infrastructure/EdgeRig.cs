@@ -23,23 +23,24 @@ public sealed class EdgeRig : IAsyncDisposable
     public string DataDir { get; }
     public int Port { get; }
     public CliProcess Edge { get; }
-    public string EdgeUrl => $"https://127.0.0.1:{Port}";
+    public string Host { get; private init; } = "127.0.0.1";
+    public string EdgeUrl => $"https://{Host}:{Port}";
     public string CaFile => Path.Combine(DataDir, "edge-ca.pem");
     public string OriginCert => Path.Combine(DataDir, "cert.pem");
 
     /// <summary>Starts an edge; with <paramref name="config"/>, that YAML is its --config (Access applications).</summary>
-    public static async Task<EdgeRig> StartAsync(string? config = null)
+    public static async Task<EdgeRig> StartAsync(string? config = null, string host = "127.0.0.1", int? port = null, params string[] extra)
     {
         var dataDir = Directory.CreateTempSubdirectory("tunnelactors-e2e-").FullName;
-        var port = Ports.Free();
-        string[] args = ["edge", "--listen", $"https://127.0.0.1:{port}", "--data-dir", dataDir];
+        var listenPort = port ?? Ports.Free();
+        string[] args = ["edge", "--listen", $"https://{host}:{listenPort}", "--data-dir", dataDir, .. extra];
         if (config is not null)
         {
             File.WriteAllText(Path.Combine(dataDir, "edge.yaml"), config);
             args = [.. args, "--config", Path.Combine(dataDir, "edge.yaml")];
         }
         var edge = CliProcess.Start("edge", dataDir, args);
-        var rig = new EdgeRig(dataDir, port, edge);
+        var rig = new EdgeRig(dataDir, listenPort, edge) { Host = host };
         await rig.WaitReady();
         return rig;
     }

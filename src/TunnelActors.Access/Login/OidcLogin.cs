@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace TunnelActors.Access.Login;
+
+/// <summary>The operator's OpenID Connect provider.</summary>
+public sealed record OidcOptions(Uri Issuer, string ClientId, string ClientSecret, string GroupsClaim = "groups")
+{
+    public string Scopes { get; init; } = "openid email profile groups";
+}
+
+/// <summary>Who the IdP says signed in.</summary>
+public sealed record OidcIdentity(string Email, IReadOnlyList<string> Groups);
+
+/// <summary>An OIDC sign-in that failed, with why (shown to the user and audited).</summary>
+public sealed class OidcLoginException(string message) : Exception(message);
+
+/// <summary>
+/// Authorization-code flow with PKCE (S256), state and nonce. <see cref="Begin"/> returns where
+/// to send the browser; <see cref="CompleteAsync"/> exchanges the code and validates the
+/// id_token (signature from the IdP's JWKS, issuer, audience, nonce, lifetime).
+/// Pending sign-ins are bounded and expire after 10 minutes.
+/// </summary>
+public sealed class OidcLogin
+{
+    private sealed record Pending(string Hostname, string? Transfer, string Verifier, string Nonce, DateTimeOffset ExpiresAt);
+
+    private readonly OidcOptions _options;
+    private readonly Uri _redirectUri;
+    private readonly HttpClient _http;
+    private readonly TimeProvider _clock;
+    private readonly ConfigurationManager<OpenIdConnectConfiguration> _metadata;
+    private readonly ConcurrentDictionary<string, Pending> _pending = new();
+
+    public OidcLogin(OidcOptions options, Uri redirectUri, HttpClient http, TimeProvider clock)
+    {
+        (_options, _redirectUri, _http, _clock) = (options, redirectUri, http, clock);
+        var discovery = new Uri(options.Issuer.ToString().TrimEnd('/') + "/.well-known/openid-configuration");
+        // Plain http is accepted only for a loopback IdP (tests, a provider on the same host).
+        var retriever = new HttpDocumentRetriever(http) { RequireHttps = !options.Issuer.IsLoopback };
+        _metadata = new ConfigurationManager<OpenIdConnectConfiguration>(discovery.ToString(), new OpenIdConnectConfigurationRetriever(), retriever);
+    }
+
+    public async Task<Uri> BeginAsync(string hostname, string? transfer, CancellationToken cancellationToken)
+    {
+        var configuration = await _metadata.GetConfigurationAsync(cancellationToken);
+        Sweep();
+        var state = Random();
+        var pending = new Pending(hostname, transfer, Random(), Random(), _clock.GetUtcNow().AddMinutes(10));
+        _pending[state] = pending;
+        var challenge = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(pending.Verifier)));
+        var query = new Dictionary<string, string>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = _options.ClientId,
+            ["redirect_uri"] = _redirectUri.ToString(),
+            ["scope"] = _options.Scopes,
+            ["state"] = state,
+            ["nonce"] = pending.Nonce,
+            ["code_challenge"] = challenge,
+            ["code_challenge_method"] = "S256",
+        };
+        return new Uri(configuration.AuthorizationEndpoint + "?" + string.Join("&", query.Select(kv => $"{kv.Key}={Uri.EscapeDataString(kv.Value)}")));
+    }
+
+    /// <summary>Finishes the sign-in the IdP redirected back with; returns the identity and what the user was signing in to.</summary>
+    public async Task<(OidcIdentity Identity, string Hostname, string? Transfer)> CompleteAsync(string? code, string? state, string? error, CancellationToken cancellationToken)
+    {
+        if (error is not null) throw new OidcLoginException($"the identity provider refused the sign-in: {error}");
+        if (state is null || !_pending.TryRemove(state, out var pending) || pending.ExpiresAt < _clock.GetUtcNow())
+            throw new OidcLoginException("this sign-in has expired or was already used; start again");
+        if (string.IsNullOrEmpty(code)) throw new OidcLoginException("the identity provider sent no authorization code");
+
+        var configuration = await _metadata.GetConfigurationAsync(cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, configuration.TokenEndpoint)
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "authorization_code",
+                ["code"] = code,
+                ["redirect_uri"] = _redirectUri.ToString(),
+                ["code_verifier"] = pending.Verifier,
+            }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(_options.ClientId)}:{Uri.EscapeDataString(_options.ClientSecret)}")));
+        using var response = await _http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode) throw new OidcLoginException($"the token endpoint answered {(int)response.StatusCode}: {Truncate(body)}");
+        var idToken = JsonDocument.Parse(body).RootElement.TryGetProperty("id_token", out var t) ? t.GetString() : null;
+        if (idToken is null) throw new OidcLoginException("the token endpoint returned no id_token");
+
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(idToken, new TokenValidationParameters
+        {
+            ValidIssuer = configuration.Issuer,
+            ValidAudience = _options.ClientId,
+            IssuerSigningKeys = configuration.SigningKeys,
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.FromMinutes(1),
+        });
+        if (!result.IsValid) throw new OidcLoginException($"the id_token is not valid: {result.Exception?.Message}");
+        var jwt = (JsonWebToken)result.SecurityToken;
+        if (!jwt.TryGetPayloadValue<string>("nonce", out var nonce) || nonce != pending.Nonce)
+            throw new OidcLoginException("the id_token does not answer this sign-in (nonce mismatch)");
+        if (!jwt.TryGetPayloadValue<string>("email", out var email) || string.IsNullOrEmpty(email))
+            throw new OidcLoginException("the identity provider sent no email claim (is the `email` scope allowed?)");
+        var groups = jwt.TryGetPayloadValue<JsonElement>(_options.GroupsClaim, out var g) && g.ValueKind == JsonValueKind.Array
+            ? g.EnumerateArray().Select(x => x.GetString() ?? "").Where(x => x.Length > 0).ToList()
+            : [];
+        return (new OidcIdentity(email.ToLowerInvariant(), groups), pending.Hostname, pending.Transfer);
+    }
+
+    private void Sweep()
+    {
+        var now = _clock.GetUtcNow();
+        foreach (var (state, pending) in _pending)
+            if (pending.ExpiresAt < now || _pending.Count > 10_000) _pending.TryRemove(state, out _);
+    }
+
+    private static string Random() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+
+    private static string Truncate(string text) => text.Length <= 300 ? text : text[..300];
+}
