@@ -8,6 +8,7 @@ public static class AuditKinds
     public const string Decision = "access_decision";
     public const string SessionStart = "session_start";
     public const string SessionEnd = "session_end";
+    public const string OriginCertificate = "origin_certificate";
 }
 
 /// <summary>One audit record. <see cref="Detail"/> holds kind-specific facts (bytes, duration, reason).</summary>

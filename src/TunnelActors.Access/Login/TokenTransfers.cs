@@ -3,8 +3,9 @@ using System.Collections.Concurrent;
 namespace TunnelActors.Access.Login;
 
 /// <summary>
-/// Hands a token from the browser login to the waiting CLI: the CLI picks an unguessable
-/// transfer id, the edge parks the token under it after login, the CLI fetches it once.
+/// Hands what a browser login produced (an app token, or an origin certificate for
+/// `tunnel login`) to the waiting CLI: the CLI picks an unguessable transfer id, the edge
+/// parks the result under it, the CLI fetches it once.
 /// Parked tokens expire after <see cref="Lifetime"/>; the store is bounded.
 /// </summary>
 public sealed class TokenTransfers(TimeProvider clock)
@@ -16,20 +17,23 @@ public sealed class TokenTransfers(TimeProvider clock)
     public static bool IsWellFormed(string? transfer) =>
         transfer is { Length: >= 22 and <= 128 } && transfer.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
-    private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset ExpiresAt)> _parked = new();
+    public const string Token = "token";
+    public const string Certificate = "certificate";
 
-    public bool Park(string transfer, string token)
+    private readonly ConcurrentDictionary<string, (string Kind, string Value, DateTimeOffset ExpiresAt)> _parked = new();
+
+    public bool Park(string transfer, string kind, string value)
     {
         if (!IsWellFormed(transfer)) return false;
         var now = clock.GetUtcNow();
         foreach (var (id, parked) in _parked)
             if (parked.ExpiresAt <= now) _parked.TryRemove(id, out _);
         if (_parked.Count >= MaxParked) return false;
-        _parked[transfer] = (token, now + Lifetime);
+        _parked[transfer] = (kind, value, now + Lifetime);
         return true;
     }
 
-    /// <summary>The token, once; null while the login is pending (or if it expired).</summary>
-    public string? Collect(string transfer) =>
-        _parked.TryRemove(transfer, out var parked) && parked.ExpiresAt > clock.GetUtcNow() ? parked.Token : null;
+    /// <summary>What was parked, once; null while the login is pending (or if it expired).</summary>
+    public (string Kind, string Value)? Collect(string transfer) =>
+        _parked.TryRemove(transfer, out var parked) && parked.ExpiresAt > clock.GetUtcNow() ? (parked.Kind, parked.Value) : null;
 }

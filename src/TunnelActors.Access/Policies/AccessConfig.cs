@@ -37,16 +37,24 @@ public static class AccessConfig
         .IgnoreUnmatchedProperties()
         .Build();
 
-    public static IReadOnlyList<AccessApplication> Parse(string yaml, string source = "configuration")
+    public static IReadOnlyList<AccessApplication> Parse(string yaml, string source = "configuration") =>
+        (Read(yaml, source)?.Applications ?? []).Select((a, i) => ToApplication(a, $"{source}: applications[{i}]")).ToList();
+
+    /// <summary>The `zones:` section: which zones `tunnel login` may issue origin certificates for, and to whom.</summary>
+    public static IReadOnlyList<Zone> ParseZones(string yaml, string source = "configuration") =>
+        (Read(yaml, source)?.Zones ?? []).Select((z, i) =>
+        {
+            var path = $"{source}: zones[{i}]";
+            return new Zone(Required(z.Name, $"{path}.name").ToLowerInvariant(), Rules(z.Admins, $"{path}.admins"));
+        }).ToList();
+
+    private static Document? Read(string yaml, string source)
     {
-        Document? document;
-        try { document = Yaml.Deserialize<Document>(yaml); }
+        try { return Yaml.Deserialize<Document>(yaml); }
         catch (YamlException e)
         {
             throw new AccessConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: {e.InnerException?.Message ?? e.Message}");
         }
-        var applications = document?.Applications ?? [];
-        return applications.Select((a, i) => ToApplication(a, $"{source}: applications[{i}]")).ToList();
     }
 
     private static AccessApplication ToApplication(ApplicationDocument app, string path)
@@ -132,6 +140,13 @@ public static class AccessConfig
     private sealed class Document
     {
         public List<ApplicationDocument>? Applications { get; set; }
+        public List<ZoneDocument>? Zones { get; set; }
+    }
+
+    private sealed class ZoneDocument
+    {
+        public string? Name { get; set; }
+        public List<Dictionary<string, object>>? Admins { get; set; }
     }
 
     private sealed class ApplicationDocument

@@ -49,3 +49,9 @@ public sealed record AccessApplication(string Name, string Domain, TimeSpan Sess
             : hostname == domain;
     }
 }
+
+/// <summary>A DNS zone the edge issues origin certificates for, and who administers it.</summary>
+public sealed record Zone(string Name, IReadOnlyList<Rule> Admins)
+{
+    public bool IsAdministeredBy(AccessRequest request) => request.IsUser && Admins.Any(r => r.Matches(request));
+}

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using TunnelActors.Access;
+using TunnelActors.Client.Login;
 using TunnelActors.Origin.Hosting;
 
 namespace TunnelActors.Cli.Commands;
@@ -15,7 +17,7 @@ public static class TunnelCommand
         var originCert = new Option<string>("--origincert")
         {
             Description = "Origin certificate and key for the hostname's zone",
-            DefaultValueFactory = _ => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".tunnelactors", "cert.pem"),
+            DefaultValueFactory = _ => DefaultOriginCert,
         };
         var ha = new Option<int>("--ha-connections") { Description = "Outbound connections to keep open to the edge", DefaultValueFactory = _ => 4 };
         var metrics = new Option<string>("--metrics") { Description = "host:port for /ready and /metrics", DefaultValueFactory = _ => "127.0.0.1:0" };
@@ -26,6 +28,7 @@ public static class TunnelCommand
         {
             hostname, url, edge, caFile, originCert, ha, metrics, grace, replica,
         };
+        command.Subcommands.Add(CreateLogin());
         command.SetAction(async (result, _) =>
         {
             var host = result.GetValue(hostname)!.ToLowerInvariant();
@@ -48,6 +51,32 @@ public static class TunnelCommand
         });
         return command;
     }
+
+    /// <summary>`tunnel login`: sign in to the edge, pick a zone, store its origin certificate as ~/.tunnelactors/cert.pem.</summary>
+    private static Command CreateLogin()
+    {
+        var edge = new Option<string>("--edge") { Description = "Edge URL", DefaultValueFactory = _ => "https://127.0.0.1:8443" };
+        var caFile = CommonOptions.CaFile();
+        var noBrowser = new Option<bool>("--no-browser") { Description = "Print the sign-in URL instead of opening a browser" };
+        var output = new Option<string>("--origincert") { Description = "Where to store the origin certificate", DefaultValueFactory = _ => DefaultOriginCert };
+        var command = new Command("login", "Sign in to the edge in the browser, choose a zone, and store its origin certificate (0600)")
+        {
+            edge, caFile, noBrowser, output,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var edgeUri = CommonOptions.EdgeUri(result.GetValue(edge), "edge");
+            var login = new AccessLogin(edgeUri, result.GetValue(caFile), new TokenCache(TokenCache.DefaultDirectory, TimeProvider.System), Console.Out);
+            var pem = await login.OriginCertificateAsync(!result.GetValue(noBrowser), cancellationToken);
+            var path = result.GetValue(output)!;
+            SecretFile.Write(path, pem);
+            Console.WriteLine($"Origin certificate saved to {path}; connectors started with it may serve hostnames in its zone.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string DefaultOriginCert => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".tunnelactors", "cert.pem");
 
     private static Uri ParseOrigin(string url)
     {

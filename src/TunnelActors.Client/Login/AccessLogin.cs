@@ -18,6 +18,18 @@ public sealed class AccessLogin(Uri edge, string? caFile, TokenCache cache, Text
 
     public async Task<string> LoginAsync(string hostname, bool openBrowser, CancellationToken cancellationToken)
     {
+        var token = await SignInAsync(hostname, "token", openBrowser, cancellationToken);
+        cache.Put(hostname, token);
+        console.WriteLine($"Signed in to {hostname}; token saved to {cache.PathFor(hostname)}");
+        return token;
+    }
+
+    /// <summary>`tunnel login`: sign in to the edge itself, pick a zone in the browser, receive its origin certificate (PEM with key).</summary>
+    public Task<string> OriginCertificateAsync(bool openBrowser, CancellationToken cancellationToken) =>
+        SignInAsync(edge.Host, "certificate", openBrowser, cancellationToken);
+
+    private async Task<string> SignInAsync(string hostname, string wanted, bool openBrowser, CancellationToken cancellationToken)
+    {
         var transfer = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var url = new Uri(edge, $"/cdn-cgi/access/login?app={Uri.EscapeDataString(hostname)}&transfer={transfer}");
         console.WriteLine($"Sign in to {hostname} in your browser. If it does not open, visit this URL on any machine:\n\n    {url}\n");
@@ -34,10 +46,9 @@ public sealed class AccessLogin(Uri edge, string? caFile, TokenCache cache, Text
                 if (response.IsSuccessStatusCode)
                 {
                     var body = await response.Content.ReadFromJsonAsync<JsonElement>(deadline.Token);
-                    var token = body.GetProperty("token").GetString() ?? throw new InvalidDataException("the edge sent an empty token");
-                    cache.Put(hostname, token);
-                    console.WriteLine($"Signed in to {hostname}; token saved to {cache.PathFor(hostname)}");
-                    return token;
+                    return body.TryGetProperty(wanted, out var value) && value.GetString() is { Length: > 0 } result
+                        ? result
+                        : throw new InvalidDataException($"the edge answered the sign-in without a {wanted}");
                 }
             }
             catch (HttpRequestException e) { console.WriteLine($"Waiting for the edge ({e.Message})..."); }

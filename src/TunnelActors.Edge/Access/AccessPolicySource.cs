@@ -15,25 +15,39 @@ public sealed class AccessPolicySource : IDisposable
     private readonly Timer? _watch;
     private DateTime _loadedWriteTime;
     private volatile IReadOnlyList<AccessApplication> _applications;
+    private volatile IReadOnlyList<Zone> _zones;
 
-    public AccessPolicySource(string? path, ILogger log)
+    /// <param name="path">The configuration file, or null for the embedded default.</param>
+    /// <param name="console">The edge's own host name: signing in to it (for `tunnel login`) is open to anyone who can sign in.</param>
+    /// <param name="devZone">With the embedded default, the zone every signed-in user administers.</param>
+    public AccessPolicySource(string? path, ILogger log, string console = "127.0.0.1", string devZone = "site.test")
     {
         (_path, _log) = (path, log);
+        Console = new AccessApplication("edge console", console.ToLowerInvariant(), TimeSpan.FromHours(1),
+            [new Policy("anyone who signs in", PolicyAction.Allow, [new EveryoneRule()])]);
         if (path is null)
         {
             _applications = AccessConfig.Parse(AccessConfig.EmbeddedDefault, "embedded default");
+            _zones = [new Zone(devZone, [new EveryoneRule()])];
             return;
         }
         _loadedWriteTime = File.GetLastWriteTimeUtc(path);
-        _applications = AccessConfig.Parse(File.ReadAllText(path), path); // a bad file at start-up is fatal
+        var text = File.ReadAllText(path);
+        _applications = AccessConfig.Parse(text, path); // a bad file at start-up is fatal
+        _zones = AccessConfig.ParseZones(text, path);
         log.LogInformation("Loaded {Count} Access applications from {Path}", _applications.Count, path);
         // Polling, not FileSystemWatcher: works for editors that replace the file and on every filesystem.
         _watch = new Timer(_ => ReloadIfChanged(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     public IReadOnlyList<AccessApplication> Applications => _applications;
+    public IReadOnlyList<Zone> Zones => _zones;
 
-    public AccessApplication? Find(string hostname) => PolicyEvaluator.Find(_applications, hostname);
+    /// <summary>The edge itself, as an application users sign in to for `tunnel login`.</summary>
+    public AccessApplication Console { get; }
+
+    public AccessApplication? Find(string hostname) =>
+        hostname.Equals(Console.Domain, StringComparison.OrdinalIgnoreCase) ? Console : PolicyEvaluator.Find(_applications, hostname);
 
     private void ReloadIfChanged()
     {
@@ -42,7 +56,8 @@ public sealed class AccessPolicySource : IDisposable
             var written = File.GetLastWriteTimeUtc(_path!);
             if (written == _loadedWriteTime) return;
             _loadedWriteTime = written;
-            _applications = AccessConfig.Parse(File.ReadAllText(_path!), _path!);
+            var text = File.ReadAllText(_path!);
+            (_applications, _zones) = (AccessConfig.Parse(text, _path!), AccessConfig.ParseZones(text, _path!));
             _log.LogInformation("Reloaded {Count} Access applications from {Path}", _applications.Count, _path);
         }
         catch (Exception e) when (e is AccessConfigException or IOException)

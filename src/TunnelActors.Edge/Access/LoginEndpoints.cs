@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using TunnelActors.Access.Audit;
+using TunnelActors.Access.Certificates;
+using TunnelActors.Edge.Hosting;
 using TunnelActors.Access.Login;
 using TunnelActors.Access.Policies;
 using TunnelActors.Access.Tokens;
@@ -88,10 +90,30 @@ public static class LoginEndpoints
             }
         });
 
+        app.MapPost("/cdn-cgi/access/tunnel-login/zone", async (HttpContext context, AccessPolicySource policies, AppTokens tokens,
+            TokenTransfers transfers, IAuditLog audit, TimeProvider clock, EdgeIdentity edge) =>
+        {
+            var form = await context.Request.ReadFormAsync();
+            var (zoneName, transfer) = (form["zone"].ToString(), form["transfer"].ToString());
+            TokenIdentity identity;
+            try { identity = await tokens.VerifyAsync(context.Request.Cookies[CookieName] ?? "", policies.Console); }
+            catch (TokenRejectedException e) { return Html(LoginPages.EmailForm(policies.Console.Domain, transfer, $"Sign in again: {e.Message}"), 401); }
+            var request = new AccessRequest(RemoteIp(context), identity.Email, identity.Groups, identity.LoginMethod);
+            var zone = policies.Zones.FirstOrDefault(z => z.Name == zoneName.ToLowerInvariant());
+            var allowed = zone is not null && zone.IsAdministeredBy(request) && TokenTransfers.IsWellFormed(transfer);
+            audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.OriginCertificate, zoneName, identity.Email, request.SourceIp.ToString(), allowed,
+                Detail: allowed ? $"origin certificate issued for zone {zoneName}" : $"{identity.Email} does not administer zone {zoneName}"));
+            if (!allowed) return Html(LoginPages.Denied(zoneName, identity.Email), 403);
+
+            using var certificate = edge.Authority.IssueOriginCertificate(zone!.Name, TimeSpan.FromDays(3650));
+            transfers.Park(transfer, TokenTransfers.Certificate, Pem.WithPrivateKey(certificate));
+            return Html(LoginPages.CertificateSent(zone.Name));
+        });
+
         // The CLI polls here with the transfer id it put in the login URL.
         app.MapGet("/cdn-cgi/access/transfer/{transfer}", (string transfer, TokenTransfers transfers) =>
-            TokenTransfers.IsWellFormed(transfer) && transfers.Collect(transfer) is { } token
-                ? Results.Json(new { token })
+            TokenTransfers.IsWellFormed(transfer) && transfers.Collect(transfer) is { } parked
+                ? Results.Json(new Dictionary<string, string> { [parked.Kind] = parked.Value })
                 : Results.Json(new { status = "pending" }, statusCode: StatusCodes.Status404NotFound));
     }
 
@@ -115,7 +137,13 @@ public static class LoginEndpoints
         {
             HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = application.SessionDuration,
         });
-        if (transfer is not null) transfers.Park(transfer, token);
+        if (application == policies.Console && transfer is not null)
+        {
+            // `tunnel login`: the user now picks a zone; the cookie just set proves who they are.
+            var request = new AccessRequest(ip, email, groups.ToHashSet(), method);
+            return Html(LoginPages.ZonePicker(email, policies.Zones.Where(z => z.IsAdministeredBy(request)).Select(z => z.Name).ToList(), transfer));
+        }
+        if (transfer is not null) transfers.Park(transfer, TokenTransfers.Token, token);
         return Html(LoginPages.SignedIn(hostname, email, transfer is not null));
     }
 

@@ -54,6 +54,27 @@ public static class LoginPages
         {(forCli ? "<p>You can close this window and return to your terminal.</p>" : "")}
         """);
 
+    public static string ZonePicker(string email, IReadOnlyList<string> zones, string transfer) => Page("Choose a zone", zones.Count == 0
+        ? $"""<h1 id="no-zones">No zones</h1><p><strong>{E(email)}</strong> administers no zone on this edge.</p>"""
+        : $"""
+        <h1>Authorize a connector</h1>
+        <p>Signed in as <strong>{E(email)}</strong>. Choose the zone whose hostnames the connector may serve;
+        its origin certificate goes to the waiting `tunnelactors tunnel login`.</p>
+        <form method="post" action="/cdn-cgi/access/tunnel-login/zone">
+          <input type="hidden" name="transfer" value="{E(transfer)}">
+          {ZoneChoices(zones)}
+          <button type="submit" id="authorize">Authorize</button>
+        </form>
+        """);
+
+    private static string ZoneChoices(IReadOnlyList<string> zones) => string.Join("", zones.Select((z, i) =>
+        $"<label><input type=\"radio\" name=\"zone\" value=\"{E(z)}\" id=\"zone-{E(z)}\"{(i == 0 ? " checked" : "")}> {E(z)}</label>"));
+
+    public static string CertificateSent(string zone) => Page("Connector authorized", $"""
+        <h1 id="certificate-sent">Connector authorized</h1>
+        <p>The origin certificate for <strong>{E(zone)}</strong> was sent to your terminal. You can close this window.</p>
+        """);
+
     public static string Denied(string hostname, string email) => Page("Access denied", $"""
         <h1 id="denied">Access denied</h1>
         <p><strong>{E(email)}</strong> is not allowed to reach {E(hostname)}. Ask the administrator of this application.</p>

@@ -29,6 +29,12 @@ public sealed partial class BrowserlessLogin(HttpClient http, Func<string> edgeL
             Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["challenge"] = challenge, ["code"] = pin }),
         });
 
+    public async Task<Step> ChooseZoneAsync(string zone, string transfer) =>
+        await Send(new HttpRequestMessage(HttpMethod.Post, "/cdn-cgi/access/tunnel-login/zone")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["zone"] = zone, ["transfer"] = transfer }),
+        });
+
     public static string Challenge(string html) => ChallengeField().Match(html) is { Success: true } m ? m.Groups[1].Value
         : throw new InvalidOperationException("no challenge field in:\n" + html);
 
