@@ -59,6 +59,9 @@ public sealed class AccessConfigTests
         var apps = AccessConfig.Parse(File.ReadAllText(Path.Combine(root.FullName, "config", "edge.yaml")), "config/edge.yaml");
 
         Assert.Equal("SMB file share", PolicyEvaluator.Find(apps, "smb.site.test")!.Name);
+        var zone = Assert.Single(AccessConfig.ParseZones(File.ReadAllText(Path.Combine(root.FullName, "config", "edge.yaml"))));
+        Assert.True(zone.IsAdministeredBy(new AccessRequest(IPAddress.Loopback, "alice@example.com", null, "oidc")));
+        Assert.False(zone.IsAdministeredBy(new AccessRequest(IPAddress.Loopback, "bob@example.com", null, "oidc")));
         Assert.False(PolicyEvaluator.Decide(apps[0], new AccessRequest(IPAddress.Loopback, "bob@example.com", new HashSet<string> { "contractors" }, "otp")).Allowed);
     }
 

@@ -35,6 +35,7 @@ public sealed class OriginStreamActor : ReceiveActor
 
         Receive<OriginConnected>(connected =>
         {
+            _log.Info("Stream {0}: {1} connected to {2}", stream.Id, stream.Open.Identity, originUrl.Authority);
             _origin = SocketChannel.Wrap(connected.Socket);
             ByteRelay.RunAsync(_stream, _origin, Context.Materializer(), _killSwitch)
                 .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
