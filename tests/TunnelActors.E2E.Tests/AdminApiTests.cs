@@ -77,6 +77,54 @@ public sealed class AdminApiTests(EchoTunnelFixture fixture)
         Assert.Equal("*.site.test", body.GetProperty("applications")[0].GetProperty("domain").GetString());
     }
 
+    [Fact]
+    public async Task Applications_CreatedThroughApi_TakeEffectAndCanBeDeleted()
+    {
+        using var http = Admin();
+        const string definition = """
+            { "name": "api-made", "domain": "api.site.test", "session_duration": "2h",
+              "policies": [ { "name": "only the backup token", "decision": "service_auth", "include": [ { "service_token": "backup.access" } ] } ] }
+            """;
+
+        var put = await http.PutAsync("/api/applications", new StringContent(definition));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var listed = await http.GetStringAsync("/api/applications");
+        Assert.Contains("api.site.test", listed);
+        var refused = await Refusal("api.site.test");          // the exact application now decides: the dev token is not the backup token
+        Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+        Assert.Contains("no policy of 'api-made'", refused.Reason);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/applications/api-made")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Refusal("api.site.test")).Status); // back to the dev zone's policies: allowed, but nothing routes it
+        Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("/api/applications/api-made")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Applications_InvalidDefinition_Refused400NamingTheField()
+    {
+        using var http = Admin();
+
+        var put = await http.PutAsync("/api/applications", new StringContent("""{ "name": "bad", "domain": "x.site.test", "policies": [ { "name": "p", "decision": "allow", "include": [ { "emial": "a@b.c" } ] } ] }"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Contains("unknown selector 'emial'", await put.Content.ReadAsStringAsync());
+    }
+
+    private async Task<(HttpStatusCode Status, string Reason)> Refusal(string hostname)
+    {
+        using var http = fixture.Rig.Http();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Host = hostname;
+        request.Headers.Add("Connection", "Upgrade");
+        request.Headers.Add("Upgrade", "websocket");
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
+        request.Headers.Add("Cf-Access-Client-Id", fixture.Rig.ServiceToken.Id);
+        request.Headers.Add("Cf-Access-Client-Secret", fixture.Rig.ServiceToken.Secret);
+        using var response = await http.SendAsync(request);
+        return (response.StatusCode, response.Headers.TryGetValues("Tunnel-Error", out var v) ? string.Join(" ", v) : "");
+    }
+
     private static async Task<List<JsonElement>> Events(HttpClient http, string query)
     {
         var body = JsonDocument.Parse(await http.GetStringAsync("/api/audit" + query)).RootElement;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TunnelActors.Access.Policies;
+using TunnelActors.Edge.State;
 
 namespace TunnelActors.Edge.Access;
 
@@ -13,6 +14,8 @@ public sealed class AccessPolicySource : IDisposable
     private readonly string? _path;
     private readonly ILogger _log;
     private readonly Timer? _watch;
+    private readonly ApplicationStore? _store;
+    private volatile IReadOnlyList<AccessApplication> _stored = [];
     private DateTime _loadedWriteTime;
     private volatile IReadOnlyList<AccessApplication> _applications;
     private volatile IReadOnlyList<Zone> _zones;
@@ -20,9 +23,9 @@ public sealed class AccessPolicySource : IDisposable
     /// <param name="path">The configuration file, or null for the embedded default.</param>
     /// <param name="console">The edge's own host name: signing in to it (for `tunnel login`) is open to anyone who can sign in.</param>
     /// <param name="devZone">With the embedded default, the zone every signed-in user administers.</param>
-    public AccessPolicySource(string? path, ILogger log, string console = "127.0.0.1", string devZone = "site.test")
+    public AccessPolicySource(string? path, ILogger log, string console = "127.0.0.1", string devZone = "site.test", ApplicationStore? store = null)
     {
-        (_path, _log) = (path, log);
+        (_path, _log, _store) = (path, log, store);
         Console = new AccessApplication("edge console", console.ToLowerInvariant(), TimeSpan.FromHours(1),
             [new Policy("anyone who signs in", PolicyAction.Allow, [new EveryoneRule()])]);
         if (path is null)
@@ -40,14 +43,39 @@ public sealed class AccessPolicySource : IDisposable
         _watch = new Timer(_ => ReloadIfChanged(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
-    public IReadOnlyList<AccessApplication> Applications => _applications;
+    /// <summary>Applications from the configuration file first, then those created through the admin API.</summary>
+    public IReadOnlyList<AccessApplication> Applications => [.. _applications, .. _stored];
     public IReadOnlyList<Zone> Zones => _zones;
 
     /// <summary>The edge itself, as an application users sign in to for `tunnel login`.</summary>
     public AccessApplication Console { get; }
 
     public AccessApplication? Find(string hostname) =>
-        hostname.Equals(Console.Domain, StringComparison.OrdinalIgnoreCase) ? Console : PolicyEvaluator.Find(_applications, hostname);
+        hostname.Equals(Console.Domain, StringComparison.OrdinalIgnoreCase) ? Console : PolicyEvaluator.Find(Applications, hostname);
+
+    /// <summary>Validates an application (JSON in the YAML configuration's shape) and persists it; throws <see cref="AccessConfigException"/>.</summary>
+    public AccessApplication Save(string json)
+    {
+        var application = ParseOne(json, "request body");
+        if (_store is null) throw new InvalidOperationException("this edge has no application store");
+        _store.Put(application.Name, json);
+        LoadStored();
+        return application;
+    }
+
+    public bool Delete(string name)
+    {
+        var deleted = _store?.Delete(name) ?? false;
+        LoadStored();
+        return deleted;
+    }
+
+    /// <summary>Reads the applications persisted through the admin API (call at start-up and after changes).</summary>
+    public void LoadStored() =>
+        _stored = _store is null ? [] : _store.All().Select(a => ParseOne(a.Definition, $"stored application '{a.Name}'")).ToList();
+
+    private static AccessApplication ParseOne(string json, string source) =>
+        AccessConfig.Parse($"{{\"applications\": [{json}]}}", source).Single(); // YAML is a superset of JSON
 
     private void ReloadIfChanged()
     {

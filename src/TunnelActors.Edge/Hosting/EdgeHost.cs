@@ -50,7 +50,8 @@ public static class EdgeHost
         builder.Services.AddSingleton(identity.Store);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IAuditLog>(new SqliteAuditLog(identity.Store.Database));
-        builder.Services.AddSingleton(sp => new AccessPolicySource(options.ConfigFile, sp.GetRequiredService<ILogger<AccessPolicySource>>(), options.Listen.Host, options.DevZone));
+        builder.Services.AddSingleton(sp => new AccessPolicySource(options.ConfigFile, sp.GetRequiredService<ILogger<AccessPolicySource>>(), options.Listen.Host, options.DevZone,
+            new ApplicationStore(identity.Store.Database)));
         builder.Services.AddSingleton(sp => new SigningKeyRing(identity.Store, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new AppTokens(sp.GetRequiredService<SigningKeyRing>(), options.Issuer, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ClientAuthenticator>();
@@ -65,7 +66,7 @@ public static class EdgeHost
         builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity));
 
         var app = builder.Build();
-        app.Services.GetRequiredService<AccessPolicySource>(); // a broken configuration fails at start-up, not at the first client
+        app.Services.GetRequiredService<AccessPolicySource>().LoadStored(); // a broken configuration fails at start-up, not at the first client
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         MapEndpoints(app);
         return app;

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using TunnelActors.Access.Audit;
+using TunnelActors.Access.Policies;
 using TunnelActors.Edge.Access;
 
 namespace TunnelActors.Edge.Ops;
@@ -34,6 +35,23 @@ public static class AdminApi
             var events = audit.Query(new AuditQuery(kind, application, identity, since, limit ?? 100, before));
             return Results.Json(new { events, next_before = events.Count == 0 ? (long?)null : events[^1].Id });
         });
+
+        // Create or replace an application: the same shape as an entry of `applications:` in the configuration.
+        api.MapPut("/applications", async (HttpContext context, AccessPolicySource policies) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            if (body.Length > 64 * 1024) return Results.Json(new { error = "application definition larger than 64 KiB" }, statusCode: 413);
+            try
+            {
+                var application = policies.Save(body);
+                return Results.Json(new { saved = application.Name, domain = application.Domain });
+            }
+            catch (AccessConfigException e) { return Results.Json(new { error = e.Message }, statusCode: 400); }
+        });
+
+        api.MapDelete("/applications/{name}", (string name, AccessPolicySource policies) =>
+            policies.Delete(name) ? Results.NoContent() : Results.Json(new { error = $"no application '{name}' was created through the API" }, statusCode: 404));
 
         api.MapGet("/applications", (AccessPolicySource policies) => Results.Json(new
         {
