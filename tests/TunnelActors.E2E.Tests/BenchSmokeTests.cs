@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using TunnelActors.E2E.Tests.Infrastructure;
+
+namespace TunnelActors.E2E.Tests;
+
+/// <summary>CI's seconds-long run of the benchmark: every server starts and every figure is produced.</summary>
+public sealed class BenchSmokeTests
+{
+    [Fact]
+    public async Task BenchSmoke_RunsEveryMeasurementOnEveryPath()
+    {
+        var info = new ProcessStartInfo("bash") { WorkingDirectory = Repo.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("ops/bench/run.sh");
+        info.ArgumentList.Add("--smoke");
+        info.Environment["TUNNELACTORS_CLI"] = Repo.CliDll;
+        using var bench = Process.Start(info)!;
+        var stdout = bench.StandardOutput.ReadToEndAsync();
+        var stderr = bench.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await bench.WaitForExitAsync(cancel.Token);
+        var output = await stdout + await stderr;
+
+        Assert.True(bench.ExitCode == 0, output);
+        foreach (var row in new[] { "1 stream MB/s", "8 streams MB/s", "ping-pong p50", "new connection TTFB", "100 streams MB/s", "SMB put MB/s", "SMB get MB/s" })
+        {
+            var line = output.Split('\n').Single(l => l.StartsWith($"| {row}"));
+            var cells = line.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.All(cells.Skip(1).Take(4), c => Assert.True(double.TryParse(c.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0, $"{row}: '{c}' in\n{line}"));
+        }
+        Assert.Contains("(100/100)", output); // every one of the concurrent streams completed
+    }
+}
