@@ -183,5 +183,6 @@ public sealed class MuxStream : IByteChannel
         if (done) _session.Forget(this);
     }
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Continuations run inline on the signalling thread: they only copy bytes and hand a completion to a stage, and an extra thread-pool hop per chunk costs latency.
+    private static TaskCompletionSource NewSignal() => new();
 }
