@@ -9,8 +9,8 @@ public sealed record FrameLimits
     /// <summary>Largest payload of any control frame (default 16 KiB: a REGISTER carries a certificate).</summary>
     public int MaxControlPayload { get; init; } = 16 * 1024;
 
-    /// <summary>Senders split writes into DATA frames of at most this many bytes.</summary>
-    public int MaxDataChunk { get; init; } = 32 * 1024;
+    /// <summary>Senders split writes into DATA frames of at most this many bytes (default 64 KiB: one frame per relay read).</summary>
+    public int MaxDataChunk { get; init; } = 64 * 1024;
 
     public static FrameLimits Default { get; } = new();
 
