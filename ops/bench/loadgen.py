@@ -72,6 +72,15 @@ def ttfb(port, n):
 
 
 async def one_stream(port, nbytes):
+    """Returns (bytes echoed back, seconds); a stream the path refused or reset counts what it got."""
+    start = time.perf_counter()
+    try:
+        return await echo_stream(port, nbytes)
+    except (ConnectionError, OSError):
+        return 0, time.perf_counter() - start
+
+
+async def echo_stream(port, nbytes):
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
     chunk = b"y" * 65536
     start = time.perf_counter()
@@ -105,7 +114,7 @@ async def streams(port, count, nbytes):
     elapsed = time.perf_counter() - start
     complete = sum(1 for got, _ in results if got == nbytes)
     rates = [got / secs for got, secs in results]
-    fair = min(rates) / (sum(rates) / len(rates))
+    fair = min(rates) / (sum(rates) / len(rates)) if sum(rates) else 0.0
     return {"aggregate_MBps": sum(got for got, _ in results) / elapsed / 1e6, "slowest_share": fair, "complete": complete, "count": count}
 
 

@@ -161,6 +161,8 @@ if [ -z "$smoke" ]; then
     echo "SMB: smbclient put/get of ${smb_mib} MiB on tmpfs, one warm-up then the median of ${smb_runs}, every round trip compared byte for byte."
     echo
     echo "$table"
+    # The hand-written analysis of what limits the figures, kept next to the script.
+    [ -f ops/bench/analysis.md ] && cat ops/bench/analysis.md
   } > ops/bench/RESULTS.md
   echo "wrote ops/bench/RESULTS.md"
 fi

@@ -112,17 +112,8 @@ public sealed class AdminApiTests(EchoTunnelFixture fixture)
 
     private async Task<(HttpStatusCode Status, string Reason)> Refusal(string hostname)
     {
-        using var http = fixture.Rig.Http();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
-        request.Headers.Host = hostname;
-        request.Headers.Add("Connection", "Upgrade");
-        request.Headers.Add("Upgrade", "websocket");
-        request.Headers.Add("Sec-WebSocket-Version", "13");
-        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
-        request.Headers.Add("Cf-Access-Client-Id", fixture.Rig.ServiceToken.Id);
-        request.Headers.Add("Cf-Access-Client-Secret", fixture.Rig.ServiceToken.Secret);
-        using var response = await http.SendAsync(request);
-        return (response.StatusCode, response.Headers.TryGetValues("Tunnel-Error", out var v) ? string.Join(" ", v) : "");
+        var (status, reason, _) = await fixture.Rig.UpgradeAsync(hostname, fixture.Rig.ServiceTokenHeaders());
+        return (status, reason);
     }
 
     private static async Task<List<JsonElement>> Events(HttpClient http, string query)

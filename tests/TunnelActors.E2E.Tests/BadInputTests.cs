@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
 using TunnelActors.Access;
 using TunnelActors.Access.Certificates;
 using TunnelActors.E2E.Tests.Infrastructure;
@@ -151,31 +150,12 @@ public sealed class BadInputTests(EchoTunnelFixture fixture)
         catch (WebSocketException) { return "aborted"; }
     }
 
-    private static HttpRequestMessage UpgradeRequest(string hostname)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/");
-        request.Headers.Host = hostname;
-        request.Headers.Add("Connection", "Upgrade");
-        request.Headers.Add("Upgrade", "websocket");
-        request.Headers.Add("Sec-WebSocket-Version", "13");
-        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
-        return request;
-    }
-
     /// <summary>Sends a client WebSocket upgrade for <paramref name="hostname"/> and returns the refusal.</summary>
     private async Task<(HttpStatusCode Status, string Reason)> Refusal(string hostname, bool withToken, string? secret = null)
     {
-        using var http = fixture.Rig.Http();
-        using var request = UpgradeRequest(hostname);
-        if (withToken)
-        {
-            request.Headers.Add("Cf-Access-Client-Id", fixture.Rig.ServiceToken.Id);
-            request.Headers.Add("Cf-Access-Client-Secret", secret ?? fixture.Rig.ServiceToken.Secret);
-        }
-        using var response = await http.SendAsync(request);
-        Assert.NotEqual(HttpStatusCode.SwitchingProtocols, response.StatusCode);
-        var reason = response.Headers.TryGetValues("Tunnel-Error", out var values) ? string.Join(" ", values) : "";
-        Assert.Equal(reason + "\n", await response.Content.ReadAsStringAsync());
-        return (response.StatusCode, reason);
+        var (status, reason, body) = await fixture.Rig.UpgradeAsync(hostname, withToken ? fixture.Rig.ServiceTokenHeaders(secret) : null);
+        Assert.NotEqual(HttpStatusCode.SwitchingProtocols, status);
+        Assert.Equal(reason + "\n", body);
+        return (status, reason);
     }
 }

@@ -82,19 +82,13 @@ public sealed class LoginTests(EchoTunnelFixture fixture)
     [Fact]
     public async Task Client_WithForgedToken_Gets401WithReason()
     {
-        using var http = fixture.Rig.Http();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
-        request.Headers.Host = Hostname;
-        request.Headers.Add("Connection", "Upgrade");
-        request.Headers.Add("Upgrade", "websocket");
-        request.Headers.Add("Sec-WebSocket-Version", "13");
-        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
-        request.Headers.Add("Cf-Access-Token", "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJlbWFpbCI6Im1hbGxvcnlAZXhhbXBsZS5jb20ifQ.");
+        var (status, reason, _) = await fixture.Rig.UpgradeAsync(Hostname, new Dictionary<string, string>
+        {
+            ["Cf-Access-Token"] = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJlbWFpbCI6Im1hbGxvcnlAZXhhbXBsZS5jb20ifQ.",
+        });
 
-        using var response = await http.SendAsync(request);
-
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Contains("Access token rejected", string.Join(" ", response.Headers.GetValues("Tunnel-Error")));
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Contains("Access token rejected", reason);
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Net.Security;
 using System.Net.WebSockets;
@@ -124,6 +125,32 @@ public sealed class EdgeRig : IAsyncDisposable
         };
         return new HttpClient(handler) { BaseAddress = new Uri(EdgeUrl) };
     }
+
+    /// <summary>
+    /// Sends a client WebSocket upgrade for <paramref name="hostname"/> with <paramref name="headers"/>
+    /// over plain HTTP, so a refusal's status, Tunnel-Error reason and body can be read.
+    /// </summary>
+    public async Task<(HttpStatusCode Status, string Reason, string Body)> UpgradeAsync(string hostname, IDictionary<string, string>? headers = null)
+    {
+        using var http = Http();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Host = hostname;
+        request.Headers.Add("Connection", "Upgrade");
+        request.Headers.Add("Upgrade", "websocket");
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>()) request.Headers.Add(name, value);
+        using var response = await http.SendAsync(request);
+        var reason = response.Headers.TryGetValues("Tunnel-Error", out var values) ? string.Join(" ", values) : "";
+        return (response.StatusCode, reason, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The dev service token as the headers cloudflared sends.</summary>
+    public Dictionary<string, string> ServiceTokenHeaders(string? secret = null) => new()
+    {
+        ["Cf-Access-Client-Id"] = ServiceToken.Id,
+        ["Cf-Access-Client-Secret"] = secret ?? ServiceToken.Secret,
+    };
 
     /// <summary>A raw `access tcp` carrier WebSocket, as cloudflared opens it.</summary>
     public async Task<ClientWebSocket> ConnectClient(string hostname, bool withToken = true, string? path = null, CancellationToken cancellationToken = default)
