@@ -75,6 +75,9 @@ public sealed class AppTokensTests
         {
             Issuer = Issuer,
             Audience = Smb.Domain,
+            // Times from the test's clock, not the wall clock: only the key may be wrong here.
+            IssuedAt = _clock.GetUtcNow().UtcDateTime,
+            NotBefore = _clock.GetUtcNow().UtcDateTime,
             Expires = _clock.GetUtcNow().AddHours(1).UtcDateTime,
             Claims = new Dictionary<string, object> { ["email"] = "mallory@example.com" },
             SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(foreign) { KeyId = "not-ours" }, SecurityAlgorithms.EcdsaSha256),

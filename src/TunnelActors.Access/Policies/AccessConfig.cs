@@ -126,16 +126,10 @@ public static class AccessConfig
     private static string Required(string? value, string path) =>
         string.IsNullOrWhiteSpace(value) ? throw new AccessConfigException($"{path} is required") : value.Trim();
 
-    /// <summary>Durations as cloudflared writes them: 30s, 15m, 24h, 7d.</summary>
-    public static TimeSpan ParseDuration(string text, string path)
-    {
-        text = text.Trim();
-        var unit = text.Length > 0 ? text[^1] : ' ';
-        var scale = unit switch { 's' => 1, 'm' => 60, 'h' => 3600, 'd' => 86400, _ => 0 };
-        if (scale > 0 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n > 0)
-            return TimeSpan.FromSeconds(n * scale);
-        throw new AccessConfigException($"{path} '{text}': not a duration (examples: 30m, 24h, 7d)");
-    }
+    private static TimeSpan ParseDuration(string text, string path) =>
+        Durations.TryParse(text, out var duration) && duration > TimeSpan.Zero
+            ? duration
+            : throw new AccessConfigException($"{path} '{text}': not a duration (examples: 30m, 24h, 7d)");
 
     private sealed class Document
     {
