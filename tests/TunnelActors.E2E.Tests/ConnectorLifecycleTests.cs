@@ -54,6 +54,24 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
     }
 
     [Fact]
+    public async Task EdgeMetrics_OnTheMetricsPortOnly_CountConnectionsStreamsAndDecisions()
+    {
+        await TcpExchange.RunAsync(fixture.AccessPort, 50_000, seed: 4, TimeSpan.FromSeconds(30));
+        using var http = new HttpClient();
+        using var publicPort = fixture.Rig.Http();
+
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{fixture.Rig.MetricsPort}/metrics");
+        var onPublicPort = await publicPort.GetAsync("/metrics");
+
+        Assert.Matches(@"tunnelactors_edge_connections [2-9]", metrics);
+        Assert.Matches(@"tunnelactors_edge_streams_total [1-9]", metrics);
+        Assert.Matches(@"tunnelactors_edge_bytes_to_origin_total [1-9]\d{4,}", metrics);
+        Assert.Matches("tunnelactors_edge_access_decisions_total\\{decision=\"allow\"\\} [1-9]", metrics);
+        Assert.Contains("tunnelactors_edge_client_handshake_seconds_bucket{le=\"+Inf\"}", metrics);
+        Assert.NotEqual(HttpStatusCode.OK, onPublicPort.StatusCode);
+    }
+
+    [Fact]
     public async Task Sigterm_WithOpenStream_LetsItFinishThenExitsZero()
     {
         const string hostname = "drain.site.test";

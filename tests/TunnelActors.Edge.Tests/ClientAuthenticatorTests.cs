@@ -6,6 +6,7 @@ using TunnelActors.Access.ServiceTokens;
 using TunnelActors.Access.Tokens;
 using TunnelActors.Edge.Access;
 using TunnelActors.Edge.Clients;
+using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.State;
 
 namespace TunnelActors.Edge.Tests;
@@ -18,6 +19,7 @@ public sealed class ClientAuthenticatorTests : IDisposable
     private readonly SqliteAuditLog _audit;
     private readonly AppTokens _tokens;
     private readonly AccessPolicySource _policies = new(null, NullLogger.Instance);
+    private readonly EdgeMetrics _metrics = new();
 
     public ClientAuthenticatorTests()
     {
@@ -25,7 +27,7 @@ public sealed class ClientAuthenticatorTests : IDisposable
         store.AddServiceToken(_token.ClientId, ServiceToken.HashSecret(_token.ClientSecret), "test");
         _audit = new SqliteAuditLog(store.Database);
         _tokens = new AppTokens(new SigningKeyRing(store, TimeProvider.System), "https://edge.test", TimeProvider.System);
-        _authenticator = new ClientAuthenticator(store, _policies, _tokens, _audit, TimeProvider.System);
+        _authenticator = new ClientAuthenticator(store, _policies, _tokens, _audit, TimeProvider.System, _metrics);
     }
 
     private ClientAuthentication Authenticate(string? id, string? secret, string hostname = "smb.site.test", string? token = null)
@@ -47,6 +49,7 @@ public sealed class ClientAuthenticatorTests : IDisposable
         Assert.Equal($"service-token:{_token.ClientId}", result.Identity);
         var decision = Assert.Single(_audit.Query(new AuditQuery(Kind: AuditKinds.Decision)));
         Assert.Equal((true, "dev service tokens", "192.0.2.10"), (decision.Allowed!.Value, decision.Policy!, decision.SourceIp!));
+        Assert.Contains("tunnelactors_edge_access_decisions_total{decision=\"allow\"} 1", _metrics.Render());
     }
 
     [Fact]

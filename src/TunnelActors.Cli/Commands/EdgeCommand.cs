@@ -21,11 +21,12 @@ public static class EdgeCommand
         var oidcGroups = new Option<string>("--oidc-groups-claim") { Description = "id_token claim holding the user's groups", DefaultValueFactory = _ => "groups" };
         var smtp = new Option<string?>("--otp-smtp") { Description = "host:port of the SMTP relay that mails one-time PINs (default: PINs go to the edge log)" };
         var smtpFrom = new Option<string>("--otp-from") { Description = "Sender address of one-time PIN mails", DefaultValueFactory = _ => "access@localhost" };
+        var metrics = new Option<string?>("--metrics") { Description = "host:port serving Prometheus /metrics over plain HTTP (e.g. 127.0.0.1:20240); off by default" };
         var seeds = new Option<string[]>("--seed-node") { Description = "Seed node address (akka.tcp://tunnelactors@host:port); repeat for several", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("edge", "Run an edge node: HTTPS/WebSocket front for clients and connectors, Akka cluster member")
         {
-            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcGroups, smtp, smtpFrom, clusterPort, clusterHost, seeds,
+            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcGroups, smtp, smtpFrom, metrics, clusterPort, clusterHost, seeds,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -42,6 +43,7 @@ public static class EdgeCommand
                 ClusterHost = result.GetValue(clusterHost)!,
                 SeedNodes = result.GetValue(seeds) ?? [],
                 ConfigFile = result.GetValue(config),
+                MetricsAddress = result.GetValue(metrics) is { } address ? TunnelActors.Origin.Hosting.ConnectorHost.ParseEndpoint(address) : null,
                 Oidc = Oidc(result.GetValue(oidcIssuer), result.GetValue(oidcClientId),
                     result.GetValue(oidcSecret) ?? Environment.GetEnvironmentVariable("TUNNEL_OIDC_CLIENT_SECRET"), result.GetValue(oidcGroups)!),
                 Smtp = result.GetValue(smtp) is { } relay ? Smtp(relay, result.GetValue(smtpFrom)!) : null,

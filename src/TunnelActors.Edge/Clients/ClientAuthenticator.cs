@@ -4,6 +4,7 @@ using TunnelActors.Access.Policies;
 using TunnelActors.Access.ServiceTokens;
 using TunnelActors.Access.Tokens;
 using TunnelActors.Edge.Access;
+using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.State;
 
 namespace TunnelActors.Edge.Clients;
@@ -21,7 +22,7 @@ public sealed record ClientAuthentication(string? Identity, int Status, string R
 /// service token in Cf-Access-Client-Id / -Secret as cloudflared sends them), and evaluates
 /// the application's policies. Default deny. Every decision is audited.
 /// </summary>
-public sealed class ClientAuthenticator(EdgeStore store, AccessPolicySource policies, AppTokens tokens, IAuditLog audit, TimeProvider clock)
+public sealed class ClientAuthenticator(EdgeStore store, AccessPolicySource policies, AppTokens tokens, IAuditLog audit, TimeProvider clock, EdgeMetrics metrics)
 {
     public const string ClientIdHeader = "Cf-Access-Client-Id";
     public const string ClientSecretHeader = "Cf-Access-Client-Secret";
@@ -38,6 +39,7 @@ public sealed class ClientAuthenticator(EdgeStore store, AccessPolicySource poli
         if (credential is null) return Audit(failure!, hostname, "unauthenticated", ip);
 
         var decision = PolicyEvaluator.Decide(application, credential);
+        metrics.Decided(decision.Allowed);
         audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.Decision, application.Name, credential.Identity, ip.ToString(),
             decision.Allowed, decision.Policy, decision.Rule, $"{hostname}: {decision.Reason}"));
         return decision.Allowed

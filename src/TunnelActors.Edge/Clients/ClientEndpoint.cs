@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using TunnelActors.Access.Audit;
 using TunnelActors.Edge.Connections;
+using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.State;
 using TunnelActors.Edge.Tunnels;
 using TunnelActors.Protocol;
@@ -21,13 +22,14 @@ namespace TunnelActors.Edge.Clients;
 /// </summary>
 public sealed class ClientEndpoint(
     ClientAuthenticator authenticator, EdgeStore store, IAuditLog audit, TimeProvider clock, IActorRef tunnels, string nodeName,
-    IMaterializer materializer, ILogger<ClientEndpoint> log)
+    IMaterializer materializer, EdgeMetrics metrics, ILogger<ClientEndpoint> log)
 {
     public const string ErrorHeader = Transport.Tls.EdgeDialer.ErrorHeader;
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
     public async Task HandleAsync(HttpContext context)
     {
+        var requested = clock.GetTimestamp();
         var hostname = context.Request.Host.Host.ToLowerInvariant();
         var remote = context.Connection.RemoteIpAddress?.ToString() ?? "?";
         if (!context.WebSockets.IsWebSocketRequest)
@@ -58,6 +60,7 @@ public sealed class ClientEndpoint(
         if (webSocket is null) return;
         var carrier = new WebSocketChannel(webSocket);
         log.LogInformation("Stream {StreamId} opened: {Identity} from {Remote} to {Hostname}", stream.Id, auth.Identity, remote, hostname);
+        metrics.StreamOpened(clock.GetElapsedTime(requested));
         var started = clock.GetUtcNow();
         Audit(AuditKinds.SessionStart, $"{hostname}: stream {stream.Id}");
         string outcome;
@@ -73,6 +76,7 @@ public sealed class ClientEndpoint(
             log.LogWarning("Stream {StreamId} to {Hostname} aborted: {Reason}", stream.Id, hostname, e.GetBaseException().Message);
         }
         var seconds = (clock.GetUtcNow() - started).TotalSeconds;
+        metrics.StreamClosed(stream.BytesOut, stream.BytesIn);
         Audit(AuditKinds.SessionEnd, $"{hostname}: stream {stream.Id} {outcome}; bytes_to_origin={stream.BytesOut} bytes_to_client={stream.BytesIn} duration_s={seconds:0.###}");
 
         void Audit(string kind, string detail) =>
@@ -119,8 +123,9 @@ public sealed class ClientEndpoint(
         }
     }
 
-    private static Task Refuse(HttpContext context, int status, string reason)
+    private Task Refuse(HttpContext context, int status, string reason)
     {
+        metrics.Refused(status.ToString(System.Globalization.CultureInfo.InvariantCulture));
         context.Response.StatusCode = status;
         context.Response.Headers[ErrorHeader] = reason;
         context.Response.ContentType = "text/plain; charset=utf-8";

@@ -3,6 +3,7 @@ using Akka.Event;
 using Akka.Streams;
 using TunnelActors.Access.Certificates;
 using TunnelActors.Edge.Hosting;
+using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.State;
 using TunnelActors.Edge.Tunnels;
 using TunnelActors.Protocol;
@@ -34,9 +35,13 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private readonly MuxSession _session;
     private RegisterPayload? _register;
 
+    private readonly EdgeMetrics _metrics;
+    private bool _counted;
+
     public OriginConnectionActor(string connectionId, AcceptOriginConnection accept, EdgeIdentity identity,
-        EdgeOptions options, IActorRef tunnels, string nodeName)
+        EdgeOptions options, IActorRef tunnels, string nodeName, EdgeMetrics metrics)
     {
+        _metrics = metrics;
         (_connectionId, _accept, _identity, _options, _tunnels, _nodeName) = (connectionId, accept, identity, options, tunnels, nodeName);
         _session = new MuxSession($"origin-{connectionId}", MuxOptions.Default, new ActorMuxHandler(Self));
         AwaitingRegister();
@@ -55,6 +60,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     {
         _session.Abort(new IOException("edge connection actor stopped"));
         if (_register is not null) _tunnels.Tell(new ConnectionClosed(TunnelId(_register), _connectionId));
+        if (_counted) _metrics.ConnectionClosed();
         _accept.Done.TrySetResult();
     }
 
@@ -79,6 +85,8 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         {
             Timers.Cancel("register");
             _register = r.Register;
+            _metrics.ConnectionRegistered();
+            _counted = true;
             _session.TrySend(new RegisteredPayload(_connectionId, _nodeName).ToFrame());
             _log.Info("Connection {0} registered {1} for connector {2} replica {3} from {4} (zone {5})",
                 _connectionId, r.Register.Hostname, r.Register.ConnectorId, r.Register.ReplicaId, _accept.RemoteAddress, r.Route.Zone);
@@ -144,6 +152,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
 
     private void Refuse(string reason)
     {
+        _metrics.Refused("registration");
         _log.Warning("Connection {0} from {1} refused: {2}", _connectionId, _accept.RemoteAddress, reason);
         _session.Close(ProtocolError.Refused, $"registration refused: {reason}");
     }

@@ -1,19 +1,20 @@
 using Akka.Actor;
 using Akka.Event;
 using TunnelActors.Edge.Hosting;
+using TunnelActors.Edge.Ops;
 
 namespace TunnelActors.Edge.Connections;
 
 /// <summary>Parent of every origin connection on this node.</summary>
 public sealed class OriginConnectionManager : ReceiveActor
 {
-    public OriginConnectionManager(EdgeIdentity identity, EdgeOptions options, IActorRef tunnels, string nodeName)
+    public OriginConnectionManager(EdgeIdentity identity, EdgeOptions options, IActorRef tunnels, string nodeName, EdgeMetrics metrics)
     {
         var counter = 0L;
         Receive<AcceptOriginConnection>(accept =>
         {
             var id = $"{nodeName}-{++counter}";
-            Context.ActorOf(Props.Create(() => new OriginConnectionActor(id, accept, identity, options, tunnels, nodeName)), $"conn-{counter}");
+            Context.ActorOf(Props.Create(() => new OriginConnectionActor(id, accept, identity, options, tunnels, nodeName, metrics)), $"conn-{counter}");
         });
     }
 

@@ -44,11 +44,15 @@ public static class EdgeHost
             if (IPAddress.TryParse(options.Listen.Host, out var ip)) kestrel.Listen(ip, port, Https);
             else if (options.Listen.Host == "localhost") kestrel.ListenLocalhost(port, Https);
             else kestrel.ListenAnyIP(port, Https);
+            // Prometheus scrapes plain HTTP on its own (usually loopback) port, as cloudflared's --metrics.
+            if (options.MetricsAddress is { } metricsAddress) kestrel.Listen(metricsAddress);
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton(identity.Store);
         builder.Services.AddSingleton(TimeProvider.System);
+        var metrics = new EdgeMetrics();
+        builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton<IAuditLog>(new SqliteAuditLog(identity.Store.Database));
         builder.Services.AddSingleton(sp => new AccessPolicySource(options.ConfigFile, sp.GetRequiredService<ILogger<AccessPolicySource>>(), options.Listen.Host, options.DevZone,
             new ApplicationStore(identity.Store.Database)));
@@ -63,7 +67,7 @@ public static class EdgeHost
         builder.Services.AddSingleton<IPinSender>(sp => options.Smtp is { } smtp
             ? new SmtpPinSender(smtp.Host, smtp.Port, smtp.From)
             : new LogPinSender(message => sp.GetRequiredService<ILogger<LogPinSender>>().LogWarning("{Message}", message)));
-        builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity));
+        builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity, metrics));
 
         var app = builder.Build();
         app.Services.GetRequiredService<AccessPolicySource>().LoadStored(); // a broken configuration fails at start-up, not at the first client
@@ -72,7 +76,7 @@ public static class EdgeHost
         return app;
     }
 
-    private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity)
+    private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity, EdgeMetrics metrics)
     {
         akka.WithRoleDefaults()
             .WithRemoting(new RemoteOptions { HostName = options.ClusterHost, Port = options.ClusterPort })
@@ -88,7 +92,7 @@ public static class EdgeHost
                 if (options.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress); // embedded default: a cluster of one
                 var tunnels = registry.Get<TunnelEntity>();
                 var manager = system.ActorOf(Props.Create(() =>
-                    new OriginConnectionManager(identity, options, tunnels, cluster.SelfAddress.ToString())), "origin-connections");
+                    new OriginConnectionManager(identity, options, tunnels, cluster.SelfAddress.ToString(), metrics)), "origin-connections");
                 registry.Register<OriginConnectionManager>(manager);
             });
     }
@@ -103,6 +107,9 @@ public static class EdgeHost
         app.Map(OriginEndpoint.Path, context => new OriginEndpoint(Actor<OriginConnectionManager>()).HandleAsync(context));
 
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
+        if (services.GetRequiredService<EdgeOptions>().MetricsAddress is { } metricsAddress)
+            app.MapGet("/metrics", (EdgeMetrics metrics) => Results.Text(metrics.Render(), PrometheusText.ContentType))
+                .RequireHost($"*:{metricsAddress.Port}"); // only on the metrics listener, never the public port
         app.MapLogin();
         app.MapAdminApi(services.GetRequiredService<EdgeIdentity>().AdminToken);
         app.MapGet("/cdn-cgi/access/certs", (SigningKeyRing keys) => Results.Json(Jwks.From(keys)));
@@ -119,7 +126,7 @@ public static class EdgeHost
             services.GetRequiredService<State.EdgeStore>(),
             services.GetRequiredService<IAuditLog>(),
             services.GetRequiredService<TimeProvider>(),
-            Actor<TunnelEntity>(), Cluster.Get(System()).SelfAddress.ToString(), System().Materializer(),
+            Actor<TunnelEntity>(), Cluster.Get(System()).SelfAddress.ToString(), System().Materializer(), services.GetRequiredService<EdgeMetrics>(),
             services.GetRequiredService<ILogger<ClientEndpoint>>()));
         app.MapFallback(context => clients.Value.HandleAsync(context));
     }

@@ -21,6 +21,9 @@ public sealed record EdgeOptions
     /// <summary>Where one-time PINs are emailed from; none means the dev sender (PINs in the edge log).</summary>
     public SmtpOptions? Smtp { get; init; }
 
+    /// <summary>Plain-HTTP address for Prometheus `/metrics` (default none; /metrics is then off the public port too).</summary>
+    public System.Net.IPEndPoint? MetricsAddress { get; init; }
+
     /// <summary>Akka remoting port (default 0: any free port, fine for a single node).</summary>
     public int ClusterPort { get; init; }
 

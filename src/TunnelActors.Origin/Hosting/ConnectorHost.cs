@@ -44,7 +44,7 @@ public static class ConnectorHost
         app.MapGet("/ready", () => metrics.RegisteredConnections > 0
             ? Results.Json(new { readyConnections = metrics.RegisteredConnections })
             : Results.Json(new { readyConnections = 0 }, statusCode: StatusCodes.Status503ServiceUnavailable));
-        app.MapGet("/metrics", () => Results.Text(metrics.Render(), "text/plain; version=0.0.4"));
+        app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
         return app;
     }

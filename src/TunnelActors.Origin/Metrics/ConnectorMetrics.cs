@@ -1,4 +1,4 @@
-using System.Text;
+using TunnelActors.Transport.Hosting;
 
 namespace TunnelActors.Origin.Metrics;
 
@@ -35,18 +35,13 @@ public sealed class ConnectorMetrics
     }
 
     /// <summary>Prometheus text exposition format.</summary>
-    public string Render()
-    {
-        var text = new StringBuilder();
-        void Metric(string name, string type, string help, long value) =>
-            text.Append($"# HELP {name} {help}\n# TYPE {name} {type}\n{name} {value}\n");
-        Metric("tunnelactors_connector_registered_connections", "gauge", "Edge connections currently registered.", RegisteredConnections);
-        Metric("tunnelactors_connector_connect_attempts_total", "counter", "Connection attempts to the edge.", Interlocked.Read(ref _connectAttempts));
-        Metric("tunnelactors_connector_streams_total", "counter", "Streams accepted from the edge.", Interlocked.Read(ref _streamsTotal));
-        Metric("tunnelactors_connector_streams_open", "gauge", "Streams currently open.", StreamsOpen);
-        Metric("tunnelactors_connector_origin_errors_total", "counter", "Streams refused because the origin service was unreachable.", Interlocked.Read(ref _originErrors));
-        Metric("tunnelactors_connector_bytes_to_origin_total", "counter", "Bytes relayed to the origin service.", Interlocked.Read(ref _bytesToOrigin));
-        Metric("tunnelactors_connector_bytes_from_origin_total", "counter", "Bytes relayed from the origin service.", Interlocked.Read(ref _bytesFromOrigin));
-        return text.ToString();
-    }
+    public string Render() => new PrometheusText()
+        .Gauge("tunnelactors_connector_registered_connections", "Edge connections currently registered.", RegisteredConnections)
+        .Counter("tunnelactors_connector_connect_attempts_total", "Connection attempts to the edge.", Interlocked.Read(ref _connectAttempts))
+        .Counter("tunnelactors_connector_streams_total", "Streams accepted from the edge.", Interlocked.Read(ref _streamsTotal))
+        .Gauge("tunnelactors_connector_streams_open", "Streams currently open.", StreamsOpen)
+        .Counter("tunnelactors_connector_origin_errors_total", "Streams refused because the origin service was unreachable.", Interlocked.Read(ref _originErrors))
+        .Counter("tunnelactors_connector_bytes_to_origin_total", "Bytes relayed to the origin service.", Interlocked.Read(ref _bytesToOrigin))
+        .Counter("tunnelactors_connector_bytes_from_origin_total", "Bytes relayed from the origin service.", Interlocked.Read(ref _bytesFromOrigin))
+        .ToString();
 }

@@ -25,6 +25,7 @@ public sealed class EdgeRig : IAsyncDisposable
     public int Port { get; }
     public CliProcess Edge { get; }
     public string Host { get; private init; } = "127.0.0.1";
+    public int MetricsPort { get; private init; }
     public string EdgeUrl => $"https://{Host}:{Port}";
     public string CaFile => Path.Combine(DataDir, "edge-ca.pem");
     public string OriginCert => Path.Combine(DataDir, "cert.pem");
@@ -34,14 +35,15 @@ public sealed class EdgeRig : IAsyncDisposable
     {
         var dataDir = Directory.CreateTempSubdirectory("tunnelactors-e2e-").FullName;
         var listenPort = port ?? Ports.Free();
-        string[] args = ["edge", "--listen", $"https://{host}:{listenPort}", "--data-dir", dataDir, .. extra];
+        var metricsPort = Ports.Free();
+        string[] args = ["edge", "--listen", $"https://{host}:{listenPort}", "--data-dir", dataDir, "--metrics", $"127.0.0.1:{metricsPort}", .. extra];
         if (config is not null)
         {
             File.WriteAllText(Path.Combine(dataDir, "edge.yaml"), config);
             args = [.. args, "--config", Path.Combine(dataDir, "edge.yaml")];
         }
         var edge = CliProcess.Start("edge", dataDir, args);
-        var rig = new EdgeRig(dataDir, listenPort, edge) { Host = host };
+        var rig = new EdgeRig(dataDir, listenPort, edge) { Host = host, MetricsPort = metricsPort };
         await rig.WaitReady();
         return rig;
     }
