@@ -61,3 +61,19 @@ public sealed class CliTests
         Assert.Contains("Usage:", cli.Output);
     }
 }
+
+/// <summary>`--log-format json`: every log event one JSON object, for log shippers.</summary>
+public sealed class JsonLogTests
+{
+    [Fact]
+    public async Task Edge_WithJsonLogFormat_WritesOneJsonObjectPerEvent()
+    {
+        await using var rig = await EdgeRig.StartAsync(extra: ["--log-format", "json"]);
+
+        var lines = rig.Edge.Output.Split('\n').Where(l => l.Length > 0).ToList();
+
+        Assert.True(lines.Count > 5, rig.Edge.Output);
+        Assert.All(lines, l => System.Text.Json.JsonDocument.Parse(l).Dispose());
+        Assert.Contains(lines, l => l.Contains("\"Category\":\"TunnelActors.Edge\""));
+    }
+}

@@ -34,7 +34,7 @@ public static class EdgeHost
         builder.Logging.AddRoleConsole();
         configureLogging?.Invoke(builder.Logging);
 
-        using var bootstrapLogs = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true));
+        using var bootstrapLogs = LoggerFactory.Create(l => l.AddRoleConsole());
         var identity = EdgeBootstrap.Initialize(options, bootstrapLogs.CreateLogger("TunnelActors.Edge"));
 
         builder.WebHost.ConfigureKestrel(kestrel =>

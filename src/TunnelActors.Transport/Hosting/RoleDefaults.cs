@@ -6,11 +6,17 @@ namespace TunnelActors.Transport.Hosting;
 /// <summary>What every role's process (edge, connector, access client) sets up the same way.</summary>
 public static class RoleDefaults
 {
-    /// <summary>One line per event with a timestamp; framework chatter only from warnings up.</summary>
+    /// <summary>Set to "json" (by `--log-format json`) for one JSON object per log event, with its structured fields.</summary>
+    public const string LogFormatVariable = "TUNNELACTORS_LOG_FORMAT";
+
+    /// <summary>One line per event with a timestamp (or JSON when asked); framework chatter only from warnings up.</summary>
     public static ILoggingBuilder AddRoleConsole(this ILoggingBuilder logging)
     {
         logging.ClearProviders();
-        logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        if (Environment.GetEnvironmentVariable(LogFormatVariable) == "json")
+            logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+        else
+            logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         return logging;
