@@ -34,6 +34,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MuxSession _session;
     private RegisterPayload? _register;
+    private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
 
     private readonly EdgeMetrics _metrics;
     private bool _counted;
@@ -139,6 +140,14 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
 
     private void CommonHandlers()
     {
+        Receive<GetConnectionState>(_ => Sender.Tell(new ConnectionState(_connectionId, _register?.Hostname, _register?.ConnectorId,
+            _register?.ReplicaId, _accept.RemoteAddress, _connectedAt, _session.LastRtt?.TotalMilliseconds,
+            _session.Streams.Select(s => new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn)).OrderBy(s => s.StreamId).ToList())));
+        Receive<CloseConnection>(close =>
+        {
+            _log.Warning("Connection {0} closed by an operator: {1}", _connectionId, close.Reason);
+            _session.Close(ProtocolError.Cancelled, $"closed by an operator: {close.Reason}");
+        });
         Receive<SessionEnded>(ended =>
         {
             if (ended.Error is null) _log.Info("Connection {0} closed", _connectionId);

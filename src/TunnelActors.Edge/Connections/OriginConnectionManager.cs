@@ -11,9 +11,11 @@ public sealed class OriginConnectionManager : ReceiveActor
     public OriginConnectionManager(EdgeIdentity identity, EdgeOptions options, IActorRef tunnels, string nodeName, EdgeMetrics metrics)
     {
         var counter = 0L;
+        // URL-safe and readable in logs and the admin API: "<n>@<host>:<port>" of this edge node.
+        var node = nodeName[(nodeName.LastIndexOf('@') + 1)..];
         Receive<AcceptOriginConnection>(accept =>
         {
-            var id = $"{nodeName}-{++counter}";
+            var id = $"{++counter}@{node}";
             Context.ActorOf(Props.Create(() => new OriginConnectionActor(id, accept, identity, options, tunnels, nodeName, metrics)), $"conn-{counter}");
         });
     }

@@ -13,3 +13,14 @@ public sealed record OpenStream(OpenPayload Open);
 public sealed record StreamOpened(MuxStream Stream);
 
 public sealed record StreamRefused(string Reason);
+
+/// <summary>An operator asks a connection for its live state.</summary>
+public sealed record GetConnectionState;
+
+public sealed record StreamInfo(uint StreamId, string Identity, string Hostname, long BytesToOrigin, long BytesToClient);
+
+public sealed record ConnectionState(string ConnectionId, string? Hostname, string? ConnectorId, string? ReplicaId, string RemoteAddress,
+    DateTimeOffset ConnectedAt, double? PingRttMs, IReadOnlyList<StreamInfo> Streams);
+
+/// <summary>An operator closes a connection (its connector reconnects, possibly elsewhere).</summary>
+public sealed record CloseConnection(string Reason);

@@ -59,6 +59,7 @@ public static class EdgeHost
         builder.Services.AddSingleton(sp => new SigningKeyRing(identity.Store, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new AppTokens(sp.GetRequiredService<SigningKeyRing>(), options.Issuer, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ClientAuthenticator>();
+        builder.Services.AddSingleton(sp => new LiveState(sp.GetRequiredService<ActorRegistry>().Get<TunnelEntity>()));
         builder.Services.AddSingleton<PinChallenges>();
         if (options.Oidc is { } oidc)
             builder.Services.AddSingleton(sp => new OidcLogin(oidc, new Uri(options.Issuer + "/cdn-cgi/access/oidc/callback"),

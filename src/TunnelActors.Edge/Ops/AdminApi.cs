@@ -30,6 +30,14 @@ public static class AdminApi
             return await next(context);
         });
 
+        api.MapGet("/tunnels", async (LiveState live, CancellationToken cancellationToken) =>
+            Results.Json(new { tunnels = await live.TunnelsAsync(cancellationToken) }));
+
+        api.MapPost("/connections/{id}/close", async (string id, string? reason, LiveState live, CancellationToken cancellationToken) =>
+            await live.CloseAsync(id, reason ?? "no reason given", cancellationToken)
+                ? Results.Json(new { closing = id })
+                : Results.Json(new { error = $"no live connection '{id}'" }, statusCode: 404));
+
         api.MapGet("/audit", (IAuditLog audit, string? kind, string? application, string? identity, DateTimeOffset? since, int? limit, long? before) =>
         {
             var events = audit.Query(new AuditQuery(kind, application, identity, since, limit ?? 100, before));

@@ -42,6 +42,10 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
                 Forget(id, "its actor stopped");
         });
         Receive<PickConnection>(pick => Sender.Tell(Pick(tunnelId, pick.RequesterNode)));
+        Receive<GetTunnelState>(_ => Sender.Tell(new TunnelState(tunnelId, _connections.Values
+            .Select(e => new TunnelConnection(e.Heartbeat.ConnectionId, e.Heartbeat.Connection, e.Heartbeat.EdgeNode,
+                e.Heartbeat.ConnectorId, e.Heartbeat.ReplicaId, e.Heartbeat.OpenStreams, e.LastSeen))
+            .OrderBy(c => c.ConnectionId).ToList())));
         Receive<Sweep>(_ =>
         {
             var cutoff = DateTime.UtcNow - _expireAfter;

@@ -22,3 +22,10 @@ public sealed record PickConnection(string TunnelId, string RequesterNode) : ITu
 public sealed record ConnectionPicked(string ConnectionId, IActorRef Connection, string EdgeNode);
 
 public sealed record NoConnection(string TunnelId, string Reason);
+
+/// <summary>What an operator asks a tunnel entity: its live connections.</summary>
+public sealed record GetTunnelState(string TunnelId) : ITunnelMessage;
+
+public sealed record TunnelConnection(string ConnectionId, IActorRef Connection, string EdgeNode, string ConnectorId, string ReplicaId, int OpenStreams, DateTime LastSeen);
+
+public sealed record TunnelState(string TunnelId, IReadOnlyList<TunnelConnection> Connections);
