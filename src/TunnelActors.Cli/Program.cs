@@ -13,6 +13,7 @@ var root = new RootCommand("TunnelActors: reach private TCP services (SMB first)
     EdgeCommand.Create(),
     TunnelCommand.Create(),
     AccessCommand.Create(),
+    ServiceCommand.Create(),
     logFormat,
 };
 var parsed = root.Parse(args);

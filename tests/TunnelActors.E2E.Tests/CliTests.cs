@@ -77,3 +77,45 @@ public sealed class JsonLogTests
         Assert.Contains(lines, l => l.Contains("\"Category\":\"TunnelActors.Edge\""));
     }
 }
+
+/// <summary>`service install/uninstall`: systemd units that keep a connector or access client alive.</summary>
+public sealed class ServiceCommandTests
+{
+    [Fact]
+    public async Task ServiceInstall_Tunnel_WritesRestartingUnitThatRunsThisBinary()
+    {
+        var dir = Directory.CreateTempSubdirectory("units-").FullName;
+
+        await using (var install = CliProcess.Start("service-install", dir, "service", "install", "tunnel", "--hostname", "smb.site.test",
+            "--url", "tcp://127.0.0.1:445", "--arg=--edge=https://edge.example.com", "--unit-dir", dir, "--no-enable"))
+            Assert.Equal(0, await install.WaitForExit(TimeSpan.FromSeconds(30)));
+
+        var unit = File.ReadAllText(Path.Combine(dir, "tunnelactors-tunnel-smb.site.test.service"));
+        Assert.Contains("Restart=on-failure", unit);
+        Assert.Contains("WantedBy=multi-user.target", unit);
+        var exec = unit.Split('\n').Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal))["ExecStart=".Length..].Split(' ');
+        Assert.True(File.Exists(exec[0]), $"ExecStart runs {exec[0]}");
+        Assert.Contains(Repo.CliDll, exec);
+        Assert.Equal(["tunnel", "--hostname", "smb.site.test", "--url", "tcp://127.0.0.1:445", "--edge=https://edge.example.com"], exec[2..]);
+
+        await using var uninstall = CliProcess.Start("service-uninstall", dir, "service", "uninstall", "tunnel", "--hostname", "smb.site.test", "--unit-dir", dir, "--no-enable");
+        Assert.Equal(0, await uninstall.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.False(File.Exists(Path.Combine(dir, "tunnelactors-tunnel-smb.site.test.service")));
+    }
+
+    [Fact]
+    public async Task ServiceInstall_AccessWithDesktop_WritesUnitAndLauncher()
+    {
+        var dir = Directory.CreateTempSubdirectory("units-").FullName;
+        var home = Directory.CreateTempSubdirectory("home-").FullName;
+
+        await using var install = CliProcess.Start("service-install", dir, new Dictionary<string, string> { ["HOME"] = home },
+            "service", "install", "access", "--hostname", "smb.site.test", "--url", "127.0.0.1:8445", "--unit-dir", dir, "--no-enable", "--desktop");
+
+        Assert.Equal(0, await install.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains("access tcp --hostname smb.site.test --url 127.0.0.1:8445", File.ReadAllText(Path.Combine(dir, "tunnelactors-access-smb.site.test.service")));
+        var launcher = File.ReadAllText(Path.Combine(home, ".local", "share", "applications", "tunnelactors-access-smb.site.test.desktop"));
+        Assert.Contains("Terminal=true", launcher);
+        Assert.DoesNotContain("--no-browser", launcher); // a person at the desktop signs in in the browser
+    }
+}
