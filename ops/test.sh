@@ -10,7 +10,7 @@ log() { printf '\n=== %s\n' "$*"; }
 install_packages() {
   # samba/smbclient: the SMB end-to-end tests; chromium: the browser tests (driven by Playwright).
   # iperf3/openssh: the benchmark's CI smoke run (ssh -L is its baseline).
-  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl)
+  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl python3)
   command -v node >/dev/null 2>&1 || wanted+=(nodejs npm)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
