@@ -88,11 +88,17 @@ public sealed class MuxSession
     public async Task<MuxStream> OpenStreamAsync(OpenPayload open, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _goingAway) != 0) throw new InvalidOperationException($"{Name} is draining");
+        if (Completion.IsCompleted || _outbox.Reader.Completion.IsCompleted) throw new IOException($"{Name} is closed");
         if (_streams.Count >= Options.MaxStreams) throw new InvalidOperationException($"{Name} has {_streams.Count} streams, the limit");
         var id = Interlocked.Add(ref _nextStreamId, 2) - 2;
         var stream = new MuxStream(this, id, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
         _streams[id] = stream;
-        await SendAsync(open.ToFrame(id), cancellationToken);
+        try { await SendAsync(open.ToFrame(id), cancellationToken); }
+        catch
+        {
+            stream.Reset(ProtocolError.Cancelled, "connection closed before the stream opened");
+            throw;
+        }
         return stream;
     }
 
@@ -125,7 +131,11 @@ public sealed class MuxSession
     }
 
     /// <summary>Hard end: both graphs stop now, every stream is reset.</summary>
-    public void Abort(Exception reason) => _killSwitch.Abort(reason);
+    public void Abort(Exception reason)
+    {
+        _killSwitch.Abort(reason);
+        CompleteQueues(reason); // writers waiting on a full queue must fail, not wait for a graph that is gone
+    }
 
     internal void Forget(MuxStream stream) => _streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream));
 
@@ -136,7 +146,7 @@ public sealed class MuxSession
         catch (Exception e) { failure = e; }
 
         if (failure is ProtocolException p) Close(p.Error, p.Message); // tell the peer what was wrong
-        else if (failure is not null) _killSwitch.Abort(failure);
+        else if (failure is not null) Abort(failure);
         else CompleteQueues(); // the peer finished: finish our side too
 
         try { await outbound.WaitAsync(TimeSpan.FromSeconds(5)); }
@@ -154,10 +164,10 @@ public sealed class MuxSession
         else _completion.TrySetException(failure);
     }
 
-    private void CompleteQueues()
+    private void CompleteQueues(Exception? error = null)
     {
-        _control.Writer.TryComplete();
-        _outbox.Writer.TryComplete();
+        _control.Writer.TryComplete(error);
+        _outbox.Writer.TryComplete(error);
     }
 
     private void Dispatch(Frame frame)
@@ -202,8 +212,13 @@ public sealed class MuxSession
     private void Accept(Frame frame)
     {
         var open = OpenPayload.Parse(frame.Payload.Span);
-        if (_streams.ContainsKey(frame.StreamId))
-            throw new ProtocolException(ProtocolError.StreamState, $"OPEN for stream {frame.StreamId}, which is already open");
+        if (_streams.TryGetValue(frame.StreamId, out var existing))
+        {
+            // Both ends of that id are now in doubt: end ours too, the catch resets the peer's.
+            var message = $"OPEN for stream {frame.StreamId}, which is already open";
+            existing.Reset(ProtocolError.StreamState, message);
+            throw new ProtocolException(ProtocolError.StreamState, message);
+        }
         if (_streams.Count >= Options.MaxStreams)
             throw new ProtocolException(ProtocolError.TooManyStreams, $"{_streams.Count} streams open, limit {Options.MaxStreams}");
         if (open.InitialWindow == 0 || open.InitialWindow > CreditWindow.MaxWindow)
