@@ -10,7 +10,8 @@ log() { printf '\n=== %s\n' "$*"; }
 install_packages() {
   # samba/smbclient: the SMB end-to-end tests; chromium: the browser tests (driven by Playwright).
   # iperf3/openssh: the benchmark's CI smoke run (ssh -L is its baseline).
-  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl python3)
+  # postgresql: the edge cluster tests share a control plane (each starts its own server).
+  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl python3 postgresql)
   command -v node >/dev/null 2>&1 || wanted+=(nodejs npm)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -19,7 +20,7 @@ install_packages() {
   local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The tests start their own smbd on a loopback high port; the system one is not needed.
-  $sudo systemctl disable --now smbd nmbd >/dev/null 2>&1 || true
+  $sudo systemctl disable --now smbd nmbd postgresql >/dev/null 2>&1 || true
 }
 
 install_packages || { echo "package installation failed"; echo "0 passed, 1 failed"; exit 1; }

@@ -16,16 +16,16 @@ public sealed class ClientAuthenticatorTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("edge-auth-").FullName;
     private readonly ServiceToken _token = ServiceToken.Generate();
     private readonly ClientAuthenticator _authenticator;
-    private readonly SqliteAuditLog _audit;
+    private readonly DatabaseAuditLog _audit;
     private readonly AppTokens _tokens;
     private readonly AccessPolicySource _policies = new(null, NullLogger.Instance);
     private readonly EdgeMetrics _metrics = new();
 
     public ClientAuthenticatorTests()
     {
-        var store = new EdgeStore(Path.Combine(_dir, "edge.db"));
+        var store = new EdgeStore(new SqliteDatabase(Path.Combine(_dir, "edge.db")));
         store.AddServiceToken(_token.ClientId, ServiceToken.HashSecret(_token.ClientSecret), "test");
-        _audit = new SqliteAuditLog(store.Database);
+        _audit = new DatabaseAuditLog(store.Database);
         _tokens = new AppTokens(new SigningKeyRing(store, TimeProvider.System), "https://edge.test", TimeProvider.System);
         _authenticator = new ClientAuthenticator(store, _policies, _tokens, _audit, TimeProvider.System, _metrics);
     }

@@ -12,7 +12,7 @@ public sealed class TunnelEntityTests : TestKit
     private IActorRef NewEntity() => Sys.ActorOf(Props.Create(() => new TunnelEntity(Tunnel, Heartbeat)));
 
     private static ConnectionHeartbeat Beat(string id, IActorRef connection, string node = "node-a", int streams = 0) =>
-        new(Tunnel, id, connection, node, "connector", "replica-1", streams);
+        new(Tunnel, id, connection, node, $"https://{node}:443", "connector", "replica-1", streams);
 
     [Fact]
     public void Pick_WithNoConnections_AnswersNoConnectionWithReason()

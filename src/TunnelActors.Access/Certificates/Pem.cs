@@ -17,9 +17,11 @@ public static class Pem
     }
 
     /// <summary>Loads a certificate and its key from one PEM file (as written by <see cref="WithPrivateKey"/>).</summary>
-    public static X509Certificate2 LoadWithPrivateKey(string path)
+    public static X509Certificate2 LoadWithPrivateKey(string path) => ParseWithPrivateKey(File.ReadAllText(path), path);
+
+    /// <summary>Parses a certificate and its key from PEM text; <paramref name="source"/> names it in errors.</summary>
+    public static X509Certificate2 ParseWithPrivateKey(string text, string source)
     {
-        var text = File.ReadAllText(path);
         try
         {
             using var withKey = X509Certificate2.CreateFromPem(text, text);
@@ -28,7 +30,7 @@ public static class Pem
         }
         catch (CryptographicException e)
         {
-            throw new InvalidDataException($"{path}: expected a PEM certificate and its private key ({e.Message})", e);
+            throw new InvalidDataException($"{source}: expected a PEM certificate and its private key ({e.Message})", e);
         }
     }
 

@@ -22,11 +22,14 @@ public static class EdgeCommand
         var smtp = new Option<string?>("--otp-smtp") { Description = "host:port of the SMTP relay that mails one-time PINs (default: PINs go to the edge log)" };
         var smtpFrom = new Option<string>("--otp-from") { Description = "Sender address of one-time PIN mails", DefaultValueFactory = _ => "access@localhost" };
         var metrics = new Option<string?>("--metrics") { Description = "host:port serving Prometheus /metrics over plain HTTP (e.g. 127.0.0.1:20240); off by default" };
+        var database = new Option<string?>("--database") { Description = "Control-plane database shared by the edges of a cluster: postgres://user:password@host:port/db (or TUNNEL_DATABASE). Default: SQLite in --data-dir" };
+        var detectorPause = new Option<string>("--failure-detector-pause") { Description = "How long a silent edge is tolerated before it counts as unreachable", DefaultValueFactory = _ => "5s" };
+        var stableAfter = new Option<string>("--down-unreachable-after") { Description = "How long unreachability must be stable before the majority downs the silent edges (split-brain resolver)", DefaultValueFactory = _ => "15s" };
         var seeds = new Option<string[]>("--seed-node") { Description = "Seed node address (akka.tcp://tunnelactors@host:port); repeat for several", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("edge", "Run an edge node: HTTPS/WebSocket front for clients and connectors, Akka cluster member")
         {
-            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcGroups, smtp, smtpFrom, metrics, clusterPort, clusterHost, seeds,
+            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcGroups, smtp, smtpFrom, metrics, database, clusterPort, clusterHost, seeds, detectorPause, stableAfter,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -42,6 +45,9 @@ public static class EdgeCommand
                 ClusterPort = result.GetValue(clusterPort),
                 ClusterHost = result.GetValue(clusterHost)!,
                 SeedNodes = result.GetValue(seeds) ?? [],
+                Database = result.GetValue(database) ?? Environment.GetEnvironmentVariable("TUNNEL_DATABASE"),
+                FailureDetectorPause = TunnelActors.Access.Durations.Parse(result.GetValue(detectorPause)!),
+                DownUnreachableAfter = TunnelActors.Access.Durations.Parse(result.GetValue(stableAfter)!),
                 ConfigFile = result.GetValue(config),
                 MetricsAddress = result.GetValue(metrics) is { } address ? TunnelActors.Origin.Hosting.ConnectorHost.ParseEndpoint(address) : null,
                 Oidc = Oidc(result.GetValue(oidcIssuer), result.GetValue(oidcClientId),

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using TunnelActors.Access.Audit;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Ops;
+using TunnelActors.Edge.Routing;
 using TunnelActors.Edge.State;
 using TunnelActors.Edge.Tunnels;
 using TunnelActors.Protocol;
@@ -16,16 +17,15 @@ namespace TunnelActors.Edge.Clients;
 
 /// <summary>
 /// `wss://&lt;hostname&gt;/` — cloudflared's `access tcp` carrier. Authenticates, finds the
-/// hostname's tunnel, asks its entity for a connection, opens a stream on it, and only then
+/// hostname's tunnel, opens a stream on one of its connections (<see cref="StreamRouter"/>), and only then
 /// accepts the WebSocket and relays raw bytes both ways. Every refusal happens before any
 /// byte reaches the origin and carries its reason in the status line body and a header.
 /// </summary>
 public sealed class ClientEndpoint(
-    ClientAuthenticator authenticator, EdgeStore store, IAuditLog audit, TimeProvider clock, IActorRef tunnels, string nodeName,
+    ClientAuthenticator authenticator, EdgeStore store, IAuditLog audit, TimeProvider clock, StreamRouter router,
     IMaterializer materializer, EdgeMetrics metrics, ILogger<ClientEndpoint> log)
 {
     public const string ErrorHeader = Transport.Tls.EdgeDialer.ErrorHeader;
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -85,31 +85,12 @@ public sealed class ClientEndpoint(
 
     private async Task<MuxStream?> OpenStreamAsync(HttpContext context, string hostname, string identity)
     {
-        var cancel = context.RequestAborted;
-        for (var attempt = 1; ; attempt++)
+        try { return await router.OpenAsync(new OpenPayload(hostname, identity, MuxOptions.Default.StreamWindow), localOnly: false, context.RequestAborted); }
+        catch (StreamRouteException e)
         {
-            var picked = await tunnels.Ask<object>(new PickConnection(hostname, nodeName), AskTimeout, cancel);
-            if (picked is not ConnectionPicked connection)
-            {
-                var reason = (picked as NoConnection)?.Reason ?? $"unexpected answer {picked}";
-                log.LogWarning("No connection for {Hostname}: {Reason}", hostname, reason);
-                await Refuse(context, StatusCodes.Status502BadGateway, $"tunnel for {hostname} is down: {reason}");
-                return null;
-            }
-            var open = new OpenPayload(hostname, identity, MuxOptions.Default.StreamWindow);
-            object opened;
-            try { opened = await connection.Connection.Ask<object>(new OpenStream(open), AskTimeout, cancel); }
-            catch (AskTimeoutException) { opened = new StreamRefused("connection did not answer in time"); }
-            if (opened is StreamOpened ok) return ok.Stream;
-
-            // The picked connection died or is draining between heartbeats: try another once.
-            var why = (opened as StreamRefused)?.Reason ?? opened.ToString();
-            log.LogWarning("Connection {ConnectionId} refused a stream for {Hostname}: {Reason}", connection.ConnectionId, hostname, why);
-            if (attempt == 2)
-            {
-                await Refuse(context, StatusCodes.Status502BadGateway, $"tunnel for {hostname} refused the stream: {why}");
-                return null;
-            }
+            log.LogWarning("No stream for {Hostname}: {Reason}", hostname, e.Message);
+            await Refuse(context, StatusCodes.Status502BadGateway, $"tunnel for {hostname} is down: {e.Message}");
+            return null;
         }
     }
 

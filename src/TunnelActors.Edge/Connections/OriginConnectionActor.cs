@@ -60,7 +60,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _session.Abort(new IOException("edge connection actor stopped"));
-        if (_register is not null) _tunnels.Tell(new ConnectionClosed(TunnelId(_register), _connectionId));
+        if (_register is not null) Announce(new ConnectionClosed(TunnelId(_register), _connectionId));
         if (_counted) _metrics.ConnectionClosed();
         _accept.Done.TrySetResult();
     }
@@ -124,7 +124,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         {
             var reason = ReasonPayload.Parse(m.Frame.Payload.Span, FrameType.GoAway);
             _log.Info("Connection {0}: connector is draining ({1}); no new streams here", _connectionId, reason.Reason);
-            _tunnels.Tell(new ConnectionClosed(TunnelId(_register!), _connectionId));
+            Announce(new ConnectionClosed(TunnelId(_register!), _connectionId));
             _register = null;
             Become(Draining);
         });
@@ -169,7 +169,14 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private void Heartbeat()
     {
         if (_register is { } r)
-            _tunnels.Tell(new ConnectionHeartbeat(TunnelId(r), _connectionId, Self, _nodeName, r.ConnectorId, r.ReplicaId, _session.StreamCount));
+            Announce(new ConnectionHeartbeat(TunnelId(r), _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _session.StreamCount));
+    }
+
+    // The tunnel's entity (cluster-wide routing) and this node's index (local-first routing) both listen.
+    private void Announce(ITunnelMessage message)
+    {
+        _tunnels.Tell(message);
+        Context.Parent.Tell(message);
     }
 
     // Quick tunnels are keyed by hostname; named tunnels will key by tunnel id.

@@ -2,12 +2,23 @@ using Akka.Actor;
 using Akka.Event;
 using TunnelActors.Edge.Hosting;
 using TunnelActors.Edge.Ops;
+using TunnelActors.Edge.Tunnels;
 
 namespace TunnelActors.Edge.Connections;
 
-/// <summary>Parent of every origin connection on this node.</summary>
+/// <summary>Pick a connection of this node for <paramref name="TunnelId"/>: answers <see cref="ConnectionPicked"/> or <see cref="NoConnection"/>.</summary>
+public sealed record PickLocalConnection(string TunnelId);
+
+/// <summary>
+/// Parent of every origin connection on this node, and their local index. A client on this
+/// node is served by a local connection without asking the tunnel's sharded entity: no
+/// cluster hop per stream, and no dependence on the node hosting that entity being alive —
+/// the reason new streams recover within a heartbeat when another edge dies.
+/// </summary>
 public sealed class OriginConnectionManager : ReceiveActor
 {
+    private readonly ConnectionTable _local = new();
+
     public OriginConnectionManager(EdgeIdentity identity, EdgeOptions options, IActorRef tunnels, string nodeName, EdgeMetrics metrics)
     {
         var counter = 0L;
@@ -16,8 +27,13 @@ public sealed class OriginConnectionManager : ReceiveActor
         Receive<AcceptOriginConnection>(accept =>
         {
             var id = $"{++counter}@{node}";
-            Context.ActorOf(Props.Create(() => new OriginConnectionActor(id, accept, identity, options, tunnels, nodeName, metrics)), $"conn-{counter}");
+            Context.Watch(Context.ActorOf(Props.Create(() => new OriginConnectionActor(id, accept, identity, options, tunnels, nodeName, metrics)), $"conn-{counter}"));
         });
+        Receive<ConnectionHeartbeat>(beat => _local.Beat(beat, DateTime.UtcNow));
+        Receive<ConnectionClosed>(closed => _local.Forget(closed.ConnectionId));
+        Receive<Terminated>(t => _local.ForgetActor(t.ActorRef));
+        Receive<PickLocalConnection>(pick => Sender.Tell(_local.Pick(pick.TunnelId, nodeName)
+            ?? (object)new NoConnection(pick.TunnelId, $"no connection of {pick.TunnelId} on this edge")));
     }
 
     // A connection that fails is gone: its connector reconnects (with backoff) on its own, so

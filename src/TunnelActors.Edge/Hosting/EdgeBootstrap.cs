@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -8,13 +9,15 @@ using TunnelActors.Edge.State;
 
 namespace TunnelActors.Edge.Hosting;
 
-/// <summary>What an edge node loads at start: its CA, TLS certificate and store.</summary>
-public sealed record EdgeIdentity(EdgeCertificateAuthority Authority, X509Certificate2 TlsCertificate, EdgeStore Store, string AdminToken);
+/// <summary>What an edge node loads at start: its CA, TLS certificate, store and shared tokens.</summary>
+public sealed record EdgeIdentity(EdgeCertificateAuthority Authority, X509Certificate2 TlsCertificate, EdgeStore Store, string AdminToken, string PeerToken);
 
 /// <summary>
-/// First start writes into the data directory: `edge-ca.pem` (what clients and connectors
-/// trust) with its key, the edge TLS certificate, `cert.pem` (an origin certificate for the
-/// dev zone) and `service-token.json` (a dev service token). Later starts load them.
+/// The cluster-wide secrets (edge CA, admin token, peer token) live in the control-plane
+/// database, so every edge sharing it shares them: the first edge creates them, the others
+/// read them. Each edge writes into its data directory `edge-ca.pem` (what clients and
+/// connectors trust), `admin-token`, its own TLS certificate, `cert.pem` (an origin
+/// certificate for the dev zone) and `service-token.json` (a dev service token).
 /// </summary>
 public static class EdgeBootstrap
 {
@@ -29,8 +32,10 @@ public static class EdgeBootstrap
     public static EdgeIdentity Initialize(EdgeOptions options, ILogger logger)
     {
         Directory.CreateDirectory(options.DataDirectory);
-        var store = new EdgeStore(options.DataPath(DatabaseFile));
-        var authority = LoadOrCreateAuthority(options, logger);
+        var database = Database.Open(options.Database ?? options.DataPath(DatabaseFile));
+        logger.LogInformation("Control-plane state in {Database}", database.Description);
+        var store = new EdgeStore(database);
+        var authority = LoadAuthority(options, store, logger);
         var tls = LoadOrCreateTls(options, authority, logger);
 
         if (!File.Exists(options.DataPath(OriginCertFile)))
@@ -47,25 +52,36 @@ public static class EdgeBootstrap
             SecretFile.Write(options.DataPath(ServiceTokenFile), JsonSerializer.Serialize(token, new JsonSerializerOptions { WriteIndented = true }));
             logger.LogInformation("Wrote dev service token {ClientId} to {Path}", token.ClientId, options.DataPath(ServiceTokenFile));
         }
+
         var adminTokenPath = options.DataPath(AdminTokenFile);
-        if (!File.Exists(adminTokenPath))
-        {
-            SecretFile.Write(adminTokenPath, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).ToLowerInvariant());
-            logger.LogInformation("Wrote the admin API token to {Path}", adminTokenPath);
-        }
-        return new EdgeIdentity(authority, tls, store, File.ReadAllText(adminTokenPath).Trim());
+        var adminToken = store.SharedSecret("admin-token", () => File.Exists(adminTokenPath) ? File.ReadAllText(adminTokenPath).Trim() : NewToken());
+        WriteIfChanged(adminTokenPath, adminToken, secret: true, logger, "the admin API token");
+        var peerToken = store.SharedSecret("peer-token", NewToken);
+        return new EdgeIdentity(authority, tls, store, adminToken, peerToken);
     }
 
-    private static EdgeCertificateAuthority LoadOrCreateAuthority(EdgeOptions options, ILogger logger)
+    private static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+
+    // An existing data directory's CA seeds a new database, so upgrading a single edge keeps its trust.
+    private static EdgeCertificateAuthority LoadAuthority(EdgeOptions options, EdgeStore store, ILogger logger)
     {
         var keyPath = options.DataPath(CaKeyFile);
-        if (File.Exists(keyPath)) return new EdgeCertificateAuthority(Pem.LoadWithPrivateKey(keyPath));
-
-        var authority = EdgeCertificateAuthority.Create("TunnelActors edge CA");
-        SecretFile.Write(keyPath, Pem.WithPrivateKey(authority.Certificate));
-        File.WriteAllText(options.DataPath(CaFile), Pem.CertificateOnly(authority.Certificate));
-        logger.LogInformation("Created edge CA; clients and connectors trust {Path}", options.DataPath(CaFile));
+        var pem = store.SharedSecret("edge-ca", () => File.Exists(keyPath)
+            ? File.ReadAllText(keyPath)
+            : Pem.WithPrivateKey(EdgeCertificateAuthority.Create("TunnelActors edge CA").Certificate));
+        var authority = new EdgeCertificateAuthority(Pem.ParseWithPrivateKey(pem, "the stored edge CA"));
+        WriteIfChanged(keyPath, pem, secret: true, logger, "the edge CA key");
+        WriteIfChanged(options.DataPath(CaFile), Pem.CertificateOnly(authority.Certificate), secret: false, logger,
+            "the edge CA, which clients and connectors trust");
         return authority;
+    }
+
+    private static void WriteIfChanged(string path, string content, bool secret, ILogger logger, string what)
+    {
+        if (File.Exists(path) && File.ReadAllText(path).Trim() == content.Trim()) return;
+        if (secret) SecretFile.Write(path, content);
+        else File.WriteAllText(path, content);
+        logger.LogInformation("Wrote {What} to {Path}", what, path);
     }
 
     private static X509Certificate2 LoadOrCreateTls(EdgeOptions options, EdgeCertificateAuthority authority, ILogger logger)
@@ -74,12 +90,21 @@ public static class EdgeBootstrap
         if (File.Exists(path))
         {
             var existing = Pem.LoadWithPrivateKey(path);
-            if (existing.NotAfter > DateTime.UtcNow.AddDays(7)) return existing;
-            logger.LogInformation("Edge TLS certificate expires {NotAfter}; renewing", existing.NotAfter);
+            if (existing.NotAfter > DateTime.UtcNow.AddDays(7) && IssuedBy(existing, authority.Certificate)) return existing;
+            logger.LogInformation("Edge TLS certificate expires {NotAfter} or is not from the current CA; renewing", existing.NotAfter);
         }
-        string[] names = ["localhost", "127.0.0.1", "::1", options.Listen.Host, options.DevZone, "*." + options.DevZone];
+        string[] names = ["localhost", "127.0.0.1", "::1", options.Listen.Host, options.ClusterHost, options.DevZone, "*." + options.DevZone];
         using var issued = authority.IssueServerCertificate(names.Distinct(StringComparer.OrdinalIgnoreCase), TimeSpan.FromDays(365));
         SecretFile.Write(path, Pem.WithPrivateKey(issued));
         return Pem.LoadWithPrivateKey(path);
+    }
+
+    private static bool IssuedBy(X509Certificate2 certificate, X509Certificate2 authority)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
     }
 }

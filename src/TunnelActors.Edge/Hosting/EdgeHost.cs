@@ -20,6 +20,8 @@ using TunnelActors.Edge.State;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.Tunnels;
+using TunnelActors.Edge.Peers;
+using TunnelActors.Edge.Routing;
 
 namespace TunnelActors.Edge.Hosting;
 
@@ -53,13 +55,13 @@ public static class EdgeHost
         builder.Services.AddSingleton(TimeProvider.System);
         var metrics = new EdgeMetrics();
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddSingleton<IAuditLog>(new SqliteAuditLog(identity.Store.Database));
+        builder.Services.AddSingleton<IAuditLog>(new DatabaseAuditLog(identity.Store.Database));
         builder.Services.AddSingleton(sp => new AccessPolicySource(options.ConfigFile, sp.GetRequiredService<ILogger<AccessPolicySource>>(), options.Listen.Host, options.DevZone,
             new ApplicationStore(identity.Store.Database)));
         builder.Services.AddSingleton(sp => new SigningKeyRing(identity.Store, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new AppTokens(sp.GetRequiredService<SigningKeyRing>(), options.Issuer, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ClientAuthenticator>();
-        builder.Services.AddSingleton(sp => new LiveState(sp.GetRequiredService<ActorRegistry>().Get<TunnelEntity>()));
+        builder.Services.AddSingleton(sp => new LiveState(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<ActorRegistry>().Get<TunnelEntity>()));
         builder.Services.AddSingleton<PinChallenges>();
         if (options.Oidc is { } oidc)
             builder.Services.AddSingleton(sp => new OidcLogin(oidc, new Uri(options.Issuer + "/cdn-cgi/access/oidc/callback"),
@@ -80,6 +82,10 @@ public static class EdgeHost
     private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity, EdgeMetrics metrics)
     {
         akka.WithRoleDefaults()
+            // Cross-node messages (heartbeats, picks, operator queries) are records holding actor
+            // refs: Hyperion serialises them without per-type code; bytes never cross remoting.
+            .WithCustomSerializer("hyperion", [typeof(object)], system => new Akka.Serialization.HyperionSerializer(system))
+            .AddHocon(ClusterTuning(options), HoconAddMode.Prepend)
             .WithRemoting(new RemoteOptions { HostName = options.ClusterHost, Port = options.ClusterPort })
             .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = options.SeedNodes.ToArray() })
             .WithShardRegion<TunnelEntity>("tunnel",
@@ -92,11 +98,25 @@ public static class EdgeHost
                 var cluster = Cluster.Get(system);
                 if (options.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress); // embedded default: a cluster of one
                 var tunnels = registry.Get<TunnelEntity>();
+                var node = cluster.SelfAddress.ToString();
                 var manager = system.ActorOf(Props.Create(() =>
-                    new OriginConnectionManager(identity, options, tunnels, cluster.SelfAddress.ToString(), metrics)), "origin-connections");
+                    new OriginConnectionManager(identity, options, tunnels, node, metrics)), "origin-connections");
                 registry.Register<OriginConnectionManager>(manager);
+                registry.Register<PeerLinks>(system.ActorOf(Props.Create(() => new PeerLinks(options, identity, manager, node)), "peer-links"));
             });
     }
+
+    // Only what Akka has no typed builder for: failure detection and the split-brain resolver.
+    private static string ClusterTuning(EdgeOptions options) => $$"""
+        akka.cluster {
+          failure-detector.acceptable-heartbeat-pause = {{(int)options.FailureDetectorPause.TotalMilliseconds}}ms
+          downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+          split-brain-resolver {
+            active-strategy = keep-majority
+            stable-after = {{(int)options.DownUnreachableAfter.TotalMilliseconds}}ms
+          }
+        }
+        """;
 
     // Actors and the ActorSystem exist only once the Akka hosted service started: resolve per request.
     private static void MapEndpoints(WebApplication app)
@@ -106,6 +126,9 @@ public static class EdgeHost
         IActorRef Actor<T>() => services.GetRequiredService<ActorRegistry>().Get<T>();
 
         app.Map(OriginEndpoint.Path, context => new OriginEndpoint(Actor<OriginConnectionManager>()).HandleAsync(context));
+        var peerEndpoint = new Lazy<PeerEndpoint>(() => new PeerEndpoint(Actor<PeerLinks>(), services.GetRequiredService<EdgeIdentity>().PeerToken,
+            services.GetRequiredService<ILogger<PeerEndpoint>>()));
+        app.Map(PeerEndpoint.Path, context => peerEndpoint.Value.HandleAsync(context));
 
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
         if (services.GetRequiredService<EdgeOptions>().MetricsAddress is { } metricsAddress)
@@ -127,7 +150,9 @@ public static class EdgeHost
             services.GetRequiredService<State.EdgeStore>(),
             services.GetRequiredService<IAuditLog>(),
             services.GetRequiredService<TimeProvider>(),
-            Actor<TunnelEntity>(), Cluster.Get(System()).SelfAddress.ToString(), System().Materializer(), services.GetRequiredService<EdgeMetrics>(),
+            new StreamRouter(Actor<OriginConnectionManager>(), Actor<TunnelEntity>(), Actor<PeerLinks>(), Cluster.Get(System()).SelfAddress.ToString(),
+                services.GetRequiredService<ILogger<StreamRouter>>()),
+            System().Materializer(), services.GetRequiredService<EdgeMetrics>(),
             services.GetRequiredService<ILogger<ClientEndpoint>>()));
         app.MapFallback(context => clients.Value.HandleAsync(context));
     }

@@ -12,6 +12,12 @@ public sealed record EdgeOptions
     /// <summary>The dev zone the first-start origin certificate covers (default site.test).</summary>
     public string DevZone { get; init; } = "site.test";
 
+    /// <summary>
+    /// Control-plane database: a postgres:// URL (or Npgsql connection string) shared by every
+    /// edge of a cluster; none means SQLite in the data directory (a single edge).
+    /// </summary>
+    public string? Database { get; init; }
+
     /// <summary>Edge configuration (YAML with `applications:`); none means the embedded default policies.</summary>
     public string? ConfigFile { get; init; }
 
@@ -33,6 +39,19 @@ public sealed record EdgeOptions
     /// <summary>Seed nodes (akka.tcp://tunnelactors@host:port); none means form a cluster of one.</summary>
     public IReadOnlyList<string> SeedNodes { get; init; } = [];
 
+    /// <summary>
+    /// Silence tolerated from another edge before it is unreachable (Akka's acceptable heartbeat
+    /// pause; default 5 s). Lower detects dead edges sooner but mistakes GC pauses for deaths.
+    /// </summary>
+    public TimeSpan FailureDetectorPause { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Stable unreachability before the split-brain resolver (keep-majority) downs the silent
+    /// side and sharding moves its tunnels (default 15 s). Clients on surviving edges do not
+    /// wait for it: they use the connections on their own node.
+    /// </summary>
+    public TimeSpan DownUnreachableAfter { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How often connections re-announce themselves to their tunnel entity (default 2 s).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -41,6 +60,9 @@ public sealed record EdgeOptions
 
     /// <summary>Time a new connection has to send REGISTER (default 10 s).</summary>
     public TimeSpan RegisterTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Where other edges open streams on this node's connections: its cluster host at its HTTPS port.</summary>
+    public string PeerUrl => new UriBuilder("https", ClusterHost, Listen.Port).Uri.GetLeftPart(UriPartial.Authority);
 
     /// <summary>The `iss` of the tokens this edge signs: its public URL.</summary>
     public string Issuer => Listen.GetLeftPart(UriPartial.Authority);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Tunnels;
@@ -6,25 +7,40 @@ using TunnelActors.Edge.Tunnels;
 namespace TunnelActors.Edge.Ops;
 
 /// <summary>
-/// Answers operators from the live actors: the shard region names the tunnels, each tunnel
-/// entity its connections, each connection actor its streams. Asks time out after a few
-/// seconds; a connection that does not answer is listed as unresponsive, not dropped.
+/// Answers operators from the live actors, cluster-wide whichever edge is asked: every
+/// member's shard region names the tunnels it hosts, each tunnel entity its connections, each
+/// connection actor its streams. Asks time out after a few seconds; a member or connection
+/// that does not answer is listed as unresponsive, not dropped.
 /// </summary>
-public sealed class LiveState(IActorRef tunnels)
+public sealed class LiveState(ActorSystem system, IActorRef tunnels)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>Every tunnel entity in the cluster and the edge node hosting it (shard placement).</summary>
+    public async Task<IReadOnlyList<(string TunnelId, string HostedOn)>> PlacementAsync(CancellationToken cancellationToken)
+    {
+        var members = Cluster.Get(system).State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToList();
+        var regions = await Task.WhenAll(members.Select(async address =>
+        {
+            try
+            {
+                var region = await system.ActorSelection($"{address}/system/sharding/tunnel")
+                    .Ask<CurrentShardRegionState>(GetShardRegionState.Instance, Timeout, cancellationToken);
+                return region.Shards.SelectMany(s => s.EntityIds).Select(id => (id, address.ToString()));
+            }
+            catch (AskTimeoutException) { return []; }
+        }));
+        return regions.SelectMany(r => r).OrderBy(p => p.Item1).ToList();
+    }
+
     public async Task<IReadOnlyList<object>> TunnelsAsync(CancellationToken cancellationToken)
     {
-        // This node's region; cluster-wide listing comes with the edge cluster (issue 4).
-        var region = await tunnels.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, Timeout, cancellationToken);
-        var tunnelIds = region.Shards.SelectMany(s => s.EntityIds).Order().ToList();
         var result = new List<object>();
-        foreach (var id in tunnelIds)
+        foreach (var (id, hostedOn) in await PlacementAsync(cancellationToken))
         {
             var state = await tunnels.Ask<TunnelState>(new GetTunnelState(id), Timeout, cancellationToken);
             var connections = await Task.WhenAll(state.Connections.Select(c => DescribeAsync(c, cancellationToken)));
-            result.Add(new { tunnel = id, healthy = state.Connections.Count > 0, connections });
+            result.Add(new { tunnel = id, healthy = state.Connections.Count > 0, entity_node = hostedOn, connections });
         }
         return result;
     }
@@ -32,8 +48,7 @@ public sealed class LiveState(IActorRef tunnels)
     /// <summary>Closes the connection with this id; false if no tunnel knows it.</summary>
     public async Task<bool> CloseAsync(string connectionId, string reason, CancellationToken cancellationToken)
     {
-        var region = await tunnels.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, Timeout, cancellationToken);
-        foreach (var id in region.Shards.SelectMany(s => s.EntityIds))
+        foreach (var (id, _) in await PlacementAsync(cancellationToken))
         {
             var state = await tunnels.Ask<TunnelState>(new GetTunnelState(id), Timeout, cancellationToken);
             if (state.Connections.FirstOrDefault(c => c.ConnectionId == connectionId) is { } connection)

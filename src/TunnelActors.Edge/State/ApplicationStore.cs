@@ -6,25 +6,27 @@ namespace TunnelActors.Edge.State;
 /// </summary>
 public sealed class ApplicationStore
 {
-    private readonly Sqlite _db;
+    private readonly Database _db;
 
-    public ApplicationStore(Sqlite db)
+    public ApplicationStore(Database db)
     {
         _db = db;
-        _db.Execute("CREATE TABLE IF NOT EXISTS applications (name TEXT PRIMARY KEY, definition TEXT NOT NULL, updated_at TEXT NOT NULL)");
+        _db.EnsureSchema("CREATE TABLE IF NOT EXISTS applications (name TEXT PRIMARY KEY, definition TEXT NOT NULL, updated_at TEXT NOT NULL)");
     }
 
     public IReadOnlyList<(string Name, string Definition)> All() =>
         _db.Query("SELECT name, definition FROM applications ORDER BY name", r => (r.GetString(0), r.GetString(1)));
 
     public void Put(string name, string definition) =>
-        _db.Execute("INSERT OR REPLACE INTO applications VALUES ($name, $definition, $now)",
-            ("$name", name), ("$definition", definition), ("$now", DateTimeOffset.UtcNow.ToString("O")));
+        _db.Execute("""
+            INSERT INTO applications VALUES (@name, @definition, @now)
+            ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at
+            """, ("@name", name), ("@definition", definition), ("@now", DateTimeOffset.UtcNow.ToString("O")));
 
     public bool Delete(string name)
     {
-        var existed = _db.Scalar("SELECT COUNT(*) FROM applications WHERE name = $name", ("$name", name)) is long n && n > 0;
-        _db.Execute("DELETE FROM applications WHERE name = $name", ("$name", name));
+        var existed = Convert.ToInt64(_db.Scalar("SELECT COUNT(*) FROM applications WHERE name = @name", ("@name", name))) > 0;
+        _db.Execute("DELETE FROM applications WHERE name = @name", ("@name", name));
         return existed;
     }
 }

@@ -6,56 +6,72 @@ namespace TunnelActors.Edge.State;
 public sealed record HostnameRoute(string Hostname, string Zone, string ConnectorId, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Durable control-plane state in SQLite (the embedded single-node default): service tokens
-/// (secret hashes only), hostname routes and the Access signing keys.
+/// Durable control-plane state: service tokens (secret hashes only), hostname routes, the
+/// Access signing keys and the cluster's shared secrets (edge CA, peer and admin tokens).
 /// </summary>
 public sealed class EdgeStore : ISigningKeyStore
 {
-    private readonly Sqlite _db;
+    private readonly Database _db;
 
-    public EdgeStore(string path)
+    public EdgeStore(Database db)
     {
-        _db = new Sqlite(path);
-        _db.Execute("""
-            PRAGMA journal_mode = WAL;
+        _db = db;
+        _db.EnsureSchema($"""
             CREATE TABLE IF NOT EXISTS service_tokens (
-                client_id TEXT PRIMARY KEY, secret_sha256 BLOB NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL);
+                client_id TEXT PRIMARY KEY, secret_sha256 {db.Bytes} NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS routes (
                 hostname TEXT PRIMARY KEY, zone TEXT NOT NULL, connector_id TEXT NOT NULL, created_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS signing_keys (
                 kid TEXT PRIMARY KEY, private_key_pem TEXT NOT NULL, created_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS cluster_secrets (
+                name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL);
             """);
     }
 
-    public Sqlite Database => _db;
+    public Database Database => _db;
 
     public void AddServiceToken(string clientId, byte[] secretHash, string name) =>
-        _db.Execute("INSERT OR REPLACE INTO service_tokens VALUES ($id, $hash, $name, $now)",
-            ("$id", clientId), ("$hash", secretHash), ("$name", name), ("$now", DateTimeOffset.UtcNow.ToString("O")));
+        _db.Execute("""
+            INSERT INTO service_tokens VALUES (@id, @hash, @name, @now)
+            ON CONFLICT (client_id) DO UPDATE SET secret_sha256 = excluded.secret_sha256, name = excluded.name, created_at = excluded.created_at
+            """, ("@id", clientId), ("@hash", secretHash), ("@name", name), ("@now", Now()));
 
     /// <summary>The stored secret hash for a client id, or null when there is no such token.</summary>
     public byte[]? FindServiceTokenHash(string clientId) =>
-        _db.Scalar("SELECT secret_sha256 FROM service_tokens WHERE client_id = $id", ("$id", clientId)) as byte[];
+        _db.Scalar("SELECT secret_sha256 FROM service_tokens WHERE client_id = @id", ("@id", clientId)) as byte[];
 
     /// <summary>Records the route on first registration; returns the route as stored.</summary>
     public HostnameRoute EnsureRoute(string hostname, string zone, string connectorId)
     {
-        _db.Execute("INSERT OR IGNORE INTO routes VALUES ($host, $zone, $connector, $now)",
-            ("$host", hostname), ("$zone", zone), ("$connector", connectorId), ("$now", DateTimeOffset.UtcNow.ToString("O")));
+        _db.Execute("INSERT INTO routes VALUES (@host, @zone, @connector, @now) ON CONFLICT (hostname) DO NOTHING",
+            ("@host", hostname), ("@zone", zone), ("@connector", connectorId), ("@now", Now()));
         return FindRoute(hostname)!;
     }
 
     public HostnameRoute? FindRoute(string hostname) =>
-        _db.Query("SELECT hostname, zone, connector_id, created_at FROM routes WHERE hostname = $host",
+        _db.Query("SELECT hostname, zone, connector_id, created_at FROM routes WHERE hostname = @host",
             r => new HostnameRoute(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.Parse(r.GetString(3))),
-            ("$host", hostname)).FirstOrDefault();
+            ("@host", hostname)).FirstOrDefault();
+
+    /// <summary>
+    /// The cluster-wide secret <paramref name="name"/>: the first edge to ask stores
+    /// <paramref name="create"/>'s value, every edge after it (and every restart) reads that one.
+    /// </summary>
+    public string SharedSecret(string name, Func<string> create)
+    {
+        _db.Execute("INSERT INTO cluster_secrets VALUES (@name, @value, @now) ON CONFLICT (name) DO NOTHING",
+            ("@name", name), ("@value", create()), ("@now", Now()));
+        return (string)_db.Scalar("SELECT value FROM cluster_secrets WHERE name = @name", ("@name", name))!;
+    }
 
     public IReadOnlyList<StoredSigningKey> LoadSigningKeys() =>
         _db.Query("SELECT kid, private_key_pem, created_at FROM signing_keys",
             r => new StoredSigningKey(r.GetString(0), r.GetString(1), DateTimeOffset.Parse(r.GetString(2))));
 
     public void SaveSigningKey(StoredSigningKey key) =>
-        _db.Execute("INSERT INTO signing_keys VALUES ($kid, $pem, $at)", ("$kid", key.KeyId), ("$pem", key.PrivateKeyPem), ("$at", key.CreatedAt.ToString("O")));
+        _db.Execute("INSERT INTO signing_keys VALUES (@kid, @pem, @at)", ("@kid", key.KeyId), ("@pem", key.PrivateKeyPem), ("@at", key.CreatedAt.ToString("O")));
 
-    public void DeleteSigningKey(string keyId) => _db.Execute("DELETE FROM signing_keys WHERE kid = $kid", ("$kid", keyId));
+    public void DeleteSigningKey(string keyId) => _db.Execute("DELETE FROM signing_keys WHERE kid = @kid", ("@kid", keyId));
+
+    private static string Now() => DateTimeOffset.UtcNow.ToString("O");
 }

@@ -8,9 +8,12 @@ public interface ITunnelMessage
     string TunnelId { get; }
 }
 
-/// <summary>A registered connection announces itself; sent again every heartbeat (soft state).</summary>
+/// <summary>
+/// A registered connection announces itself; sent again every heartbeat (soft state).
+/// <paramref name="PeerUrl"/> is where other edges open streams on it (its node's peer endpoint).
+/// </summary>
 public sealed record ConnectionHeartbeat(
-    string TunnelId, string ConnectionId, IActorRef Connection, string EdgeNode, string ConnectorId, string ReplicaId, int OpenStreams)
+    string TunnelId, string ConnectionId, IActorRef Connection, string EdgeNode, string PeerUrl, string ConnectorId, string ReplicaId, int OpenStreams)
     : ITunnelMessage;
 
 /// <summary>A connection ended: forget it now rather than at the next sweep.</summary>
@@ -19,7 +22,8 @@ public sealed record ConnectionClosed(string TunnelId, string ConnectionId) : IT
 /// <summary>Which connection should carry a new stream? Prefers connections on <paramref name="RequesterNode"/>.</summary>
 public sealed record PickConnection(string TunnelId, string RequesterNode) : ITunnelMessage;
 
-public sealed record ConnectionPicked(string ConnectionId, IActorRef Connection, string EdgeNode);
+/// <summary>The chosen connection; on another node, streams reach it through <paramref name="PeerUrl"/>.</summary>
+public sealed record ConnectionPicked(string ConnectionId, IActorRef Connection, string EdgeNode, string PeerUrl);
 
 public sealed record NoConnection(string TunnelId, string Reason);
 

@@ -32,6 +32,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private readonly int _index;
     private readonly ConnectorOptions _options;
     private readonly X509Certificate2 _certificate;
+    private readonly EdgeRotation _edges;
     private readonly EdgeDialer _dialer;
     private readonly ConnectorMetrics _metrics;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -41,14 +42,16 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     // Stream actors only: the session's stream stages are children too (Context.Materializer()).
     private readonly HashSet<IActorRef> _streams = new();
 
-    public EdgeConnectionActor(int index, ConnectorOptions options, X509Certificate2 certificate, EdgeDialer dialer, ConnectorMetrics metrics)
+    public EdgeConnectionActor(int index, ConnectorOptions options, X509Certificate2 certificate, EdgeRotation edges, ConnectorMetrics metrics)
     {
-        (_index, _options, _certificate, _dialer, _metrics) = (index, options, certificate, dialer, metrics);
+        (_index, _options, _certificate, _edges, _metrics) = (index, options, certificate, edges, metrics);
+        _dialer = edges.DialerFor(index);
 
         Receive<Dialed>(d => StartSession(d.Socket, d.Challenge));
         Receive<DialFailed>(f =>
         {
             _log.Warning("Connection {0}: cannot connect to edge {1}: {2}", _index, _dialer.Edge, f.Reason);
+            _edges.Failed(_index); // the next attempt tries the next edge
             Context.Stop(Self);
         });
         Receive<MuxControlFrame>(m => OnControlFrame(m.Frame));
@@ -130,14 +133,16 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 var registered = RegisteredPayload.Parse(frame.Payload.Span);
                 Timers.Cancel("register");
                 _registered = true;
+                _edges.Registered(_index);
                 _metrics.ConnectionRegistered();
-                _log.Info("Connection {0} registered {1} with edge node {2} as {3}", _index, _options.Hostname, registered.EdgeNode, registered.ConnectionId);
+                _log.Info("Connection {0} registered {1} with edge {2} (node {3}) as {4}", _index, _options.Hostname, _dialer.Edge, registered.EdgeNode, registered.ConnectionId);
                 Context.Parent.Tell(BackoffSupervisor.Reset.Instance); // healthy again: next failure starts from the shortest delay
                 break;
             case FrameType.GoAway:
                 var reason = ReasonPayload.Parse(frame.Payload.Span, FrameType.GoAway);
                 if (reason.Code == ProtocolError.Refused) _log.Error("Connection {0}: edge refused this connector: {1}", _index, reason.Reason);
                 else _log.Info("Connection {0}: edge is draining ({1}); reconnecting elsewhere", _index, reason.Reason);
+                _edges.Failed(_index); // its replacement dials the next edge
                 _session?.Close(ProtocolError.None, "edge asked us to go away");
                 break;
             default:

@@ -12,6 +12,11 @@ public sealed record ConnectorOptions
     /// <summary>The edge (default https://&lt;hostname&gt;: DNS points at the edge in production).</summary>
     public required Uri Edge { get; init; }
 
+    /// <summary>Further edge replicas; connections are spread over <see cref="Edge"/> and these.</summary>
+    public IReadOnlyList<Uri> OtherEdges { get; init; } = [];
+
+    public IReadOnlyList<Uri> Edges => [Edge, .. OtherEdges];
+
     /// <summary>CA that signed the edge's TLS certificate; none means the system roots.</summary>
     public string? CaFile { get; init; }
 

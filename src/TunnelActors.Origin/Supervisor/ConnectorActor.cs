@@ -10,7 +10,7 @@ using TunnelActors.Transport.Tls;
 namespace TunnelActors.Origin.Supervisor;
 
 /// <summary>
-/// Keeps `--ha-connections` connections to the edge, each under its own
+/// Keeps `--ha-connections` connections, spread over the `--edge` replicas, each under its own
 /// <see cref="BackoffSupervisor"/>, and drains them all on shutdown.
 /// </summary>
 public sealed class ConnectorActor : ReceiveActor, IWithTimers
@@ -24,11 +24,11 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
 
     public ConnectorActor(ConnectorOptions options, X509Certificate2 certificate, ConnectorMetrics metrics)
     {
-        var dialer = new EdgeDialer(options.Edge, options.CaFile, TimeSpan.FromSeconds(15));
+        var edges = new EdgeRotation(options.Edges, options.CaFile, options.HaConnections, TimeSpan.FromSeconds(15));
         for (var i = 0; i < options.HaConnections; i++)
         {
             var index = i;
-            var connection = Props.Create(() => new EdgeConnectionActor(index, options, certificate, dialer, metrics));
+            var connection = Props.Create(() => new EdgeConnectionActor(index, options, certificate, edges, metrics));
             var backoff = BackoffSupervisor.Props(Backoff.OnStop(connection, $"connection-{i}", options.MinBackoff, options.MaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1)
                 .WithManualReset()
                 .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Stop)));

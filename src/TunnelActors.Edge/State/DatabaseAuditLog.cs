@@ -3,28 +3,28 @@ using TunnelActors.Access.Audit;
 
 namespace TunnelActors.Edge.State;
 
-/// <summary>The audit log in the edge's SQLite database.</summary>
-public sealed class SqliteAuditLog : IAuditLog
+/// <summary>The audit log in the control-plane database (one table shared by every edge).</summary>
+public sealed class DatabaseAuditLog : IAuditLog
 {
-    private readonly Sqlite _db;
+    private readonly Database _db;
 
-    public SqliteAuditLog(Sqlite db)
+    public DatabaseAuditLog(Database db)
     {
         _db = db;
-        _db.Execute("""
+        _db.EnsureSchema($"""
             CREATE TABLE IF NOT EXISTS audit_events (
-                id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, kind TEXT NOT NULL, application TEXT,
-                identity TEXT NOT NULL, source_ip TEXT, allowed INTEGER, policy TEXT, rule TEXT, detail TEXT);
+                id {db.AutoIncrementKey}, time TEXT NOT NULL, kind TEXT NOT NULL, application TEXT,
+                identity TEXT NOT NULL, source_ip TEXT, allowed BIGINT, policy TEXT, rule TEXT, detail TEXT);
             CREATE INDEX IF NOT EXISTS audit_events_kind ON audit_events (kind, id);
             """);
     }
 
     public void Record(AuditEvent e) =>
         _db.Execute("INSERT INTO audit_events (time, kind, application, identity, source_ip, allowed, policy, rule, detail) " +
-                    "VALUES ($time, $kind, $app, $identity, $ip, $allowed, $policy, $rule, $detail)",
-            ("$time", e.Time.ToString("O")), ("$kind", e.Kind), ("$app", e.Application), ("$identity", e.Identity),
-            ("$ip", e.SourceIp), ("$allowed", e.Allowed is null ? null : e.Allowed.Value ? 1 : 0),
-            ("$policy", e.Policy), ("$rule", e.Rule), ("$detail", e.Detail));
+                    "VALUES (@time, @kind, @app, @identity, @ip, @allowed, @policy, @rule, @detail)",
+            ("@time", e.Time.ToString("O")), ("@kind", e.Kind), ("@app", e.Application), ("@identity", e.Identity),
+            ("@ip", e.SourceIp), ("@allowed", e.Allowed is null ? null : e.Allowed.Value ? 1L : 0L),
+            ("@policy", e.Policy), ("@rule", e.Rule), ("@detail", e.Detail));
 
     public IReadOnlyList<AuditEvent> Query(AuditQuery query)
     {
@@ -36,13 +36,13 @@ public sealed class SqliteAuditLog : IAuditLog
             sql.Append(" AND ").Append(clause);
             parameters.Add((name, value));
         }
-        Filter("kind = $kind", "$kind", query.Kind);
-        Filter("application = $app", "$app", query.Application);
-        Filter("identity = $identity", "$identity", query.Identity);
-        Filter("time >= $since", "$since", query.Since?.ToString("O"));
-        Filter("id < $before", "$before", query.BeforeId);
-        sql.Append(" ORDER BY id DESC LIMIT $limit");
-        parameters.Add(("$limit", Math.Clamp(query.Limit, 1, 1000)));
+        Filter("kind = @kind", "@kind", query.Kind);
+        Filter("application = @app", "@app", query.Application);
+        Filter("identity = @identity", "@identity", query.Identity);
+        Filter("time >= @since", "@since", query.Since?.ToString("O"));
+        Filter("id < @before", "@before", query.BeforeId);
+        sql.Append(" ORDER BY id DESC LIMIT @limit");
+        parameters.Add(("@limit", Math.Clamp(query.Limit, 1, 1000)));
         return _db.Query(sql.ToString(), r => new AuditEvent(
             DateTimeOffset.Parse(r.GetString(1)), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4),
             r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetInt64(6) == 1,

@@ -1,0 +1,10 @@
+using System.Net.WebSockets;
+using TunnelActors.Protocol;
+
+namespace TunnelActors.Edge.Peers;
+
+/// <summary>Open a stream through the edge at <paramref name="PeerUrl"/>; answers StreamOpened or StreamRefused.</summary>
+public sealed record OpenPeerStream(string PeerUrl, OpenPayload Open);
+
+/// <summary>Another edge's peer link WebSocket was accepted; <paramref name="Done"/> completes when it ends.</summary>
+public sealed record AcceptPeerLink(WebSocket WebSocket, string RemoteAddress, TaskCompletionSource Done);

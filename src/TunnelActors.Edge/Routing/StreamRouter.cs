@@ -1,0 +1,57 @@
+using Akka.Actor;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TunnelActors.Edge.Connections;
+using TunnelActors.Edge.Peers;
+using TunnelActors.Edge.Tunnels;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Mux;
+
+namespace TunnelActors.Edge.Routing;
+
+/// <summary>A new stream could not be placed on any connection of its tunnel; the message says why.</summary>
+public sealed class StreamRouteException(string message) : Exception(message);
+
+/// <summary>
+/// Places a new stream on a live connection of its tunnel: a connection on this node first
+/// (no cluster hop), else the one the tunnel's sharded entity picks anywhere in the cluster,
+/// reached through the edge-to-edge link. A connection that refuses (it died or began to
+/// drain between heartbeats) gets one retry elsewhere.
+/// </summary>
+public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, IActorRef peers, string nodeName, ILogger? log = null)
+{
+    private static readonly TimeSpan LocalTimeout = TimeSpan.FromSeconds(2);
+    // The entity may live on a node that just died: give up early, its connections are gone too.
+    private static readonly TimeSpan DirectoryTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan OpenTimeout = TimeSpan.FromSeconds(5);
+    private readonly ILogger _log = log ?? NullLogger.Instance;
+
+    /// <param name="localOnly">Only this node's connections (streams arriving from a peer edge).</param>
+    public async Task<MuxStream> OpenAsync(OpenPayload open, bool localOnly, CancellationToken cancellationToken)
+    {
+        var hostname = open.Hostname;
+        for (var attempt = 1; ; attempt++)
+        {
+            var picked = await AskOr(localConnections, new PickLocalConnection(hostname), LocalTimeout, "this edge's connection index", cancellationToken);
+            if (picked is NoConnection && !localOnly)
+                picked = await AskOr(tunnels, new PickConnection(hostname, nodeName), DirectoryTimeout, "the tunnel directory", cancellationToken);
+            if (picked is not ConnectionPicked connection)
+                throw new StreamRouteException((picked as NoConnection)?.Reason ?? $"unexpected answer {picked}");
+
+            var local = connection.EdgeNode == nodeName;
+            var opened = await AskOr(local ? connection.Connection : peers,
+                local ? new OpenStream(open) : new OpenPeerStream(connection.PeerUrl, open), OpenTimeout, $"connection {connection.ConnectionId}", cancellationToken);
+            if (opened is StreamOpened ok) return ok.Stream;
+
+            var why = (opened as StreamRefused)?.Reason ?? (opened as NoConnection)?.Reason ?? opened.ToString();
+            _log.LogWarning("Connection {ConnectionId} on {Node} refused a stream for {Hostname}: {Reason}", connection.ConnectionId, connection.EdgeNode, hostname, why);
+            if (attempt == 2) throw new StreamRouteException($"the tunnel refused the stream: {why}");
+        }
+    }
+
+    private static async Task<object> AskOr(IActorRef target, object message, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        try { return await target.Ask<object>(message, timeout, cancellationToken); }
+        catch (AskTimeoutException) { return new NoConnection("", $"{what} did not answer within {timeout.TotalSeconds:0} s"); }
+    }
+}

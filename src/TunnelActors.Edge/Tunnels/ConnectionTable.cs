@@ -1,0 +1,62 @@
+using Akka.Actor;
+
+namespace TunnelActors.Edge.Tunnels;
+
+/// <summary>
+/// The live connections of tunnels, as announced by heartbeats, and the choice of one per new
+/// stream: a connection on the requester's node first, then the least loaded. Shared by the
+/// cluster-wide <see cref="TunnelEntity"/> and each node's local index, so both pick alike.
+/// Not thread-safe: owned by one actor.
+/// </summary>
+public sealed class ConnectionTable
+{
+    private sealed record Entry(ConnectionHeartbeat Heartbeat, DateTime LastSeen, int Picked);
+
+    private readonly Dictionary<string, Entry> _connections = new();
+
+    public int Count => _connections.Count;
+
+    /// <summary>Records a heartbeat; true when the connection is new to the table.</summary>
+    public bool Beat(ConnectionHeartbeat beat, DateTime now)
+    {
+        var isNew = !_connections.ContainsKey(beat.ConnectionId);
+        _connections[beat.ConnectionId] = new Entry(beat, now, 0);
+        return isNew;
+    }
+
+    public ConnectionHeartbeat? Forget(string connectionId) =>
+        _connections.Remove(connectionId, out var entry) ? entry.Heartbeat : null;
+
+    /// <summary>Forgets every connection <paramref name="actor"/> announced; returns their ids.</summary>
+    public IReadOnlyList<string> ForgetActor(IActorRef actor)
+    {
+        var ids = _connections.Where(c => c.Value.Heartbeat.Connection.Equals(actor)).Select(c => c.Key).ToList();
+        foreach (var id in ids) _connections.Remove(id);
+        return ids;
+    }
+
+    /// <summary>Forgets connections silent since <paramref name="cutoff"/>; returns them.</summary>
+    public IReadOnlyList<ConnectionHeartbeat> Expire(DateTime cutoff)
+    {
+        var stale = _connections.Values.Where(e => e.LastSeen < cutoff).Select(e => e.Heartbeat).ToList();
+        foreach (var beat in stale) _connections.Remove(beat.ConnectionId);
+        return stale;
+    }
+
+    /// <summary>Picks a connection of <paramref name="tunnelId"/> for a new stream, or null if it has none.</summary>
+    public ConnectionPicked? Pick(string tunnelId, string requesterNode)
+    {
+        // Streams picked since the last heartbeat count too, so a burst spreads instead of piling on one connection.
+        var best = _connections.Values
+            .Where(e => e.Heartbeat.TunnelId == tunnelId)
+            .OrderBy(e => e.Heartbeat.EdgeNode == requesterNode ? 0 : 1)
+            .ThenBy(e => e.Heartbeat.OpenStreams + e.Picked)
+            .FirstOrDefault();
+        if (best is null) return null;
+        _connections[best.Heartbeat.ConnectionId] = best with { Picked = best.Picked + 1 };
+        return new ConnectionPicked(best.Heartbeat.ConnectionId, best.Heartbeat.Connection, best.Heartbeat.EdgeNode, best.Heartbeat.PeerUrl);
+    }
+
+    public IEnumerable<(ConnectionHeartbeat Heartbeat, DateTime LastSeen)> Entries =>
+        _connections.Values.Select(e => (e.Heartbeat, e.LastSeen));
+}

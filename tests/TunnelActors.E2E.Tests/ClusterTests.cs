@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using TunnelActors.E2E.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace TunnelActors.E2E.Tests;
+
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public EdgeCluster Cluster { get; private set; } = null!;
+    public EchoServer Echo { get; } = new();
+
+    public async Task InitializeAsync() => Cluster = await EdgeCluster.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        await Echo.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Three edges sharing PostgreSQL: any edge reaches any tunnel, connectors spread over the
+/// edges, and the control plane is one.
+/// </summary>
+public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private EdgeRig Edge(int i) => fixture.Cluster.Edges[i];
+
+    [Fact]
+    public async Task Client_OnAnEdgeWithoutConnections_ReachesTheOriginThroughThePeerEdge()
+    {
+        // Registered on edge 1 only; the client's edge 0 holds no connection of this tunnel.
+        await Edge(1).StartTunnel("cross.site.test", fixture.Echo.Port, haConnections: 2);
+        var (_, port) = await Edge(0).StartAccess("cross.site.test");
+
+        var result = await TcpExchange.RunAsync(port, 4 * 1024 * 1024, seed: 41, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(result.Sent, result.Received);
+        Assert.Equal(result.SentSha256, result.ReceivedSha256);
+        Assert.Contains("Peer link from", Edge(1).Edge.Output);
+    }
+
+    [Fact]
+    public async Task SharedControlPlane_AdminTokenAndCa_AreTheSameOnEveryEdge()
+    {
+        var tokens = fixture.Cluster.Edges.Select(e => File.ReadAllText(Path.Combine(e.DataDir, "admin-token")).Trim()).Distinct().ToList();
+        var cas = fixture.Cluster.Edges.Select(e => File.ReadAllText(e.CaFile).Trim()).Distinct().ToList();
+        // A service token minted by edge 2 is accepted by edge 0.
+        var (status, reason, _) = await Edge(0).UpgradeAsync("nothing.site.test", Edge(2).ServiceTokenHeaders());
+
+        Assert.Single(tokens);
+        Assert.Single(cas);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, status);
+        Assert.Contains("unknown hostname", reason);
+    }
+
+    [Fact]
+    public async Task Connector_WithSeveralEdges_SpreadsItsConnectionsOverAllOfThem()
+    {
+        var connector = await Edge(0).StartTunnel("spread.site.test", fixture.Echo.Port, haConnections: 3,
+            extra: ["--edge", Edge(1).EdgeUrl, "--edge", Edge(2).EdgeUrl]);
+
+        var nodes = await ConnectionNodes("spread.site.test", Edge(0));
+
+        Assert.Equal(3, nodes.Distinct().Count());
+        Assert.False(connector.HasExited);
+    }
+
+    /// <summary>The edge node of each live connection of <paramref name="tunnel"/>, as the admin API lists them.</summary>
+    internal static async Task<List<string>> ConnectionNodes(string tunnel, EdgeRig rig)
+    {
+        using var http = rig.Http();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", File.ReadAllText(Path.Combine(rig.DataDir, "admin-token")).Trim());
+        var tunnels = await http.GetFromJsonAsync<JsonElement>("/api/tunnels");
+        return tunnels.GetProperty("tunnels").EnumerateArray()
+            .Where(t => t.GetProperty("tunnel").GetString() == tunnel)
+            .SelectMany(t => t.GetProperty("connections").EnumerateArray())
+            .Select(c => c.GetProperty("edge_node").GetString()!)
+            .ToList();
+    }
+}
+
+/// <summary>
+/// The chaos suite's CI subset: an edge killed with SIGKILL — the seed, which hosts the shard
+/// coordinator — while a client on another edge keeps transferring. Its own cluster, since it
+/// kills a member.
+/// </summary>
+public sealed class ClusterChaosTests(ClusterFixture fixture, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+{
+    private EdgeRig Edge(int i) => fixture.Cluster.Edges[i];
+
+    [Fact]
+    public async Task EdgeKilled_NewStreamsKeepWorking_AndEveryCompletedTransferIsIntact()
+    {
+        // Kill the seed (oldest member: it hosts the shard coordinator) while a client on edge 1 keeps transferring.
+        await Edge(1).StartTunnel("chaos.site.test", fixture.Echo.Port, haConnections: 3,
+            extra: ["--edge", Edge(0).EdgeUrl, "--edge", Edge(2).EdgeUrl]);
+        var (_, port) = await Edge(1).StartAccess("chaos.site.test");
+        await TcpExchange.RunAsync(port, 64 * 1024, seed: 1, TimeSpan.FromSeconds(30));
+
+        Edge(0).Edge.Signal("KILL");
+        var killedAt = Stopwatch.StartNew();
+        TimeSpan? recovered = null;
+        int completed = 0, failed = 0;
+        while (killedAt.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            try
+            {
+                var result = await TcpExchange.RunAsync(port, 256 * 1024, seed: completed + failed, TimeSpan.FromSeconds(10));
+                Assert.Equal(result.SentSha256, result.ReceivedSha256); // a transfer that completes is never corrupt
+                recovered ??= killedAt.Elapsed;
+                completed++;
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                failed++;
+            }
+        }
+        output.WriteLine($"after SIGKILL of the seed edge: first new stream succeeded after {recovered?.TotalSeconds:0.00} s; {completed} transfers completed, {failed} failed");
+
+        Assert.NotNull(recovered);
+        Assert.True(completed >= 5, $"only {completed} transfers completed ({failed} failed)");
+        // The connector's connection to the dead edge moves to a live one.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await ClusterTests.ConnectionNodes("chaos.site.test", Edge(1))).Count < 3 && DateTime.UtcNow < deadline) await Task.Delay(500);
+        Assert.Equal(3, (await ClusterTests.ConnectionNodes("chaos.site.test", Edge(1))).Count);
+    }
+}
