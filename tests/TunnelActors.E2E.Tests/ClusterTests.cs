@@ -128,3 +128,71 @@ public sealed class ClusterChaosTests(ClusterFixture fixture, ITestOutputHelper 
         Assert.Equal(3, (await ClusterTests.ConnectionNodes("chaos.site.test", Edge(1))).Count);
     }
 }
+
+public sealed class TwoEdgeFixture : IAsyncLifetime
+{
+    public EdgeCluster Cluster { get; private set; } = null!;
+    public EchoServer Echo { get; } = new();
+
+    public async Task InitializeAsync() => Cluster = await EdgeCluster.StartAsync(size: 2);
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        await Echo.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// SIGTERM on an edge: GOAWAY to its connectors, which reconnect elsewhere before the old
+/// connection closes; a stream in flight there finishes intact; new streams go to the other edge.
+/// </summary>
+public sealed class EdgeDrainTests(TwoEdgeFixture fixture) : IClassFixture<TwoEdgeFixture>
+{
+    private EdgeRig Edge(int i) => fixture.Cluster.Edges[i];
+
+    [Fact]
+    public async Task EdgeSigterm_InFlightStreamFinishes_ConnectorsMove_NewStreamsUseTheOtherEdge()
+    {
+        var connector = await Edge(0).StartTunnel("drain.site.test", fixture.Echo.Port, haConnections: 2, extra: ["--edge", Edge(1).EdgeUrl]);
+        var (_, port) = await Edge(0).StartAccess("drain.site.test", extraEdges: [Edge(1).EdgeUrl]);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, port, cancel.Token);
+        using var sent = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var received = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[64 * 1024];
+        async Task SendAndEcho(int seed, bool halfClose)
+        {
+            var chunk = new byte[1024 * 1024];
+            new Random(seed).NextBytes(chunk);
+            sent.AppendData(chunk);
+            await socket.SendAsync(chunk, System.Net.Sockets.SocketFlags.None, cancel.Token);
+            if (halfClose) socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            for (var got = 0; got < chunk.Length;)
+            {
+                var n = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cancel.Token);
+                if (n == 0) throw new IOException($"stream ended after {got} of {chunk.Length} echoed bytes");
+                received.AppendData(buffer, 0, n);
+                got += n;
+            }
+        }
+
+        await SendAndEcho(1, halfClose: false); // the stream runs through edge 0 now
+        Edge(0).Edge.Signal("TERM");
+        await Edge(0).Edge.WaitForOutput("Edge draining", TimeSpan.FromSeconds(30));
+        await connector.WaitForOutput("a replacement connects elsewhere", TimeSpan.FromSeconds(30));
+        var fresh = await TcpExchange.RunAsync(port, 256 * 1024, seed: 3, TimeSpan.FromSeconds(30));
+        await SendAndEcho(2, halfClose: true); // edge 0 is draining: this stream still flows
+
+        Assert.Equal(sent.GetHashAndReset(), received.GetHashAndReset());
+        Assert.Equal(0, await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cancel.Token));
+        Assert.Equal(fresh.SentSha256, fresh.ReceivedSha256);
+        Assert.Equal(0, await Edge(0).Edge.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Edge drained", Edge(0).Edge.Output);
+        Assert.Contains("2097152 bytes to origin", Edge(0).Edge.Output); // the in-flight stream finished on the draining edge
+        var nodes = await ClusterTests.ConnectionNodes("drain.site.test", Edge(1));
+        Assert.Equal(2, nodes.Count);
+        Assert.All(nodes, node => Assert.DoesNotContain($":{Edge(0).Port}", node));
+    }
+}

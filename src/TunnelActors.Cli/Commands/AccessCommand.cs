@@ -23,7 +23,7 @@ public static class AccessCommand
     {
         var hostname = CommonOptions.Hostname("Application hostname, e.g. smb.site.com");
         var url = new Option<string>("--url") { Description = "Local address to listen on, e.g. localhost:8445", Required = true };
-        var edge = CommonOptions.Edge();
+        var edge = CommonOptions.Edges("an unreachable or draining edge is skipped for the next");
         var caFile = CommonOptions.CaFile();
         var tokenId = new Option<string?>("--service-token-id") { Description = "Service token client id (or TUNNEL_SERVICE_TOKEN_ID)" };
         var tokenSecret = new Option<string?>("--service-token-secret") { Description = "Service token secret (or TUNNEL_SERVICE_TOKEN_SECRET)" };
@@ -40,7 +40,8 @@ public static class AccessCommand
             {
                 Hostname = host,
                 Listen = ParseListen(result.GetValue(url)!),
-                Edge = CommonOptions.EdgeUri(result.GetValue(edge), host),
+                Edge = CommonOptions.EdgeUris(result.GetValue(edge), host).First,
+                OtherEdges = CommonOptions.EdgeUris(result.GetValue(edge), host).Others,
                 CaFile = result.GetValue(caFile),
                 ServiceTokenId = result.GetValue(tokenId) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_ID"),
                 ServiceTokenSecret = result.GetValue(tokenSecret) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_SECRET"),

@@ -12,6 +12,16 @@ public static class CommonOptions
         Description = "Edge URL (default https://<hostname>: in production DNS points the hostname at the edge)",
     };
 
+    /// <summary>`--edge`, repeatable: several edge replicas of one cluster.</summary>
+    public static Option<string[]> Edges(string use) => new("--edge")
+    {
+        Description = $"Edge URL (default https://<hostname>: in production DNS points the hostname at the edge); repeat for several edge replicas: {use}",
+    };
+
+    /// <summary>The first `--edge` (or the hostname's default) and the others.</summary>
+    public static (Uri First, IReadOnlyList<Uri> Others) EdgeUris(string[]? edges, string hostname) =>
+        (EdgeUri(edges?.FirstOrDefault(), hostname), (edges ?? []).Skip(1).Select(e => EdgeUri(e, hostname)).ToList());
+
     public static Option<string?> CaFile() => new("--ca-file")
     {
         Description = "PEM CA certificate to trust for the edge (the embedded edge writes data/edge-ca.pem)",

@@ -25,11 +25,12 @@ public static class EdgeCommand
         var database = new Option<string?>("--database") { Description = "Control-plane database shared by the edges of a cluster: postgres://user:password@host:port/db (or TUNNEL_DATABASE). Default: SQLite in --data-dir" };
         var detectorPause = new Option<string>("--failure-detector-pause") { Description = "How long a silent edge is tolerated before it counts as unreachable", DefaultValueFactory = _ => "5s" };
         var stableAfter = new Option<string>("--down-unreachable-after") { Description = "How long unreachability must be stable before the majority downs the silent edges (split-brain resolver)", DefaultValueFactory = _ => "15s" };
+        var grace = new Option<string>("--grace-period") { Description = "On SIGTERM, time open streams get to finish (connectors move to other edges first)", DefaultValueFactory = _ => "30s" };
         var seeds = new Option<string[]>("--seed-node") { Description = "Seed node address (akka.tcp://tunnelactors@host:port); repeat for several", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("edge", "Run an edge node: HTTPS/WebSocket front for clients and connectors, Akka cluster member")
         {
-            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcGroups, smtp, smtpFrom, metrics, database, clusterPort, clusterHost, seeds, detectorPause, stableAfter,
+            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcGroups, smtp, smtpFrom, metrics, database, clusterPort, clusterHost, seeds, detectorPause, stableAfter, grace,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -46,6 +47,7 @@ public static class EdgeCommand
                 ClusterHost = result.GetValue(clusterHost)!,
                 SeedNodes = result.GetValue(seeds) ?? [],
                 Database = result.GetValue(database) ?? Environment.GetEnvironmentVariable("TUNNEL_DATABASE"),
+                GracePeriod = TunnelActors.Access.Durations.Parse(result.GetValue(grace)!),
                 FailureDetectorPause = TunnelActors.Access.Durations.Parse(result.GetValue(detectorPause)!),
                 DownUnreachableAfter = TunnelActors.Access.Durations.Parse(result.GetValue(stableAfter)!),
                 ConfigFile = result.GetValue(config),

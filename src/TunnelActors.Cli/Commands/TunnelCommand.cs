@@ -12,11 +12,7 @@ public static class TunnelCommand
     {
         var hostname = CommonOptions.Hostname("Hostname users reach the service at, inside your origin certificate's zone");
         var url = new Option<string>("--url") { Description = "Local service to expose, tcp://host:port", Required = true };
-        var edge = new Option<string[]>("--edge")
-        {
-            Description = "Edge URL (default https://<hostname>: in production DNS points the hostname at the edge); repeat for several edge replicas: the HA connections are spread over them",
-            AllowMultipleArgumentsPerToken = false,
-        };
+        var edge = CommonOptions.Edges("the HA connections are spread over them");
         var caFile = CommonOptions.CaFile();
         var originCert = new Option<string>("--origincert")
         {
@@ -40,8 +36,8 @@ public static class TunnelCommand
             {
                 Hostname = host,
                 OriginUrl = ParseOrigin(result.GetValue(url)!),
-                Edge = CommonOptions.EdgeUri(result.GetValue(edge)?.FirstOrDefault(), host),
-                OtherEdges = (result.GetValue(edge) ?? []).Skip(1).Select(e => CommonOptions.EdgeUri(e, host)).ToList(),
+                Edge = CommonOptions.EdgeUris(result.GetValue(edge), host).First,
+                OtherEdges = CommonOptions.EdgeUris(result.GetValue(edge), host).Others,
                 CaFile = result.GetValue(caFile),
                 OriginCertificate = result.GetValue(originCert)!,
                 HaConnections = result.GetValue(ha) is var n and >= 1 and <= 64 ? n : throw new ArgumentException("--ha-connections must be between 1 and 64"),

@@ -14,6 +14,11 @@ public sealed record AccessTcpOptions
     /// <summary>The edge (default https://&lt;hostname&gt;).</summary>
     public required Uri Edge { get; init; }
 
+    /// <summary>Further edge replicas, used in turn when the one in use is unreachable or draining.</summary>
+    public IReadOnlyList<Uri> OtherEdges { get; init; } = [];
+
+    public IReadOnlyList<Uri> Edges => [Edge, .. OtherEdges];
+
     /// <summary>CA that signed the edge's TLS certificate; none means the system roots.</summary>
     public string? CaFile { get; init; }
 

@@ -26,7 +26,7 @@ public sealed class ClientConnectionActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private WebSocketChannel? _edge;
 
-    public ClientConnectionActor(Socket local, AccessTcpOptions options, EdgeDialer dialer, IClientCredentials credentials)
+    public ClientConnectionActor(Socket local, AccessTcpOptions options, EdgeFailover edges, IClientCredentials credentials)
     {
         _local = SocketChannel.Wrap(local);
         var peer = local.RemoteEndPoint?.ToString() ?? "?";
@@ -50,7 +50,7 @@ public sealed class ClientConnectionActor : ReceiveActor
             Context.Stop(Self);
         });
 
-        DialAsync(dialer, options.Hostname, credentials)
+        DialAsync(edges, options.Hostname, credentials)
             .PipeTo(Self, success: s => new EdgeConnected(s), failure: e => new EdgeFailed(e.GetBaseException().Message));
     }
 
@@ -61,10 +61,9 @@ public sealed class ClientConnectionActor : ReceiveActor
         _edge?.Dispose();
     }
 
-    private static async Task<ClientWebSocket> DialAsync(EdgeDialer dialer, string hostname, IClientCredentials credentials)
+    private static async Task<ClientWebSocket> DialAsync(EdgeFailover edges, string hostname, IClientCredentials credentials)
     {
         var headers = await credentials.GetHeadersAsync(CancellationToken.None);
-        var (socket, _) = await dialer.ConnectAsync("/", hostname, headers, CancellationToken.None);
-        return socket;
+        return await edges.ConnectAsync("/", hostname, headers, CancellationToken.None);
     }
 }

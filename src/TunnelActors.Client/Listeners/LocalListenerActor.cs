@@ -18,7 +18,7 @@ public sealed class LocalListenerActor : ReceiveActor
 
     private readonly Socket _listener;
     private readonly AccessTcpOptions _options;
-    private readonly EdgeDialer _dialer;
+    private readonly EdgeFailover _edges;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long _accepted;
     private bool _accepting;
@@ -28,12 +28,12 @@ public sealed class LocalListenerActor : ReceiveActor
     public LocalListenerActor(Socket listener, AccessTcpOptions options, IClientCredentials credentials)
     {
         (_listener, _options, _credentials) = (listener, options, credentials);
-        _dialer = new EdgeDialer(options.Edge, options.CaFile, TimeSpan.FromSeconds(15));
+        _edges = new EdgeFailover(options.Edges.Select(e => new EdgeDialer(e, options.CaFile, TimeSpan.FromSeconds(15))).ToList());
 
         Receive<Accepted>(a =>
         {
             _accepting = false;
-            var child = Context.ActorOf(Props.Create(() => new ClientConnectionActor(a.Socket, _options, _dialer, _credentials)), $"conn-{++_accepted}");
+            var child = Context.ActorOf(Props.Create(() => new ClientConnectionActor(a.Socket, _options, _edges, _credentials)), $"conn-{++_accepted}");
             Context.Watch(child);
             AcceptNext();
         });
@@ -48,7 +48,7 @@ public sealed class LocalListenerActor : ReceiveActor
 
     protected override void PreStart()
     {
-        _log.Info("Listening on {0} for {1} via {2}", _listener.LocalEndPoint, _options.Hostname, _options.Edge);
+        _log.Info("Listening on {0} for {1} via {2}", _listener.LocalEndPoint, _options.Hostname, string.Join(", ", _options.Edges));
         AcceptNext();
     }
 

@@ -23,7 +23,7 @@ namespace TunnelActors.Edge.Clients;
 /// </summary>
 public sealed class ClientEndpoint(
     ClientAuthenticator authenticator, EdgeStore store, IAuditLog audit, TimeProvider clock, StreamRouter router,
-    IMaterializer materializer, EdgeMetrics metrics, ILogger<ClientEndpoint> log)
+    IMaterializer materializer, EdgeMetrics metrics, Hosting.EdgeDrain drain, ILogger<ClientEndpoint> log)
 {
     public const string ErrorHeader = Transport.Tls.EdgeDialer.ErrorHeader;
 
@@ -35,6 +35,13 @@ public sealed class ClientEndpoint(
         if (!context.WebSockets.IsWebSocketRequest)
         {
             await Refuse(context, StatusCodes.Status400BadRequest, $"{hostname} is a TCP application: connect with `tunnelactors access tcp --hostname {hostname}`");
+            return;
+        }
+
+        if (drain.Draining)
+        {
+            // Clients with several --edge fail over on 503; streams already open here carry on.
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, "this edge is draining for shutdown: use another edge");
             return;
         }
 

@@ -98,6 +98,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Receive<RegistrationRefused>(r => Refuse(r.Reason));
         Receive<RegisterTimedOut>(_ => Refuse($"no REGISTER within {_options.RegisterTimeout.TotalSeconds:0} s"));
         Receive<OpenStream>(_ => Sender.Tell(new StreamRefused("connection is not registered yet")));
+        Receive<DrainConnection>(drain => _session.Close(ProtocolError.None, drain.Reason));
         CommonHandlers();
     }
 
@@ -128,13 +129,27 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             _register = null;
             Become(Draining);
         });
+        Receive<DrainConnection>(drain =>
+        {
+            _log.Info("Connection {0}: {1}; GOAWAY sent, {2} open streams may finish", _connectionId, drain.Reason, _session.StreamCount);
+            Announce(new ConnectionClosed(TunnelId(_register!), _connectionId));
+            _register = null;
+            _session.GoAway(drain.Reason);
+            Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.FromMilliseconds(200));
+            Become(Draining);
+        });
         CommonHandlers();
     }
 
     private void Draining()
     {
         Receive<OpenStream>(_ => Sender.Tell(new StreamRefused("connection is draining")));
-        Receive<Tick>(_ => { });
+        // The connector closes once its streams are done; close from here too, whichever is first.
+        Receive<Tick>(_ =>
+        {
+            if (_session.StreamCount == 0) _session.Close(ProtocolError.None, "drained");
+        });
+        Receive<DrainConnection>(_ => { });
         CommonHandlers();
     }
 

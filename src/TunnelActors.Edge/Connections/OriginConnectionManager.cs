@@ -24,14 +24,27 @@ public sealed class OriginConnectionManager : ReceiveActor
         var counter = 0L;
         // URL-safe and readable in logs and the admin API: "<n>@<host>:<port>" of this edge node.
         var node = nodeName[(nodeName.LastIndexOf('@') + 1)..];
+        var draining = false;
         Receive<AcceptOriginConnection>(accept =>
         {
+            if (draining)
+            {
+                // Shutting down: the connector's rotation takes it to another edge.
+                accept.WebSocket.Abort();
+                accept.Done.TrySetResult();
+                return;
+            }
             var id = $"{++counter}@{node}";
             Context.Watch(Context.ActorOf(Props.Create(() => new OriginConnectionActor(id, accept, identity, options, tunnels, nodeName, metrics)), $"conn-{counter}"));
         });
-        Receive<ConnectionHeartbeat>(beat => _local.Beat(beat, DateTime.UtcNow));
+        Receive<ConnectionHeartbeat>(beat => { _local.Beat(beat, DateTime.UtcNow); }); // a block: a bool lambda would mean "handled?"
         Receive<ConnectionClosed>(closed => _local.Forget(closed.ConnectionId));
         Receive<Terminated>(t => _local.ForgetActor(t.ActorRef));
+        Receive<DrainConnection>(drain =>
+        {
+            draining = true;
+            foreach (var child in Context.GetChildren()) child.Forward(drain);
+        });
         Receive<PickLocalConnection>(pick => Sender.Tell(_local.Pick(pick.TunnelId, nodeName)
             ?? (object)new NoConnection(pick.TunnelId, $"no connection of {pick.TunnelId} on this edge")));
     }

@@ -12,15 +12,21 @@ public sealed record OpenStream(OpenPayload Open);
 
 public sealed record StreamOpened(MuxStream Stream);
 
-public sealed record StreamRefused(string Reason);
+public sealed record StreamRefused(string Reason) : IClusterMessage;
 
 /// <summary>An operator asks a connection for its live state.</summary>
-public sealed record GetConnectionState;
+public sealed record GetConnectionState : IClusterMessage;
 
-public sealed record StreamInfo(uint StreamId, string Identity, string Hostname, long BytesToOrigin, long BytesToClient);
+public sealed record StreamInfo(uint StreamId, string Identity, string Hostname, long BytesToOrigin, long BytesToClient) : IClusterMessage;
 
 public sealed record ConnectionState(string ConnectionId, string? Hostname, string? ConnectorId, string? ReplicaId, string RemoteAddress,
-    DateTimeOffset ConnectedAt, double? PingRttMs, IReadOnlyList<StreamInfo> Streams);
+    DateTimeOffset ConnectedAt, double? PingRttMs, IReadOnlyList<StreamInfo> Streams) : IClusterMessage;
 
 /// <summary>An operator closes a connection (its connector reconnects, possibly elsewhere).</summary>
-public sealed record CloseConnection(string Reason);
+public sealed record CloseConnection(string Reason) : IClusterMessage;
+
+/// <summary>
+/// This edge is shutting down: send GOAWAY (connectors open replacements elsewhere), take no
+/// new streams, and close once the open ones have finished.
+/// </summary>
+public sealed record DrainConnection(string Reason);

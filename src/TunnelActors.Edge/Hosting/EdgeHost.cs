@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TunnelActors.Access.Audit;
 using TunnelActors.Access.Login;
@@ -71,6 +72,9 @@ public static class EdgeHost
             ? new SmtpPinSender(smtp.Host, smtp.Port, smtp.From)
             : new LogPinSender(message => sp.GetRequiredService<ILogger<LogPinSender>>().LogWarning("{Message}", message)));
         builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity, metrics));
+        builder.Services.AddSingleton<EdgeDrain>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeDrain>()); // after Akka: stopped before it
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.GracePeriod + TimeSpan.FromSeconds(15));
 
         var app = builder.Build();
         app.Services.GetRequiredService<AccessPolicySource>().LoadStored(); // a broken configuration fails at start-up, not at the first client
@@ -82,9 +86,8 @@ public static class EdgeHost
     private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity, EdgeMetrics metrics)
     {
         akka.WithRoleDefaults()
-            // Cross-node messages (heartbeats, picks, operator queries) are records holding actor
-            // refs: Hyperion serialises them without per-type code; bytes never cross remoting.
-            .WithCustomSerializer("hyperion", [typeof(object)], system => new Akka.Serialization.HyperionSerializer(system))
+            // Cross-node messages are records holding actor refs: Hyperion serialises them without per-type code.
+            .WithCustomSerializer("hyperion", [typeof(IClusterMessage)], system => new Akka.Serialization.HyperionSerializer(system))
             .AddHocon(ClusterTuning(options), HoconAddMode.Prepend)
             .WithRemoting(new RemoteOptions { HostName = options.ClusterHost, Port = options.ClusterPort })
             .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = options.SeedNodes.ToArray() })
@@ -137,8 +140,9 @@ public static class EdgeHost
         app.MapLogin();
         app.MapAdminApi(services.GetRequiredService<EdgeIdentity>().AdminToken);
         app.MapGet("/cdn-cgi/access/certs", (SigningKeyRing keys) => Results.Json(Jwks.From(keys)));
-        app.MapGet("/ready", () =>
+        app.MapGet("/ready", (EdgeDrain drain) =>
         {
+            if (drain.Draining) return Results.Json(new { status = "draining" }, statusCode: StatusCodes.Status503ServiceUnavailable);
             var member = Cluster.Get(System()).SelfMember;
             return member.Status == MemberStatus.Up
                 ? Results.Json(new { status = "ready", member = member.Address.ToString() })
@@ -152,7 +156,7 @@ public static class EdgeHost
             services.GetRequiredService<TimeProvider>(),
             new StreamRouter(Actor<OriginConnectionManager>(), Actor<TunnelEntity>(), Actor<PeerLinks>(), Cluster.Get(System()).SelfAddress.ToString(),
                 services.GetRequiredService<ILogger<StreamRouter>>()),
-            System().Materializer(), services.GetRequiredService<EdgeMetrics>(),
+            System().Materializer(), services.GetRequiredService<EdgeMetrics>(), services.GetRequiredService<EdgeDrain>(),
             services.GetRequiredService<ILogger<ClientEndpoint>>()));
         app.MapFallback(context => clients.Value.HandleAsync(context));
     }

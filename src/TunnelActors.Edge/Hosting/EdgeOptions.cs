@@ -52,6 +52,9 @@ public sealed record EdgeOptions
     /// </summary>
     public TimeSpan DownUnreachableAfter { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>On SIGTERM, how long open streams may finish before the edge stops (default 30 s).</summary>
+    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often connections re-announce themselves to their tunnel entity (default 2 s).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
 

@@ -28,6 +28,12 @@ public sealed class EdgeMetrics
 
     public void ConnectionClosed() => Interlocked.Decrement(ref _connections);
 
+    /// <summary>Client streams this node is relaying now.</summary>
+    public int StreamsOpen => Volatile.Read(ref _streamsOpen);
+
+    /// <summary>Connector connections registered on this node now.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
     /// <summary>A client or connector was turned away; <paramref name="reason"/> is a short stable key (e.g. status code).</summary>
     public void Refused(string reason) => _refusals.AddOrUpdate(reason, 1, (_, n) => n + 1);
 

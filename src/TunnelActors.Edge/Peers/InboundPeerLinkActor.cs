@@ -16,10 +16,11 @@ namespace TunnelActors.Edge.Peers;
 /// bytes relayed both ways. A stream that cannot be placed is reset with the reason, which
 /// the dialling edge passes on to its client.
 /// </summary>
-public sealed class InboundPeerLinkActor : ReceiveActor
+public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
 {
     private sealed record SessionEnded(Exception? Error);
     private sealed record RelayEnded(uint StreamId, string Outcome);
+    private sealed record CloseWhenIdle;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly AcceptPeerLink _accept;
@@ -41,7 +42,18 @@ public sealed class InboundPeerLinkActor : ReceiveActor
         });
         Receive<MuxStreamError>(e => _log.Warning("Peer link from {0}: stream {1} reset: {2}", accept.RemoteAddress, e.StreamId, e.Error.Message));
         Receive<MuxControlFrame>(m => _log.Info("Peer link from {0}: {1} from the peer", accept.RemoteAddress, m.Frame.Type));
+        Receive<Connections.DrainConnection>(drain =>
+        {
+            _session.GoAway(drain.Reason);
+            Timers.StartPeriodicTimer("idle", new CloseWhenIdle(), TimeSpan.FromMilliseconds(200));
+        });
+        Receive<CloseWhenIdle>(_ =>
+        {
+            if (_session.StreamCount == 0) _session.Close(ProtocolError.None, "edge is shutting down");
+        });
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void PreStart()
     {

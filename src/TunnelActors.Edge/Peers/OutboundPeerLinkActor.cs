@@ -85,8 +85,22 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
             Context.Stop(Self);
         });
         Receive<MuxStreamError>(e => _log.Warning("Peer link to {0}: stream {1} reset: {2}", _peerUrl, e.StreamId, e.Error.Message));
-        Receive<MuxControlFrame>(m => _log.Info("Peer link to {0}: {1} from the peer", _peerUrl, m.Frame.Type));
+        Receive<MuxControlFrame>(m =>
+        {
+            _log.Info("Peer link to {0}: {1} from the peer", _peerUrl, m.Frame.Type);
+            // The peer is shutting down: no new streams here; the open ones finish, then it closes.
+            if (m.Frame.Type == Protocol.FrameType.GoAway) Become(Retiring);
+        });
         Receive<MuxStreamOpened>(m => m.Stream.Abort(new Protocol.ProtocolException(Protocol.ProtocolError.StreamState, "streams on a peer link are opened by the dialling edge")));
+    }
+
+    private void Retiring()
+    {
+        Receive<OpenStream>(_ => Sender.Tell(new StreamRefused($"peer edge {_peerUrl} is shutting down")));
+        Receive<Tick>(_ => { });
+        Receive<SessionEnded>(_ => Context.Stop(Self));
+        Receive<MuxStreamError>(e => _log.Warning("Peer link to {0}: stream {1} reset: {2}", _peerUrl, e.StreamId, e.Error.Message));
+        Receive<MuxControlFrame>(_ => { });
     }
 
     private void Open(OpenStream open, IActorRef replyTo) =>

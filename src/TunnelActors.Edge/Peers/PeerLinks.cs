@@ -32,6 +32,11 @@ public sealed class PeerLinks : ReceiveActor
         });
         Receive<AcceptPeerLink>(accept =>
             Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, localRouter, options)), $"from-{++inbound}"));
+        // Idle links from other edges would hold this edge's shutdown open: they close once their streams end.
+        Receive<DrainConnection>(drain =>
+        {
+            foreach (var child in Context.GetChildren()) child.Forward(drain);
+        });
         Receive<Terminated>(t =>
         {
             foreach (var url in _outbound.Where(o => o.Value.Equals(t.ActorRef)).Select(o => o.Key).ToList()) _outbound.Remove(url);

@@ -3,7 +3,7 @@ using Akka.Actor;
 namespace TunnelActors.Edge.Tunnels;
 
 /// <summary>Every message to a <see cref="TunnelEntity"/> names its tunnel: the sharding key.</summary>
-public interface ITunnelMessage
+public interface ITunnelMessage : IClusterMessage
 {
     string TunnelId { get; }
 }
@@ -23,13 +23,13 @@ public sealed record ConnectionClosed(string TunnelId, string ConnectionId) : IT
 public sealed record PickConnection(string TunnelId, string RequesterNode) : ITunnelMessage;
 
 /// <summary>The chosen connection; on another node, streams reach it through <paramref name="PeerUrl"/>.</summary>
-public sealed record ConnectionPicked(string ConnectionId, IActorRef Connection, string EdgeNode, string PeerUrl);
+public sealed record ConnectionPicked(string ConnectionId, IActorRef Connection, string EdgeNode, string PeerUrl) : IClusterMessage;
 
-public sealed record NoConnection(string TunnelId, string Reason);
+public sealed record NoConnection(string TunnelId, string Reason) : IClusterMessage;
 
 /// <summary>What an operator asks a tunnel entity: its live connections.</summary>
 public sealed record GetTunnelState(string TunnelId) : ITunnelMessage;
 
-public sealed record TunnelConnection(string ConnectionId, IActorRef Connection, string EdgeNode, string ConnectorId, string ReplicaId, int OpenStreams, DateTime LastSeen);
+public sealed record TunnelConnection(string ConnectionId, IActorRef Connection, string EdgeNode, string ConnectorId, string ReplicaId, int OpenStreams, DateTime LastSeen) : IClusterMessage;
 
-public sealed record TunnelState(string TunnelId, IReadOnlyList<TunnelConnection> Connections);
+public sealed record TunnelState(string TunnelId, IReadOnlyList<TunnelConnection> Connections) : IClusterMessage;

@@ -39,6 +39,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private MuxSession? _session;
     private bool _registered;
     private IActorRef? _drainRequester;
+    private bool _retiring; // the edge sent GOAWAY: a replacement took this slot, finish the open streams
     // Stream actors only: the session's stream stages are children too (Context.Materializer()).
     private readonly HashSet<IActorRef> _streams = new();
 
@@ -82,6 +83,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         {
             _streams.Remove(t.ActorRef);
             FinishDrainIfIdle();
+            FinishRetiringIfIdle();
         });
         Receive<SessionEnded>(ended =>
         {
@@ -108,7 +110,8 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     {
         if (_registered) _metrics.ConnectionLost();
         _session?.Abort(new IOException("connector connection stopped"));
-        _drainRequester?.Tell(new Drained(_index));
+        _drainRequester?.Tell(new Drained(Context.Parent));
+        if (_retiring) Context.ActorSelection("../..").Tell(new Retired(Context.Parent)); // to the connector
     }
 
     // A stream that fails is over; the connection and its other streams carry on.
@@ -140,10 +143,19 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 break;
             case FrameType.GoAway:
                 var reason = ReasonPayload.Parse(frame.Payload.Span, FrameType.GoAway);
-                if (reason.Code == ProtocolError.Refused) _log.Error("Connection {0}: edge refused this connector: {1}", _index, reason.Reason);
-                else _log.Info("Connection {0}: edge is draining ({1}); reconnecting elsewhere", _index, reason.Reason);
                 _edges.Failed(_index); // its replacement dials the next edge
-                _session?.Close(ProtocolError.None, "edge asked us to go away");
+                if (reason.Code != ProtocolError.None)
+                {
+                    if (reason.Code == ProtocolError.Refused) _log.Error("Connection {0}: edge refused this connector: {1}", _index, reason.Reason);
+                    else _log.Warning("Connection {0}: edge closed this connection: {1}", _index, reason.Reason);
+                    _session?.Close(ProtocolError.None, "edge asked us to go away");
+                    break;
+                }
+                _log.Info("Connection {0}: edge is draining ({1}); a replacement connects elsewhere while {2} open streams finish here",
+                    _index, reason.Reason, _streams.Count);
+                _retiring = true;
+                Context.ActorSelection("../..").Tell(new Retiring(Context.Parent));
+                FinishRetiringIfIdle();
                 break;
             default:
                 _log.Warning("Connection {0}: unexpected {1} from the edge ignored", _index, frame.Type);
@@ -161,6 +173,11 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         _session.SendPing();
+    }
+
+    private void FinishRetiringIfIdle()
+    {
+        if (_retiring && _streams.Count == 0) _session?.Close(ProtocolError.None, "edge is draining: connection retired");
     }
 
     private void FinishDrainIfIdle()

@@ -5,48 +5,64 @@ using Akka.Pattern;
 using TunnelActors.Origin.EdgeConnections;
 using TunnelActors.Origin.Hosting;
 using TunnelActors.Origin.Metrics;
-using TunnelActors.Transport.Tls;
 
 namespace TunnelActors.Origin.Supervisor;
 
 /// <summary>
-/// Keeps `--ha-connections` connections, spread over the `--edge` replicas, each under its own
-/// <see cref="BackoffSupervisor"/>, and drains them all on shutdown.
+/// Keeps `--ha-connections` connections, spread over the `--edge` replicas, each slot under its
+/// own <see cref="BackoffSupervisor"/>. When an edge sends GOAWAY, the slot gets a replacement
+/// connection at once while the old one finishes its streams; on shutdown all are drained.
 /// </summary>
 public sealed class ConnectorActor : ReceiveActor, IWithTimers
 {
     private sealed record DrainDeadline;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly HashSet<IActorRef> _connections = new();
+    private readonly IActorRef[] _slots;                      // each slot's current connection supervisor
+    private readonly HashSet<IActorRef> _retiring = new();    // old connections finishing streams on a draining edge
+    private readonly HashSet<IActorRef> _draining = new();
     private IActorRef? _drainRequester;
-    private int _drained;
+    private int _generation;
 
     public ConnectorActor(ConnectorOptions options, X509Certificate2 certificate, ConnectorMetrics metrics)
     {
         var edges = new EdgeRotation(options.Edges, options.CaFile, options.HaConnections, TimeSpan.FromSeconds(15));
-        for (var i = 0; i < options.HaConnections; i++)
+        IActorRef StartSlot(int index)
         {
-            var index = i;
             var connection = Props.Create(() => new EdgeConnectionActor(index, options, certificate, edges, metrics));
-            var backoff = BackoffSupervisor.Props(Backoff.OnStop(connection, $"connection-{i}", options.MinBackoff, options.MaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1)
+            var backoff = BackoffSupervisor.Props(Backoff.OnStop(connection, $"connection-{index}", options.MinBackoff, options.MaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1)
                 .WithManualReset()
                 .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Stop)));
-            _connections.Add(Context.ActorOf(backoff, $"edge-{i}"));
+            return Context.ActorOf(backoff, $"edge-{index}-{++_generation}");
         }
+        _slots = Enumerable.Range(0, options.HaConnections).Select(StartSlot).ToArray();
 
+        Receive<Retiring>(r =>
+        {
+            var slot = Array.IndexOf(_slots, r.Supervisor);
+            if (slot < 0 || _drainRequester is not null) return;
+            _retiring.Add(r.Supervisor);
+            _slots[slot] = StartSlot(slot);
+            _log.Info("Connection {0}: its edge is draining; replacement started, the old connection finishes its streams", slot);
+        });
+        Receive<Retired>(r =>
+        {
+            // Its backoff supervisor would restart it on the draining edge: stop it for good.
+            if (_retiring.Remove(r.Supervisor)) Context.Stop(r.Supervisor);
+        });
         Receive<Drain>(_ =>
         {
             _drainRequester = Sender;
-            _log.Info("Draining {0} connections for up to {1:0} s", _connections.Count, options.GracePeriod.TotalSeconds);
-            foreach (var connection in _connections) connection.Tell(new Drain());
+            _draining.UnionWith(_slots.Concat(_retiring));
+            _log.Info("Draining {0} connections for up to {1:0} s", _draining.Count, options.GracePeriod.TotalSeconds);
+            foreach (var connection in _draining) connection.Tell(new Drain());
             Timers.StartSingleTimer("deadline", new DrainDeadline(), options.GracePeriod);
         });
         Receive<Drained>(d =>
         {
-            // The backoff supervisor would start a replacement: stop it for good.
-            Context.Stop(Context.Child($"edge-{d.ConnectionIndex}"));
-            if (++_drained >= _connections.Count) Finish("all connections drained");
+            if (d.Supervisor is null || !_draining.Remove(d.Supervisor)) return;
+            Context.Stop(d.Supervisor);
+            if (_draining.Count == 0) Finish("all connections drained");
         });
         Receive<DrainDeadline>(_ => Finish($"grace period over with {metrics.StreamsOpen} streams still open"));
     }
@@ -61,7 +77,7 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
     {
         if (_drainRequester is null) return;
         _log.Info("Drain finished: {0}", why);
-        _drainRequester.Tell(new Drained(-1));
+        _drainRequester.Tell(new Drained(null));
         _drainRequester = null;
     }
 }

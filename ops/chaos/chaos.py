@@ -1,0 +1,222 @@
+"""Chaos driver for ops/chaos/run.sh: see that script for what it does."""
+import argparse, hashlib, json, os, random, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time, urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CLI = os.environ["TUNNELACTORS_CLI"]
+HOST = "smb.site.test"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(what)
+
+
+class Proc:
+    """A tunnelactors process with its output in a log file."""
+
+    def __init__(self, name, args, workdir, env=None):
+        self.name, self.args, self.workdir, self.env = name, args, workdir, env
+        self.log = os.path.join(workdir, f"{name}.log")
+        self.p = None
+
+    def start(self):
+        out = open(self.log, "a")
+        self.p = subprocess.Popen(["dotnet", CLI] + self.args, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **(self.env or {})}, start_new_session=True)
+        return self
+
+    def signal(self, sig):
+        if self.p and self.p.poll() is None:
+            os.killpg(self.p.pid, sig)
+
+    def wait(self, timeout):
+        return self.p.wait(timeout)
+
+
+class Edge:
+    def __init__(self, i, work, db, cluster_ports, detector):
+        self.i, self.port, self.cluster_port = i, free_port(), cluster_ports[i]
+        self.dir = os.path.join(work, f"edge{i}")
+        os.makedirs(self.dir)
+        self.url = f"https://127.0.0.1:{self.port}"
+        seed = f"akka.tcp://tunnelactors@127.0.0.1:{cluster_ports[0]}"
+        self.proc = Proc(f"edge{i}", ["edge", "--listen", self.url, "--data-dir", self.dir, "--database", db,
+                                      "--cluster-port", str(self.cluster_port), "--seed-node", seed,
+                                      "--failure-detector-pause", detector[0], "--down-unreachable-after", detector[1],
+                                      "--grace-period", "20s"], work)
+
+    def ctx(self):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.dir, "edge-ca.pem"))
+        return ctx
+
+    def api(self, method, path):
+        token = open(os.path.join(self.dir, "admin-token")).read().strip()
+        req = urllib.request.Request(self.url + path, method=method, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, context=self.ctx(), timeout=10) as r:
+            return json.loads(r.read() or b"null")
+
+    def ready(self):
+        try:
+            with urllib.request.urlopen(self.url + "/ready", context=self.ctx(), timeout=2) as r:
+                return r.status == 200
+        except Exception:
+            return False
+
+    def start(self):
+        self.proc.start()
+        wait_until(lambda: os.path.exists(os.path.join(self.dir, "edge-ca.pem")) and self.ready(), 90, f"edge{self.i} not ready (see {self.proc.log})")
+
+
+class Loop(threading.Thread):
+    """smbclient put then get of a fresh random file, again and again; records every attempt."""
+
+    def __init__(self, work, port, user, password, size):
+        super().__init__(daemon=True)
+        self.work, self.port, self.user, self.password, self.size = work, port, user, password, size
+        self.records = []  # (start, end, ok, corrupt, error)
+        self.stop = threading.Event()
+
+    def run(self):
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            src = os.path.join(self.work, f"up-{n}.bin")
+            dst = os.path.join(self.work, f"down-{n}.bin")
+            data = os.urandom(self.size)
+            with open(src, "wb") as f:
+                f.write(data)
+            start = time.time()
+            cmd = ["smbclient", "//127.0.0.1/share", "-p", str(self.port), "-U", f"{self.user}%{self.password}", "-m", "SMB3",
+                   "-t", "15", "-c", f"put {src} f{n}.bin; get f{n}.bin {dst}; del f{n}.bin"]
+            try:
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+                ok = r.returncode == 0 and os.path.exists(dst) and "NT_STATUS" not in r.stdout + r.stderr
+                corrupt = ok and hashlib.sha256(open(dst, "rb").read()).digest() != hashlib.sha256(data).digest()
+                err = "" if ok else (r.stdout + r.stderr).strip().splitlines()[-1:] or ["?"]
+            except subprocess.TimeoutExpired:
+                ok, corrupt, err = False, False, ["timeout"]
+            self.records.append((start, time.time(), ok and not corrupt, corrupt, err if isinstance(err, str) else err[0]))
+            for p in (src, dst):
+                if os.path.exists(p):
+                    os.remove(p)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--settle", type=float, default=20, help="seconds of traffic after each fault")
+    ap.add_argument("--smoke", action="store_true", help="short windows")
+    ap.add_argument("--size-mib", type=float, default=4)
+    args = ap.parse_args()
+    settle = 6 if args.smoke else args.settle
+    work = tempfile.mkdtemp(prefix="tunnelactors-chaos-", dir="/tmp")
+    os.chmod(work, 0o711)
+    procs, edges = [], []
+    pg_dir, smb_dir = os.path.join(work, "pg"), os.path.join(work, "smb")
+    try:
+        db = subprocess.run(["bash", f"{ROOT}/tests/fixtures/postgres/start-postgres.sh", pg_dir, str(free_port())],
+                            check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        smb_port, smb_user, smb_pass = free_port(), "chaostest", os.urandom(8).hex()
+        subprocess.run(["bash", f"{ROOT}/tests/fixtures/samba/start-smbd.sh", smb_dir, str(smb_port), smb_user, smb_pass], check=True, capture_output=True)
+        cluster_ports = [free_port() for _ in range(3)]
+        detector = ("2s", "3s")
+        for i in range(3):
+            edges.append(Edge(i, work, db, cluster_ports, detector))
+            edges[-1].start()
+        edge_args = sum((["--edge", e.url] for e in edges), [])
+        ca = os.path.join(edges[0].dir, "edge-ca.pem")
+        connectors = []
+        for replica in ("replica-a", "replica-b"):
+            c = Proc(replica, ["tunnel", "--hostname", HOST, "--url", f"tcp://127.0.0.1:{smb_port}", *edge_args, "--ca-file", ca,
+                               "--origincert", os.path.join(edges[0].dir, "cert.pem"), "--ha-connections", "3", "--replica-id", replica], work)
+            connectors.append(c.start())
+        wait_until(lambda: len(connections(edges)) >= 6, 60, "connectors did not register 6 connections")
+        token = json.load(open(os.path.join(edges[0].dir, "service-token.json")))
+        access_port = free_port()
+        access = Proc("access", ["access", "tcp", "--hostname", HOST, "--url", f"127.0.0.1:{access_port}", *edge_args, "--ca-file", ca, "--no-browser"],
+                      work, {"TUNNEL_SERVICE_TOKEN_ID": token["client_id"], "TUNNEL_SERVICE_TOKEN_SECRET": token["client_secret"]}).start()
+        procs = [*connectors, access]
+        wait_until(lambda: socket.create_connection(("127.0.0.1", access_port), 1).close() or True, 30, "access tcp not listening")
+
+        loop = Loop(work, access_port, smb_user, smb_pass, int(args.size_mib * 1024 * 1024))
+        loop.start()
+        time.sleep(settle)
+        faults = []
+
+        def fault(name, action):
+            print(f"--- {name}", flush=True)
+            faults.append((name, time.time()))
+            action()
+            time.sleep(settle)
+
+        def restart_edge(e, sig):
+            e.proc.signal(sig)
+            e.proc.wait(60)
+            e.start()
+
+        fault("SIGKILL edge0 (seed, shard coordinator)", lambda: edges[0].proc.signal(signal.SIGKILL))
+        fault("restart edge0", edges[0].start)
+        fault("SIGKILL connector replica-a", lambda: connectors[0].signal(signal.SIGKILL))
+        fault("restart connector replica-a", connectors[0].start)
+        fault("drop 2 random connector WebSockets", lambda: [edges[1].api("POST", f"/api/connections/{c}/close")
+                                                              for c in random.sample(connections(edges), 2)])
+        fault("SIGKILL edge1", lambda: edges[1].proc.signal(signal.SIGKILL))
+        fault("restart edge1", edges[1].start)
+        fault("rolling restart (SIGTERM) of edge0, edge1, edge2", lambda: [restart_edge(e, signal.SIGTERM) for e in edges])
+        loop.stop.set()
+        loop.join(90)
+        report(loop.records, faults)
+        return 1 if any(r[3] for r in loop.records) else 0
+    finally:
+        for p in procs + [e.proc for e in edges]:
+            p.signal(signal.SIGKILL)
+        subprocess.run(["bash", f"{ROOT}/tests/fixtures/samba/stop-smbd.sh", smb_dir], capture_output=True)
+        subprocess.run(["bash", f"{ROOT}/tests/fixtures/postgres/stop-postgres.sh", pg_dir], capture_output=True)
+        if os.environ.get("CHAOS_KEEP"):
+            print(f"logs kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def connections(edges):
+    for e in edges:
+        try:
+            tunnels = e.api("GET", "/api/tunnels")["tunnels"]
+            return [c["id"] for t in tunnels if t["tunnel"] == HOST for c in t["connections"]]
+        except Exception:
+            continue
+    return []
+
+
+def report(records, faults):
+    print("\n| fault | new transfers succeed again after | failed transfers in its window |")
+    print("|---|---|---|")
+    bounds = [t for _, t in faults] + [float("inf")]
+    for (name, at), end in zip(faults, bounds[1:]):
+        window = [r for r in records if at <= r[0] < end or (r[0] < at < r[1])]
+        first_ok = min((r[0] for r in records if r[0] >= at and r[2]), default=None)
+        recovered = "never" if first_ok is None else f"{max(0.0, first_ok - at):.2f} s"
+        print(f"| {name} | {recovered} | {sum(1 for r in window if not r[2])} of {len(window)} |")
+    total, failed = len(records), sum(1 for r in records if not r[2])
+    corrupt = sum(1 for r in records if r[3])
+    print(f"\ntransfers: {total}, failed: {failed} ({100.0 * failed / max(total, 1):.1f} %), "
+          f"completed and sha256-identical: {total - failed}, corrupt: {corrupt}")
+    errors = sorted({r[4] for r in records if not r[2]})
+    if errors:
+        print("failure reasons seen: " + "; ".join(errors[:8]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
