@@ -52,9 +52,10 @@ class Edge:
         self.dir = os.path.join(work, f"edge{i}")
         os.makedirs(self.dir)
         self.url = f"https://127.0.0.1:{self.port}"
-        seed = f"akka.tcp://tunnelactors@127.0.0.1:{cluster_ports[0]}"
+        # All edges are seeds: a restarted first seed rejoins the others instead of founding an island.
+        seeds = sum((["--seed-node", f"akka.tcp://tunnelactors@127.0.0.1:{p}"] for p in cluster_ports), [])
         self.proc = Proc(f"edge{i}", ["edge", "--listen", self.url, "--data-dir", self.dir, "--database", db,
-                                      "--cluster-port", str(self.cluster_port), "--seed-node", seed,
+                                      "--cluster-port", str(self.cluster_port), *seeds,
                                       "--failure-detector-pause", detector[0], "--down-unreachable-after", detector[1],
                                       "--grace-period", "20s"], work)
 
@@ -170,8 +171,12 @@ def main():
         fault("restart edge0", edges[0].start)
         fault("SIGKILL connector replica-a", lambda: connectors[0].signal(signal.SIGKILL))
         fault("restart connector replica-a", connectors[0].start)
-        fault("drop 2 random connector WebSockets", lambda: [edges[1].api("POST", f"/api/connections/{c}/close")
-                                                              for c in random.sample(connections(edges), 2)])
+        def drop_two():
+            ids = connections(edges)
+            print(f"    {len(ids)} live connections; closing 2", flush=True)
+            for c in random.sample(ids, min(2, len(ids))):
+                edges[1].api("POST", f"/api/connections/{c}/close?reason=chaos")
+        fault("drop 2 random connector WebSockets", drop_two)
         fault("SIGKILL edge1", lambda: edges[1].proc.signal(signal.SIGKILL))
         fault("restart edge1", edges[1].start)
         fault("rolling restart (SIGTERM) of edge0, edge1, edge2", lambda: [restart_edge(e, signal.SIGTERM) for e in edges])
@@ -191,12 +196,15 @@ def main():
 
 
 def connections(edges):
+    """Ids of the tunnel's live connections, as the first edge that answers lists them."""
     for e in edges:
         try:
             tunnels = e.api("GET", "/api/tunnels")["tunnels"]
+            if os.environ.get("CHAOS_DEBUG"):
+                print(f"    edge{e.i} lists {json.dumps(tunnels)[:600]}", flush=True)
             return [c["id"] for t in tunnels if t["tunnel"] == HOST for c in t["connections"]]
-        except Exception:
-            continue
+        except Exception as error:
+            print(f"    edge{e.i} admin API: {error}", flush=True)
     return []
 
 

@@ -52,6 +52,22 @@ public sealed class TunnelEntityTests : TestKit
     }
 
     [Fact]
+    public void Pick_ConnectionOfADrainingEdge_OnlyWhenNoOtherIsLive()
+    {
+        var entity = NewEntity();
+        var draining = CreateTestProbe();
+        entity.Tell(Beat("draining", draining.Ref, node: "node-a") with { Draining = true });
+        entity.Tell(Beat("live", CreateTestProbe().Ref, node: "node-b", streams: 50));
+
+        entity.Tell(new PickConnection(Tunnel, "node-a"));
+        Assert.Equal("live", ExpectMsg<ConnectionPicked>().ConnectionId);
+
+        entity.Tell(new ConnectionClosed(Tunnel, "live"));
+        entity.Tell(new PickConnection(Tunnel, "node-a"));
+        Assert.Equal("draining", ExpectMsg<ConnectionPicked>().ConnectionId);
+    }
+
+    [Fact]
     public void Pick_BurstBetweenHeartbeats_SpreadsOverConnections()
     {
         var entity = NewEntity();

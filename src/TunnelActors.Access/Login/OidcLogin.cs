@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -26,22 +25,27 @@ public sealed class OidcLoginException(string message) : Exception(message);
 /// Authorization-code flow with PKCE (S256), state and nonce. <see cref="Begin"/> returns where
 /// to send the browser; <see cref="CompleteAsync"/> exchanges the code and validates the
 /// id_token (signature from the IdP's JWKS, issuer, audience, nonce, lifetime).
-/// Pending sign-ins are bounded and expire after 10 minutes.
+/// Pending sign-ins live in the shared login state (the IdP may redirect back to any edge),
+/// bounded, and expire after 10 minutes.
 /// </summary>
 public sealed class OidcLogin
 {
-    private sealed record Pending(string Hostname, string? Transfer, string Verifier, string Nonce, DateTimeOffset ExpiresAt);
+    private sealed record Pending(string Hostname, string? Transfer, string Verifier, string Nonce);
+
+    private const string Kind = "oidc";
+    private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(10);
+    private const int MaxPending = 10_000;
 
     private readonly OidcOptions _options;
     private readonly Uri _redirectUri;
     private readonly HttpClient _http;
     private readonly TimeProvider _clock;
     private readonly ConfigurationManager<OpenIdConnectConfiguration> _metadata;
-    private readonly ConcurrentDictionary<string, Pending> _pending = new();
+    private readonly ILoginStateStore _store;
 
-    public OidcLogin(OidcOptions options, Uri redirectUri, HttpClient http, TimeProvider clock)
+    public OidcLogin(OidcOptions options, Uri redirectUri, HttpClient http, ILoginStateStore store, TimeProvider clock)
     {
-        (_options, _redirectUri, _http, _clock) = (options, redirectUri, http, clock);
+        (_options, _redirectUri, _http, _store, _clock) = (options, redirectUri, http, store, clock);
         var discovery = new Uri(options.Issuer.ToString().TrimEnd('/') + "/.well-known/openid-configuration");
         // Plain http is accepted only for a loopback IdP (tests, a provider on the same host).
         var retriever = new HttpDocumentRetriever(http) { RequireHttps = !options.Issuer.IsLoopback };
@@ -51,10 +55,11 @@ public sealed class OidcLogin
     public async Task<Uri> BeginAsync(string hostname, string? transfer, CancellationToken cancellationToken)
     {
         var configuration = await _metadata.GetConfigurationAsync(cancellationToken);
-        Sweep();
         var state = Random();
-        var pending = new Pending(hostname, transfer, Random(), Random(), _clock.GetUtcNow().AddMinutes(10));
-        _pending[state] = pending;
+        var pending = new Pending(hostname, transfer, Random(), Random());
+        var now = _clock.GetUtcNow();
+        if (!_store.Put(Kind, state, JsonSerializer.Serialize(pending), now + PendingLifetime, MaxPending, now))
+            throw new OidcLoginException("too many sign-ins are in progress; try again in a few minutes");
         var challenge = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(pending.Verifier)));
         var query = new Dictionary<string, string>
         {
@@ -74,7 +79,7 @@ public sealed class OidcLogin
     public async Task<(OidcIdentity Identity, string Hostname, string? Transfer)> CompleteAsync(string? code, string? state, string? error, CancellationToken cancellationToken)
     {
         if (error is not null) throw new OidcLoginException($"the identity provider refused the sign-in: {error}");
-        if (state is null || !_pending.TryRemove(state, out var pending) || pending.ExpiresAt < _clock.GetUtcNow())
+        if (state is null || _store.Take(Kind, state, _clock.GetUtcNow()) is not { } stored || JsonSerializer.Deserialize<Pending>(stored) is not { } pending)
             throw new OidcLoginException("this sign-in has expired or was already used; start again");
         if (string.IsNullOrEmpty(code)) throw new OidcLoginException("the identity provider sent no authorization code");
 
@@ -116,13 +121,6 @@ public sealed class OidcLogin
             ? g.EnumerateArray().Select(x => x.GetString() ?? "").Where(x => x.Length > 0).ToList()
             : [];
         return (new OidcIdentity(email.ToLowerInvariant(), groups), pending.Hostname, pending.Transfer);
-    }
-
-    private void Sweep()
-    {
-        var now = _clock.GetUtcNow();
-        foreach (var (state, pending) in _pending)
-            if (pending.ExpiresAt < now || _pending.Count > 10_000) _pending.TryRemove(state, out _);
     }
 
     private static string Random() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));

@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 
 namespace TunnelActors.Access.Login;
 
@@ -12,66 +12,49 @@ public sealed record PinChallenge(string Id, string Email, string Hostname, stri
 
 /// <summary>
 /// One-time PINs: six random digits, stored only as a hash, valid for <see cref="Lifetime"/>,
-/// at most <see cref="MaxAttempts"/> guesses, compared in constant time. Bounded: the oldest
-/// challenges are dropped beyond <see cref="MaxOutstanding"/>.
+/// at most <see cref="MaxAttempts"/> guesses, compared in constant time. Kept in the shared
+/// login state, so the PIN may be entered on any edge; bounded to <see cref="MaxOutstanding"/>.
 /// </summary>
-public sealed class PinChallenges(TimeProvider clock)
+public sealed class PinChallenges(ILoginStateStore store, TimeProvider clock)
 {
+    private const string Kind = "pin";
+
     public TimeSpan Lifetime { get; init; } = TimeSpan.FromMinutes(10);
     public int MaxAttempts { get; init; } = 5;
     public int MaxOutstanding { get; init; } = 10_000;
 
-    private sealed class Entry(PinChallenge challenge, byte[] pinHash)
-    {
-        public PinChallenge Challenge { get; } = challenge;
-        public byte[] PinHash { get; } = pinHash;
-        public int Attempts;
-    }
-
-    private readonly ConcurrentDictionary<string, Entry> _entries = new();
+    private sealed record Stored(PinChallenge Challenge, string PinSha256);
 
     /// <summary>
     /// Creates a challenge. The PIN is returned only when <paramref name="send"/> is true (the email
     /// may sign in); otherwise a challenge that can never succeed is created, so the page the
-    /// user sees is the same either way.
+    /// user sees is the same either way. Null when too many challenges are outstanding.
     /// </summary>
-    public (PinChallenge Challenge, string? Pin) Create(string email, string hostname, string? transfer, bool send)
+    public (PinChallenge Challenge, string? Pin)? Create(string email, string hostname, string? transfer, bool send)
     {
-        Sweep();
+        var now = clock.GetUtcNow();
         var pin = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var challenge = new PinChallenge(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(),
-            email.Trim().ToLowerInvariant(), hostname, transfer, clock.GetUtcNow() + Lifetime, send);
+            email.Trim().ToLowerInvariant(), hostname, transfer, now + Lifetime, send);
         // An unsendable challenge hashes a random secret nobody knows.
         var hash = Hash(send ? pin : Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
-        _entries[challenge.Id] = new Entry(challenge, hash);
-        return (challenge, send ? pin : null);
+        var stored = JsonSerializer.Serialize(new Stored(challenge, Convert.ToHexString(hash)));
+        return store.Put(Kind, challenge.Id, stored, challenge.ExpiresAt, MaxOutstanding, now) ? (challenge, send ? pin : null) : null;
     }
 
     public (PinCheck Result, PinChallenge? Challenge) Check(string challengeId, string pin)
     {
-        if (!_entries.TryGetValue(challengeId, out var entry) || entry.Challenge.ExpiresAt <= clock.GetUtcNow())
-        {
-            _entries.TryRemove(challengeId, out _);
-            return (PinCheck.ExpiredOrUnknown, null);
-        }
-        if (Interlocked.Increment(ref entry.Attempts) > MaxAttempts)
-        {
-            _entries.TryRemove(challengeId, out _);
-            return (PinCheck.TooManyAttempts, entry.Challenge);
-        }
-        if (!CryptographicOperations.FixedTimeEquals(Hash(pin.Trim()), entry.PinHash)) return (PinCheck.Wrong, entry.Challenge);
-        _entries.TryRemove(challengeId, out _);
-        return (PinCheck.Accepted, entry.Challenge);
-    }
-
-    private void Sweep()
-    {
         var now = clock.GetUtcNow();
-        foreach (var (id, entry) in _entries)
-            if (entry.Challenge.ExpiresAt <= now) _entries.TryRemove(id, out _);
-        if (_entries.Count < MaxOutstanding) return;
-        foreach (var oldest in _entries.Values.OrderBy(e => e.Challenge.ExpiresAt).Take(_entries.Count - MaxOutstanding + 1))
-            _entries.TryRemove(oldest.Challenge.Id, out _);
+        if (store.Attempt(Kind, challengeId, now) is not { } attempt) return (PinCheck.ExpiredOrUnknown, null);
+        var stored = JsonSerializer.Deserialize<Stored>(attempt.Value)!;
+        if (attempt.Attempts > MaxAttempts)
+        {
+            store.Take(Kind, challengeId, now);
+            return (PinCheck.TooManyAttempts, stored.Challenge);
+        }
+        if (!CryptographicOperations.FixedTimeEquals(Hash(pin.Trim()), Convert.FromHexString(stored.PinSha256))) return (PinCheck.Wrong, stored.Challenge);
+        // Take-once: of two concurrent right answers, only one signs in.
+        return store.Take(Kind, challengeId, now) is null ? (PinCheck.ExpiredOrUnknown, null) : (PinCheck.Accepted, stored.Challenge);
     }
 
     private static byte[] Hash(string pin) => SHA256.HashData(Encoding.UTF8.GetBytes(pin));

@@ -1,15 +1,17 @@
-using System.Collections.Concurrent;
+using System.Text.Json;
 
 namespace TunnelActors.Access.Login;
 
 /// <summary>
 /// Hands what a browser login produced (an app token, or an origin certificate for
 /// `tunnel login`) to the waiting CLI: the CLI picks an unguessable transfer id, the edge
-/// parks the result under it, the CLI fetches it once.
+/// parks the result under it, the CLI fetches it once — from any edge of the cluster.
 /// Parked tokens expire after <see cref="Lifetime"/>; the store is bounded.
 /// </summary>
-public sealed class TokenTransfers(TimeProvider clock)
+public sealed class TokenTransfers(ILoginStateStore store, TimeProvider clock)
 {
+    private const string Kind = "transfer";
+
     public TimeSpan Lifetime { get; init; } = TimeSpan.FromMinutes(5);
     public int MaxParked { get; init; } = 10_000;
 
@@ -20,20 +22,18 @@ public sealed class TokenTransfers(TimeProvider clock)
     public const string Token = "token";
     public const string Certificate = "certificate";
 
-    private readonly ConcurrentDictionary<string, (string Kind, string Value, DateTimeOffset ExpiresAt)> _parked = new();
+    private sealed record Parked(string Kind, string Value);
 
     public bool Park(string transfer, string kind, string value)
     {
         if (!IsWellFormed(transfer)) return false;
         var now = clock.GetUtcNow();
-        foreach (var (id, parked) in _parked)
-            if (parked.ExpiresAt <= now) _parked.TryRemove(id, out _);
-        if (_parked.Count >= MaxParked) return false;
-        _parked[transfer] = (kind, value, now + Lifetime);
-        return true;
+        return store.Put(Kind, transfer, JsonSerializer.Serialize(new Parked(kind, value)), now + Lifetime, MaxParked, now);
     }
 
     /// <summary>What was parked, once; null while the login is pending (or if it expired).</summary>
     public (string Kind, string Value)? Collect(string transfer) =>
-        _parked.TryRemove(transfer, out var parked) && parked.ExpiresAt > clock.GetUtcNow() ? (parked.Kind, parked.Value) : null;
+        store.Take(Kind, transfer, clock.GetUtcNow()) is { } json && JsonSerializer.Deserialize<Parked>(json) is { } parked
+            ? (parked.Kind, parked.Value)
+            : null;
 }

@@ -38,7 +38,8 @@ public static class LoginEndpoints
             if (transfer is not null && !TokenTransfers.IsWellFormed(transfer)) return Html(LoginPages.EmailForm(hostname, null, "this sign-in link is malformed"), 400);
 
             var mayEnter = PolicyEvaluator.Decide(application, new AccessRequest(RemoteIp(context), email, null, "otp")).Allowed;
-            var (challenge, pin) = pins.Create(email, hostname, transfer, send: mayEnter);
+            if (pins.Create(email, hostname, transfer, send: mayEnter) is not var (challenge, pin))
+                return Html(LoginPages.EmailForm(hostname, transfer, "too many sign-ins are in progress; try again in a few minutes"), 503);
             if (pin is not null) await sender.SendAsync(challenge.Email, pin, hostname, context.RequestAborted);
             else log.LogInformation("No PIN sent to {Email} for {Hostname}: no policy would let them in", challenge.Email, hostname);
             return Html(LoginPages.CodeForm(hostname, challenge.Email, challenge.Id));

@@ -38,6 +38,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
 
     private readonly EdgeMetrics _metrics;
     private bool _counted;
+    private bool _edgeDraining;
 
     public OriginConnectionActor(string connectionId, AcceptOriginConnection accept, EdgeIdentity identity,
         EdgeOptions options, IActorRef tunnels, string nodeName, EdgeMetrics metrics)
@@ -129,14 +130,16 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             _register = null;
             Become(Draining);
         });
+        // This edge is shutting down: the connector opens a replacement elsewhere and closes this
+        // connection once that one is registered and the streams here are done. Until then it
+        // stays usable, as a last resort, so the tunnel never has a moment without a connection.
         Receive<DrainConnection>(drain =>
         {
+            if (_edgeDraining) return;
             _log.Info("Connection {0}: {1}; GOAWAY sent, {2} open streams may finish", _connectionId, drain.Reason, _session.StreamCount);
-            Announce(new ConnectionClosed(TunnelId(_register!), _connectionId));
-            _register = null;
+            _edgeDraining = true;
             _session.GoAway(drain.Reason);
-            Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.FromMilliseconds(200));
-            Become(Draining);
+            Heartbeat();
         });
         CommonHandlers();
     }
@@ -184,7 +187,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private void Heartbeat()
     {
         if (_register is { } r)
-            Announce(new ConnectionHeartbeat(TunnelId(r), _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _session.StreamCount));
+            Announce(new ConnectionHeartbeat(TunnelId(r), _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _session.StreamCount, _edgeDraining));
     }
 
     // The tunnel's entity (cluster-wide routing) and this node's index (local-first routing) both listen.

@@ -63,10 +63,11 @@ public static class EdgeHost
         builder.Services.AddSingleton(sp => new AppTokens(sp.GetRequiredService<SigningKeyRing>(), options.Issuer, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ClientAuthenticator>();
         builder.Services.AddSingleton(sp => new LiveState(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<ActorRegistry>().Get<TunnelEntity>()));
+        builder.Services.AddSingleton<ILoginStateStore>(new DatabaseLoginState(identity.Store.Database));
         builder.Services.AddSingleton<PinChallenges>();
         if (options.Oidc is { } oidc)
             builder.Services.AddSingleton(sp => new OidcLogin(oidc, new Uri(options.Issuer + "/cdn-cgi/access/oidc/callback"),
-                new HttpClient { Timeout = TimeSpan.FromSeconds(15) }, sp.GetRequiredService<TimeProvider>()));
+                new HttpClient { Timeout = TimeSpan.FromSeconds(15) }, sp.GetRequiredService<ILoginStateStore>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<TokenTransfers>();
         builder.Services.AddSingleton<IPinSender>(sp => options.Smtp is { } smtp
             ? new SmtpPinSender(smtp.Host, smtp.Port, smtp.From)

@@ -4,7 +4,8 @@ namespace TunnelActors.Edge.Tunnels;
 
 /// <summary>
 /// The live connections of tunnels, as announced by heartbeats, and the choice of one per new
-/// stream: a connection on the requester's node first, then the least loaded. Shared by the
+/// stream: a connection on the requester's node first, then the least loaded; connections of a
+/// draining edge only as a last resort (while their connector's replacements connect). Shared by the
 /// cluster-wide <see cref="TunnelEntity"/> and each node's local index, so both pick alike.
 /// Not thread-safe: owned by one actor.
 /// </summary>
@@ -49,7 +50,8 @@ public sealed class ConnectionTable
         // Streams picked since the last heartbeat count too, so a burst spreads instead of piling on one connection.
         var best = _connections.Values
             .Where(e => e.Heartbeat.TunnelId == tunnelId)
-            .OrderBy(e => e.Heartbeat.EdgeNode == requesterNode ? 0 : 1)
+            .OrderBy(e => e.Heartbeat.Draining ? 1 : 0)
+            .ThenBy(e => e.Heartbeat.EdgeNode == requesterNode ? 0 : 1)
             .ThenBy(e => e.Heartbeat.OpenStreams + e.Picked)
             .FirstOrDefault();
         if (best is null) return null;

@@ -10,10 +10,12 @@ public interface ITunnelMessage : IClusterMessage
 
 /// <summary>
 /// A registered connection announces itself; sent again every heartbeat (soft state).
-/// <paramref name="PeerUrl"/> is where other edges open streams on it (its node's peer endpoint).
+/// <paramref name="PeerUrl"/> is where other edges open streams on it (its node's peer endpoint);
+/// a <paramref name="Draining"/> connection (its edge is shutting down) is picked only when no other is live.
 /// </summary>
 public sealed record ConnectionHeartbeat(
-    string TunnelId, string ConnectionId, IActorRef Connection, string EdgeNode, string PeerUrl, string ConnectorId, string ReplicaId, int OpenStreams)
+    string TunnelId, string ConnectionId, IActorRef Connection, string EdgeNode, string PeerUrl, string ConnectorId, string ReplicaId, int OpenStreams,
+    bool Draining = false)
     : ITunnelMessage;
 
 /// <summary>A connection ended: forget it now rather than at the next sweep.</summary>

@@ -28,6 +28,8 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private sealed record SessionEnded(string? Error);
     private sealed record Tick;
     private sealed record RegisterTimedOut;
+    private sealed record CheckPreferredEdge;
+    private sealed record PreferredEdgeAnswers;
 
     private readonly int _index;
     private readonly ConnectorOptions _options;
@@ -40,6 +42,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private bool _registered;
     private IActorRef? _drainRequester;
     private bool _retiring; // the edge sent GOAWAY: a replacement took this slot, finish the open streams
+    private bool _replacementReady; // ...and close once that replacement is registered: never a gap
     // Stream actors only: the session's stream stages are children too (Context.Materializer()).
     private readonly HashSet<IActorRef> _streams = new();
 
@@ -72,6 +75,28 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         {
             _log.Warning("Connection {0}: edge did not confirm registration in time", _index);
             _session?.Abort(new TimeoutException("no REGISTERED from the edge"));
+        });
+        // Settled on another edge because ours was down: go back once it answers (re-spreads the
+        // connections over the edges after a restart). Make-before-break, like a GOAWAY.
+        Receive<CheckPreferredEdge>(_ =>
+        {
+            if (_retiring || _drainRequester is not null) return;
+            var preferred = _edges.PreferredFor(_index).Edge;
+            Answers(preferred).PipeTo(Self, success: up => up ? new PreferredEdgeAnswers() : new Status.Success(null), failure: _ => new Status.Success(null));
+        });
+        Receive<PreferredEdgeAnswers>(_ =>
+        {
+            if (_retiring || _drainRequester is not null) return;
+            _log.Info("Connection {0}: edge {1} answers again; moving back to it", _index, _edges.PreferredFor(_index).Edge);
+            Timers.Cancel("rebalance");
+            _retiring = true;
+            Context.ActorSelection("../..").Tell(new Retiring(Context.Parent));
+        });
+        Receive<Status.Success>(_ => { });
+        Receive<ReplacementReady>(_ =>
+        {
+            _replacementReady = true;
+            FinishRetiringIfIdle();
         });
         Receive<Drain>(_ =>
         {
@@ -137,13 +162,16 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 Timers.Cancel("register");
                 _registered = true;
                 _edges.Registered(_index);
+                Context.ActorSelection("../..").Tell(new SlotRegistered(Context.Parent));
+                if (_edges.PreferredFor(_index) != _dialer)
+                    Timers.StartPeriodicTimer("rebalance", new CheckPreferredEdge(), _options.RebalanceInterval);
                 _metrics.ConnectionRegistered();
                 _log.Info("Connection {0} registered {1} with edge {2} (node {3}) as {4}", _index, _options.Hostname, _dialer.Edge, registered.EdgeNode, registered.ConnectionId);
                 Context.Parent.Tell(BackoffSupervisor.Reset.Instance); // healthy again: next failure starts from the shortest delay
                 break;
             case FrameType.GoAway:
                 var reason = ReasonPayload.Parse(frame.Payload.Span, FrameType.GoAway);
-                _edges.Failed(_index); // its replacement dials the next edge
+                _edges.MoveAfter(_index, _dialer); // its replacement dials the next edge
                 if (reason.Code != ProtocolError.None)
                 {
                     if (reason.Code == ProtocolError.Refused) _log.Error("Connection {0}: edge refused this connector: {1}", _index, reason.Reason);
@@ -175,9 +203,17 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         _session.SendPing();
     }
 
+    private static async Task<bool> Answers(Uri edge)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try { await socket.ConnectAsync(edge.Host, edge.Port, timeout.Token); return true; }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException) { return false; }
+    }
+
     private void FinishRetiringIfIdle()
     {
-        if (_retiring && _streams.Count == 0) _session?.Close(ProtocolError.None, "edge is draining: connection retired");
+        if (_retiring && _replacementReady && _streams.Count == 0) _session?.Close(ProtocolError.None, "edge is draining: connection retired");
     }
 
     private void FinishDrainIfIdle()

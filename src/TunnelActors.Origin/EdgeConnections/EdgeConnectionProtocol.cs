@@ -16,3 +16,9 @@ public sealed record Retiring(IActorRef Supervisor);
 
 /// <summary>A retiring connection carried its last stream and closed.</summary>
 public sealed record Retired(IActorRef Supervisor);
+
+/// <summary>A slot's connection registered with an edge (tells the connector a replacement is up).</summary>
+public sealed record SlotRegistered(IActorRef Supervisor);
+
+/// <summary>The replacement of a retiring connection is registered: it may close once idle.</summary>
+public sealed record ReplacementReady;

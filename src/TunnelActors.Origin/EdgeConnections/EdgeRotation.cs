@@ -24,7 +24,18 @@ public sealed class EdgeRotation
     /// <summary>The edge connection <paramref name="index"/> should dial now.</summary>
     public EdgeDialer DialerFor(int index) => _dialers[(index + Volatile.Read(ref _failures[index])) % _dialers.Length];
 
+    /// <summary>The edge connection <paramref name="index"/> belongs on when every edge is up.</summary>
+    public EdgeDialer PreferredFor(int index) => _dialers[index % _dialers.Length];
+
     public void Failed(int index) => Interlocked.Increment(ref _failures[index]);
+
+    /// <summary>The next dial of connection <paramref name="index"/> goes to the edge after <paramref name="current"/> (it is draining).</summary>
+    public void MoveAfter(int index, EdgeDialer current)
+    {
+        var n = _dialers.Length;
+        var position = Array.IndexOf(_dialers, current);
+        Volatile.Write(ref _failures[index], ((position + 1 - index) % n + n) % n);
+    }
 
     public void Registered(int index) => Volatile.Write(ref _failures[index], 0);
 }

@@ -44,6 +44,12 @@ public sealed record ConnectorOptions
     /// <summary>Longest reconnect delay (default 60 s).</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A connection that had to settle on another edge checks its own edge this often and,
+    /// once it answers again, moves back (a replacement first, so no stream is cut; default 30 s).
+    /// </summary>
+    public TimeSpan RebalanceInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Ping interval; a connection silent for three intervals is dropped (default 5 s).</summary>
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(5);
 

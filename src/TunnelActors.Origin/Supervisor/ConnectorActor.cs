@@ -19,7 +19,7 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef[] _slots;                      // each slot's current connection supervisor
-    private readonly HashSet<IActorRef> _retiring = new();    // old connections finishing streams on a draining edge
+    private readonly Dictionary<IActorRef, int> _retiring = new(); // old connections (→ slot) finishing streams on a draining edge
     private readonly HashSet<IActorRef> _draining = new();
     private IActorRef? _drainRequester;
     private int _generation;
@@ -41,9 +41,14 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
         {
             var slot = Array.IndexOf(_slots, r.Supervisor);
             if (slot < 0 || _drainRequester is not null) return;
-            _retiring.Add(r.Supervisor);
+            _retiring[r.Supervisor] = slot;
             _slots[slot] = StartSlot(slot);
             _log.Info("Connection {0}: its edge is draining; replacement started, the old connection finishes its streams", slot);
+        });
+        Receive<SlotRegistered>(r =>
+        {
+            var slot = Array.IndexOf(_slots, r.Supervisor);
+            foreach (var (old, _) in _retiring.Where(e => e.Value == slot)) old.Tell(new ReplacementReady());
         });
         Receive<Retired>(r =>
         {
@@ -53,7 +58,7 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
         Receive<Drain>(_ =>
         {
             _drainRequester = Sender;
-            _draining.UnionWith(_slots.Concat(_retiring));
+            _draining.UnionWith(_slots.Concat(_retiring.Keys));
             _log.Info("Draining {0} connections for up to {1:0} s", _draining.Count, options.GracePeriod.TotalSeconds);
             foreach (var connection in _draining) connection.Tell(new Drain());
             Timers.StartSingleTimer("deadline", new DrainDeadline(), options.GracePeriod);

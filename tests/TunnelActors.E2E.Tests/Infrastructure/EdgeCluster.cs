@@ -15,15 +15,17 @@ public sealed class EdgeCluster : IAsyncDisposable
     {
         var database = await Postgres.StartAsync();
         var clusterPorts = Enumerable.Range(0, size).Select(_ => Ports.Free()).ToList();
-        var seed = $"akka.tcp://tunnelactors@127.0.0.1:{clusterPorts[0]}";
+        // Every edge lists all edges as seeds: a restarted first seed then rejoins the others
+        // instead of founding a second cluster on its own.
+        var seeds = clusterPorts.SelectMany(p => new[] { "--seed-node", $"akka.tcp://tunnelactors@127.0.0.1:{p}" }).ToArray();
         var edges = new List<EdgeRig>();
         try
         {
-            // The first edge founds the cluster (it is its own seed) and creates the shared secrets.
+            // The first edge founds the cluster (no other seed answers it) and creates the shared secrets.
             for (var i = 0; i < size; i++)
                 edges.Add(await EdgeRig.StartAsync(extra:
                 [
-                    "--database", database.Url, "--cluster-port", clusterPorts[i].ToString(), "--seed-node", seed,
+                    "--database", database.Url, "--cluster-port", clusterPorts[i].ToString(), .. seeds,
                     "--failure-detector-pause", "2s", "--down-unreachable-after", "2s",
                 ]));
             return new EdgeCluster(database, edges);

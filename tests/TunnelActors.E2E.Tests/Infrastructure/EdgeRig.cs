@@ -26,6 +26,9 @@ public sealed class EdgeRig : IAsyncDisposable
     public CliProcess Edge { get; }
     public string Host { get; private init; } = "127.0.0.1";
     public int MetricsPort { get; private init; }
+
+    /// <summary>Akka remoting port when started with --cluster-port (an edge cluster member), else 0.</summary>
+    public int ClusterPort { get; private init; }
     public string EdgeUrl => $"https://{Host}:{Port}";
     public string CaFile => Path.Combine(DataDir, "edge-ca.pem");
     public string OriginCert => Path.Combine(DataDir, "cert.pem");
@@ -43,7 +46,8 @@ public sealed class EdgeRig : IAsyncDisposable
             args = [.. args, "--config", Path.Combine(dataDir, "edge.yaml")];
         }
         var edge = CliProcess.Start("edge", dataDir, args);
-        var rig = new EdgeRig(dataDir, listenPort, edge) { Host = host, MetricsPort = metricsPort };
+        var clusterPort = Array.IndexOf(extra, "--cluster-port") is var i and >= 0 ? int.Parse(extra[i + 1]) : 0;
+        var rig = new EdgeRig(dataDir, listenPort, edge) { Host = host, MetricsPort = metricsPort, ClusterPort = clusterPort };
         await rig.WaitReady();
         return rig;
     }
