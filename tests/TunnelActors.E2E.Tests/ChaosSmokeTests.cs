@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using TunnelActors.E2E.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace TunnelActors.E2E.Tests;
+
+/// <summary>
+/// CI's short run of the chaos suite (ops/chaos/run.sh --smoke): three edges, two connector
+/// replicas, Samba and an smbclient loop through every fault. Every fault is recovered from,
+/// and no completed transfer is corrupt.
+/// </summary>
+public sealed partial class ChaosSmokeTests(ITestOutputHelper log)
+{
+    [Fact]
+    public async Task ChaosSmoke_EveryFault_NewTransfersRecover_AndNoneIsCorrupt()
+    {
+        var info = new ProcessStartInfo("bash") { WorkingDirectory = Repo.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("ops/chaos/run.sh");
+        info.ArgumentList.Add("--smoke");
+        info.Environment["TUNNELACTORS_CLI"] = Repo.CliDll;
+        info.Environment["CHAOS_NO_BUILD"] = "1";
+        using var chaos = Process.Start(info)!;
+        var stdout = chaos.StandardOutput.ReadToEndAsync();
+        var stderr = chaos.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        await chaos.WaitForExitAsync(cancel.Token);
+        var output = await stdout + await stderr;
+        log.WriteLine(output);
+
+        Assert.True(chaos.ExitCode == 0, output);
+        var rows = output.Split('\n').Where(l => l.StartsWith("| ") && !l.StartsWith("| fault")).ToList();
+        Assert.Equal(8, rows.Count);
+        Assert.All(rows, row => Assert.DoesNotContain("| never |", row));
+        var totals = Totals().Match(output);
+        Assert.True(totals.Success, output);
+        Assert.Equal("0", totals.Groups["corrupt"].Value);
+        Assert.True(int.Parse(totals.Groups["ok"].Value) >= 50, output);
+    }
+
+    [GeneratedRegex(@"completed and sha256-identical: (?<ok>\d+), corrupt: (?<corrupt>\d+)")]
+    private static partial Regex Totals();
+}
