@@ -43,14 +43,7 @@ public sealed class SsoFixture : IAsyncLifetime
             "--oidc-issuer", Idp.Issuer, "--oidc-client-id", TestIdp.ClientId, "--oidc-client-secret", Idp.ClientSecret);
         Samba = await Samba.StartAsync();
         await Rig.StartTunnel(Hostname, Samba.Port, haConnections: 2);
-        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
-        });
+        (Playwright, Browser) = await Chromium.LaunchAsync();
     }
 
     public async Task DisposeAsync()
@@ -65,8 +58,6 @@ public sealed class SsoFixture : IAsyncLifetime
 
 public sealed class SsoBrowserTests(SsoFixture fixture) : IClassFixture<SsoFixture>
 {
-    private static readonly string Screenshots = Path.Combine(Repo.Root, "artifacts", "screenshots");
-
     [Fact]
     public async Task Sso_AllowedUser_SignsInThroughIdpAndReachesTheShare()
     {
@@ -178,11 +169,7 @@ public sealed class SsoBrowserTests(SsoFixture fixture) : IClassFixture<SsoFixtu
         return await context.NewPageAsync();
     }
 
-    private static async Task Shot(IPage page, string name)
-    {
-        Directory.CreateDirectory(Screenshots);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, $"sso-{name}.png"), FullPage = true });
-    }
+    private static Task Shot(IPage page, string name) => Chromium.ScreenshotAsync(page, $"sso-{name}");
 
     private async Task<List<JsonElement>> Audit(string kind)
     {

@@ -39,6 +39,9 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private readonly EdgeMetrics _metrics;
     private bool _counted;
     private bool _edgeDraining;
+    // Per-stream byte counts at the last tick and the rates measured over that interval.
+    private Dictionary<uint, (long Out, long In, double RateOut, double RateIn)> _rates = new();
+    private DateTime _lastSample = DateTime.UtcNow;
 
     public OriginConnectionActor(string connectionId, AcceptOriginConnection accept, EdgeIdentity identity,
         EdgeOptions options, IActorRef tunnels, string nodeName, EdgeMetrics metrics)
@@ -120,6 +123,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
                 return;
             }
             _session.SendPing();
+            SampleRates();
             Heartbeat();
         });
         Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.GoAway, m =>
@@ -160,7 +164,10 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     {
         Receive<GetConnectionState>(_ => Sender.Tell(new ConnectionState(_connectionId, _register?.Hostname, _register?.ConnectorId,
             _register?.ReplicaId, _accept.RemoteAddress, _connectedAt, _session.LastRtt?.TotalMilliseconds,
-            _session.Streams.Select(s => new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn)).OrderBy(s => s.StreamId).ToList())));
+            _session.Streams.Select(s => _rates.TryGetValue(s.Id, out var r)
+                    ? new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn, r.RateOut, r.RateIn, Age(s))
+                    : new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn, 0, 0, Age(s)))
+                .OrderBy(s => s.StreamId).ToList())));
         Receive<CloseConnection>(close =>
         {
             _log.Warning("Connection {0} closed by an operator: {1}", _connectionId, close.Reason);
@@ -175,6 +182,21 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _connectionId, e.StreamId, e.Error.Message));
         Receive<MuxControlFrame>(m => _log.Warning("Connection {0}: unexpected {1} ignored", _connectionId, m.Frame.Type));
         Receive<MuxStreamOpened>(m => m.Stream.Abort(new ProtocolException(ProtocolError.StreamState, "connectors may not open streams")));
+    }
+
+    private static int Age(MuxStream stream) => (int)(DateTimeOffset.UtcNow - stream.OpenedAt).TotalSeconds;
+
+    private void SampleRates()
+    {
+        var now = DateTime.UtcNow;
+        var seconds = Math.Max((now - _lastSample).TotalSeconds, 0.001);
+        var next = new Dictionary<uint, (long, long, double, double)>();
+        foreach (var stream in _session.Streams)
+        {
+            var (lastOut, lastIn) = _rates.TryGetValue(stream.Id, out var r) ? (r.Out, r.In) : (0L, 0L);
+            next[stream.Id] = (stream.BytesOut, stream.BytesIn, (stream.BytesOut - lastOut) / seconds, (stream.BytesIn - lastIn) / seconds);
+        }
+        (_rates, _lastSample) = (next, now);
     }
 
     private void Refuse(string reason)

@@ -17,7 +17,9 @@ public sealed record StreamRefused(string Reason) : IClusterMessage;
 /// <summary>An operator asks a connection for its live state.</summary>
 public sealed record GetConnectionState : IClusterMessage;
 
-public sealed record StreamInfo(uint StreamId, string Identity, string Hostname, long BytesToOrigin, long BytesToClient) : IClusterMessage;
+/// <summary>One open stream as operators see it; rates are bytes per second over the last heartbeat interval.</summary>
+public sealed record StreamInfo(uint StreamId, string Identity, string Hostname, long BytesToOrigin, long BytesToClient,
+    double RateToOrigin, double RateToClient, int AgeSeconds) : IClusterMessage;
 
 public sealed record ConnectionState(string ConnectionId, string? Hostname, string? ConnectorId, string? ReplicaId, string RemoteAddress,
     DateTimeOffset ConnectedAt, double? PingRttMs, IReadOnlyList<StreamInfo> Streams) : IClusterMessage;

@@ -140,6 +140,7 @@ public static class EdgeHost
                 .RequireHost($"*:{metricsAddress.Port}"); // only on the metrics listener, never the public port
         app.MapLogin();
         app.MapAdminApi(services.GetRequiredService<EdgeIdentity>().AdminToken);
+        app.MapDashboard();
         app.MapGet("/cdn-cgi/access/certs", (SigningKeyRing keys) => Results.Json(Jwks.From(keys)));
         app.MapGet("/ready", (EdgeDrain drain) =>
         {

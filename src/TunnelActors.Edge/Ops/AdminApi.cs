@@ -33,6 +33,8 @@ public static class AdminApi
         api.MapGet("/tunnels", async (LiveState live, CancellationToken cancellationToken) =>
             Results.Json(new { tunnels = await live.TunnelsAsync(cancellationToken) }));
 
+        api.MapGet("/cluster", async (LiveState live, CancellationToken cancellationToken) => Results.Json(await live.ClusterAsync(cancellationToken)));
+
         api.MapPost("/connections/{id}/close", async (string id, string? reason, LiveState live, CancellationToken cancellationToken) =>
             await live.CloseAsync(id, reason ?? "no reason given", cancellationToken)
                 ? Results.Json(new { closing = id })

@@ -33,6 +33,27 @@ public sealed class LiveState(ActorSystem system, IActorRef tunnels)
         return regions.SelectMany(r => r).OrderBy(p => p.Item1).ToList();
     }
 
+    /// <summary>The cluster as this edge sees it: members, the leader, and where each tunnel entity lives.</summary>
+    public async Task<object> ClusterAsync(CancellationToken cancellationToken)
+    {
+        var state = Cluster.Get(system).State;
+        var self = Cluster.Get(system).SelfAddress;
+        var placement = await PlacementAsync(cancellationToken);
+        return new
+        {
+            self = self.ToString(),
+            leader = state.Leader?.ToString(),
+            members = state.Members.OrderBy(m => m.Address.ToString()).Select(m => new
+            {
+                address = m.Address.ToString(),
+                status = m.Status.ToString(),
+                roles = m.Roles,
+                reachable = !state.Unreachable.Contains(m),
+                tunnels = placement.Where(p => p.HostedOn == m.Address.ToString()).Select(p => p.TunnelId),
+            }),
+        };
+    }
+
     public async Task<IReadOnlyList<object>> TunnelsAsync(CancellationToken cancellationToken)
     {
         var result = new List<object>();

@@ -32,6 +32,9 @@ public sealed class MuxStream : IByteChannel
 
     public uint Id { get; }
 
+    /// <summary>When the stream was opened (or accepted) here.</summary>
+    public DateTimeOffset OpenedAt { get; } = DateTimeOffset.UtcNow;
+
     /// <summary>What the opener asked for: hostname, client identity.</summary>
     public OpenPayload Open { get; }
 
