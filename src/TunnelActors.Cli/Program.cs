@@ -24,7 +24,9 @@ try
     // The hosts handle SIGTERM/SIGINT themselves (drain, graceful stop): the parser must not.
     return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException or FileNotFoundException or TunnelActors.Access.Policies.AccessConfigException)
+catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException or FileNotFoundException
+    or TunnelActors.Access.Policies.AccessConfigException or TunnelActors.Origin.Ingress.TunnelConfigException or TunnelActors.Client.Tunnels.TunnelApiException
+    or HttpRequestException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;

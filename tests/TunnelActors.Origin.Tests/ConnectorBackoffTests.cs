@@ -46,17 +46,19 @@ public sealed class ConnectorBackoffTests : TestKit
     {
         using var edge = new HangUpServer();
 
-        Sys.ActorOf(Props.Create(() => new ConnectorActor(Options(edge.Port, haConnections: 4), OriginCertificate(), new ConnectorMetrics())));
+        // A long backoff: were the connections one after another, their dials would be seconds apart.
+        var options = Options(edge.Port, haConnections: 4) with { MinBackoff = TimeSpan.FromSeconds(5), MaxBackoff = TimeSpan.FromSeconds(10) };
+        Sys.ActorOf(Props.Create(() => new ConnectorActor(options, OriginCertificate(), new ConnectorMetrics())));
 
         await edge.WaitForAttempts(4, TimeSpan.FromSeconds(10));
         var first = edge.Attempts.Take(4).ToList();
-        Assert.True(first[^1] - first[0] < Min, "the four connections should dial at once, not one after another");
+        Assert.True(first[^1] - first[0] < options.MinBackoff, "the four connections should dial at once, not one after another");
     }
 
     private static ConnectorOptions Options(int edgePort, int haConnections) => new()
     {
         Hostname = "smb.site.test",
-        OriginUrl = new Uri("tcp://127.0.0.1:1"),
+        Ingress = TunnelActors.Origin.Ingress.IngressRules.Single(new Uri("tcp://127.0.0.1:1")),
         Edge = new Uri($"https://127.0.0.1:{edgePort}"),
         OriginCertificate = "unused",
         HaConnections = haConnections,
@@ -64,8 +66,9 @@ public sealed class ConnectorBackoffTests : TestKit
         MaxBackoff = Max,
     };
 
-    private static System.Security.Cryptography.X509Certificates.X509Certificate2 OriginCertificate() =>
-        EdgeCertificateAuthority.Create("test").IssueOriginCertificate("site.test", TimeSpan.FromDays(1));
+    private static TunnelActors.Origin.EdgeConnections.TunnelIdentity OriginCertificate() =>
+        new TunnelActors.Origin.EdgeConnections.QuickTunnelIdentity(
+            EdgeCertificateAuthority.Create("test").IssueOriginCertificate("site.test", TimeSpan.FromDays(1)), "smb.site.test", "smb.site.test");
 
     /// <summary>Accepts TCP connections, records when, and closes them straight away.</summary>
     private sealed class HangUpServer : IDisposable

@@ -50,7 +50,7 @@ public static class OriginCredential
             using var key = certificate.GetECDsaPublicKey()
                 ?? throw new OriginCredentialException("the origin certificate has no ECDSA key");
             if (!key.VerifyData(SignedBytes(challenge, hostname, connectorId), signature, HashAlgorithmName.SHA256))
-                throw new OriginCredentialException("the registration signature does not match the origin certificate");
+                throw new OriginCredentialException("the signature does not match the origin certificate");
             return zone;
         }
     }

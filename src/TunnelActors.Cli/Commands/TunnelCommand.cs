@@ -29,13 +29,14 @@ public static class TunnelCommand
             hostname, url, edge, caFile, originCert, ha, metrics, grace, replica,
         };
         command.Subcommands.Add(CreateLogin());
+        foreach (var named in NamedTunnelCommands.Create()) command.Subcommands.Add(named);
         command.SetAction(async (result, _) =>
         {
             var host = result.GetValue(hostname)!.ToLowerInvariant();
             var options = new ConnectorOptions
             {
                 Hostname = host,
-                OriginUrl = ParseOrigin(result.GetValue(url)!),
+                Ingress = TunnelActors.Origin.Ingress.IngressRules.Single(ParseOrigin(result.GetValue(url)!)),
                 Edge = CommonOptions.EdgeUris(result.GetValue(edge), host).First,
                 OtherEdges = CommonOptions.EdgeUris(result.GetValue(edge), host).Others,
                 CaFile = result.GetValue(caFile),

@@ -53,14 +53,14 @@ public sealed class ClientEndpoint(
             return;
         }
 
-        if (store.FindRoute(hostname) is null)
+        if (store.FindRoute(hostname) is not { } route)
         {
             log.LogWarning("Client {Remote} asked for unknown hostname {Hostname}", remote, hostname);
             await Refuse(context, StatusCodes.Status404NotFound, $"unknown hostname {hostname}: no tunnel routes it");
             return;
         }
 
-        var stream = await OpenStreamAsync(context, hostname, auth.Identity!);
+        var stream = await OpenStreamAsync(context, hostname, route.ConnectorId, auth.Identity!);
         if (stream is null) return;
 
         using var webSocket = await AcceptOrAbort(context, stream);
@@ -90,9 +90,9 @@ public sealed class ClientEndpoint(
             audit.Record(new AuditEvent(clock.GetUtcNow(), kind, auth.Application?.Name, auth.Identity!, remote, Detail: detail));
     }
 
-    private async Task<MuxStream?> OpenStreamAsync(HttpContext context, string hostname, string identity)
+    private async Task<MuxStream?> OpenStreamAsync(HttpContext context, string hostname, string tunnelId, string identity)
     {
-        try { return await router.OpenAsync(new OpenPayload(hostname, identity, MuxOptions.Default.StreamWindow), localOnly: false, context.RequestAborted); }
+        try { return await router.OpenAsync(new OpenPayload(hostname, identity, MuxOptions.Default.StreamWindow), tunnelId, localOnly: false, context.RequestAborted); }
         catch (StreamRouteException e)
         {
             log.LogWarning("No stream for {Hostname}: {Reason}", hostname, e.Message);

@@ -20,7 +20,7 @@ namespace TunnelActors.Edge.Connections;
 public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
 {
     private sealed record SessionEnded(Exception? Error);
-    private sealed record Registered(RegisterPayload Register, HostnameRoute Route);
+    private sealed record Registered(RegisterPayload Register, Admission Admission);
     private sealed record RegistrationRefused(string Reason);
     private sealed record Tick;
     private sealed record RegisterTimedOut;
@@ -39,6 +39,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private readonly EdgeMetrics _metrics;
     private bool _counted;
     private bool _edgeDraining;
+    private string? _tunnelId; // the routing key Registration admitted: a quick tunnel's hostname or a named tunnel's id
     // Per-stream byte counts at the last tick and the rates measured over that interval.
     private Dictionary<uint, (long Out, long In, double RateOut, double RateIn)> _rates = new();
     private DateTime _lastSample = DateTime.UtcNow;
@@ -64,7 +65,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _session.Abort(new IOException("edge connection actor stopped"));
-        if (_register is not null) Announce(new ConnectionClosed(TunnelId(_register), _connectionId));
+        if (_register is not null) Announce(new ConnectionClosed(_tunnelId!, _connectionId));
         if (_counted) _metrics.ConnectionClosed();
         _accept.Done.TrySetResult();
     }
@@ -76,25 +77,21 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             RegisterPayload register;
             try { register = RegisterPayload.Parse(m.Frame.Payload.Span); }
             catch (ProtocolException e) { Refuse(e.Message); return; }
-            var (authority, store, challenge) = (_identity.Authority.Certificate, _identity.Store, _accept.Challenge);
-            // Chain building and the SQLite write are I/O: off the actor, result piped back.
-            Task.Run(() =>
-            {
-                var zone = OriginCredential.Verify(authority, register.Certificate, register.Signature, challenge,
-                    register.Hostname, register.ConnectorId);
-                return store.EnsureRoute(register.Hostname.ToLowerInvariant(), zone, register.ConnectorId);
-            }).PipeTo(Self, success: route => new Registered(register, route),
-                failure: e => new RegistrationRefused(e.GetBaseException().Message));
+            var (identity, challenge) = (_identity, _accept.Challenge);
+            // Chain building and the database are I/O: off the actor, result piped back.
+            Task.Run(() => Registration.Verify(register, challenge, identity))
+                .PipeTo(Self, success: admission => new Registered(register, admission),
+                    failure: e => new RegistrationRefused(e.GetBaseException().Message));
         });
         Receive<Registered>(r =>
         {
             Timers.Cancel("register");
-            _register = r.Register;
+            (_register, _tunnelId) = (r.Register, r.Admission.TunnelId);
             _metrics.ConnectionRegistered();
             _counted = true;
             _session.TrySend(new RegisteredPayload(_connectionId, _nodeName).ToFrame());
-            _log.Info("Connection {0} registered {1} for connector {2} replica {3} from {4} (zone {5})",
-                _connectionId, r.Register.Hostname, r.Register.ConnectorId, r.Register.ReplicaId, _accept.RemoteAddress, r.Route.Zone);
+            _log.Info("Connection {0} registered {1} replica {2} from {3} (zone {4})",
+                _connectionId, r.Admission.Describe, r.Register.ReplicaId, _accept.RemoteAddress, r.Admission.Zone);
             Heartbeat();
             Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
             Become(Serving);
@@ -130,7 +127,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         {
             var reason = ReasonPayload.Parse(m.Frame.Payload.Span, FrameType.GoAway);
             _log.Info("Connection {0}: connector is draining ({1}); no new streams here", _connectionId, reason.Reason);
-            Announce(new ConnectionClosed(TunnelId(_register!), _connectionId));
+            Announce(new ConnectionClosed(_tunnelId!, _connectionId));
             _register = null;
             Become(Draining);
         });
@@ -209,7 +206,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private void Heartbeat()
     {
         if (_register is { } r)
-            Announce(new ConnectionHeartbeat(TunnelId(r), _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _session.StreamCount, _edgeDraining));
+            Announce(new ConnectionHeartbeat(_tunnelId!, _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _session.StreamCount, _edgeDraining));
     }
 
     // The tunnel's entity (cluster-wide routing) and this node's index (local-first routing) both listen.
@@ -219,6 +216,4 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Context.Parent.Tell(message);
     }
 
-    // Quick tunnels are keyed by hostname; named tunnels will key by tunnel id.
-    private static string TunnelId(RegisterPayload register) => register.Hostname.ToLowerInvariant();
 }

@@ -10,7 +10,8 @@ using TunnelActors.Edge.State;
 namespace TunnelActors.Edge.Hosting;
 
 /// <summary>What an edge node loads at start: its CA, TLS certificate, store and shared tokens.</summary>
-public sealed record EdgeIdentity(EdgeCertificateAuthority Authority, X509Certificate2 TlsCertificate, EdgeStore Store, string AdminToken, string PeerToken);
+public sealed record EdgeIdentity(EdgeCertificateAuthority Authority, X509Certificate2 TlsCertificate, EdgeStore Store, NamedTunnelStore Tunnels,
+    string AdminToken, string PeerToken);
 
 /// <summary>
 /// The cluster-wide secrets (edge CA, admin token, peer token) live in the control-plane
@@ -57,7 +58,7 @@ public static class EdgeBootstrap
         var adminToken = store.SharedSecret("admin-token", () => File.Exists(adminTokenPath) ? File.ReadAllText(adminTokenPath).Trim() : NewToken());
         WriteIfChanged(adminTokenPath, adminToken, secret: true, logger, "the admin API token");
         var peerToken = store.SharedSecret("peer-token", NewToken);
-        return new EdgeIdentity(authority, tls, store, adminToken, peerToken);
+        return new EdgeIdentity(authority, tls, store, new NamedTunnelStore(database), adminToken, peerToken);
     }
 
     private static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();

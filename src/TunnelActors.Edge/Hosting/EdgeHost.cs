@@ -53,6 +53,7 @@ public static class EdgeHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton(identity.Store);
+        builder.Services.AddSingleton(identity.Tunnels);
         builder.Services.AddSingleton(TimeProvider.System);
         var metrics = new EdgeMetrics();
         builder.Services.AddSingleton(metrics);
@@ -141,6 +142,7 @@ public static class EdgeHost
         app.MapLogin();
         app.MapAdminApi(services.GetRequiredService<EdgeIdentity>().AdminToken);
         app.MapDashboard();
+        app.MapNamedTunnelApi();
         app.MapGet("/cdn-cgi/access/certs", (SigningKeyRing keys) => Results.Json(Jwks.From(keys)));
         app.MapGet("/ready", (EdgeDrain drain) =>
         {

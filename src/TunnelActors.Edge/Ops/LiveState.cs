@@ -59,11 +59,26 @@ public sealed class LiveState(ActorSystem system, IActorRef tunnels)
         var result = new List<object>();
         foreach (var (id, hostedOn) in await PlacementAsync(cancellationToken))
         {
-            var state = await tunnels.Ask<TunnelState>(new GetTunnelState(id), Timeout, cancellationToken);
-            var connections = await Task.WhenAll(state.Connections.Select(c => DescribeAsync(c, cancellationToken)));
-            result.Add(new { tunnel = id, healthy = state.Connections.Count > 0, entity_node = hostedOn, connections });
+            var (healthy, connections) = await TunnelAsync(id, cancellationToken);
+            result.Add(new { tunnel = id, healthy, entity_node = hostedOn, connections });
         }
         return result;
+    }
+
+    /// <summary>One tunnel's live connections (with their streams), asked of its entity wherever it lives.</summary>
+    public async Task<(bool Healthy, object[] Connections)> TunnelAsync(string tunnelId, CancellationToken cancellationToken)
+    {
+        var state = await tunnels.Ask<TunnelState>(new GetTunnelState(tunnelId), Timeout, cancellationToken);
+        var connections = await Task.WhenAll(state.Connections.Select(c => DescribeAsync(c, cancellationToken)));
+        return (state.Connections.Count > 0, connections);
+    }
+
+    /// <summary>Closes every live connection of a tunnel (it is being deleted); returns how many.</summary>
+    public async Task<int> CloseAllAsync(string tunnelId, string reason, CancellationToken cancellationToken)
+    {
+        var state = await tunnels.Ask<TunnelState>(new GetTunnelState(tunnelId), Timeout, cancellationToken);
+        foreach (var connection in state.Connections) connection.Connection.Tell(new CloseConnection(reason));
+        return state.Connections.Count;
     }
 
     /// <summary>Closes the connection with this id; false if no tunnel knows it.</summary>

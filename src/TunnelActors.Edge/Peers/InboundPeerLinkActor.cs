@@ -27,11 +27,11 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
     private readonly MuxSession _session;
     private readonly IMaterializer _materializer = Context.Materializer();
 
-    public InboundPeerLinkActor(AcceptPeerLink accept, StreamRouter router, EdgeOptions options)
+    public InboundPeerLinkActor(AcceptPeerLink accept, StreamRouter router, State.EdgeStore store)
     {
         _accept = accept;
         _session = new MuxSession($"peer-from-{accept.RemoteAddress}", MuxOptions.Default, new ActorMuxHandler(Self));
-        Receive<MuxStreamOpened>(m => RelayAsync(m.Stream, router, _materializer)
+        Receive<MuxStreamOpened>(m => RelayAsync(m.Stream, router, store, _materializer)
             .PipeTo(Self, success: outcome => new RelayEnded(m.Stream.Id, outcome), failure: e => new RelayEnded(m.Stream.Id, "failed: " + e.GetBaseException().Message)));
         Receive<RelayEnded>(r => _log.Debug("Peer link from {0}: stream {1} {2}", accept.RemoteAddress, r.StreamId, r.Outcome));
         Receive<SessionEnded>(ended =>
@@ -68,10 +68,15 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
         _accept.Done.TrySetResult();
     }
 
-    private static async Task<string> RelayAsync(MuxStream fromPeer, StreamRouter router, IMaterializer materializer)
+    private static async Task<string> RelayAsync(MuxStream fromPeer, StreamRouter router, State.EdgeStore store, IMaterializer materializer)
     {
         MuxStream toOrigin;
-        try { toOrigin = await router.OpenAsync(fromPeer.Open, localOnly: true, CancellationToken.None); }
+        try
+        {
+            // The dialling edge resolved the route; resolve it here too (the open frame names the hostname only).
+            var route = store.FindRoute(fromPeer.Open.Hostname) ?? throw new StreamRouteException($"unknown hostname {fromPeer.Open.Hostname}");
+            toOrigin = await router.OpenAsync(fromPeer.Open, route.ConnectorId, localOnly: true, CancellationToken.None);
+        }
         catch (StreamRouteException e)
         {
             fromPeer.Abort(new ProtocolException(ProtocolError.Refused, e.Message));

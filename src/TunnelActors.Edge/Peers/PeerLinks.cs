@@ -31,7 +31,7 @@ public sealed class PeerLinks : ReceiveActor
             link.Forward(new OpenStream(open.Open));
         });
         Receive<AcceptPeerLink>(accept =>
-            Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, localRouter, options)), $"from-{++inbound}"));
+            Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, localRouter, identity.Store)), $"from-{++inbound}"));
         // Idle links from other edges would hold this edge's shutdown open: they close once their streams end.
         Receive<DrainConnection>(drain =>
         {

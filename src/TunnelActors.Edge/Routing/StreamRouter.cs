@@ -26,15 +26,16 @@ public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, 
     private static readonly TimeSpan OpenTimeout = TimeSpan.FromSeconds(5);
     private readonly ILogger _log = log ?? NullLogger.Instance;
 
+    /// <param name="tunnelId">The tunnel serving the hostname (its route's key).</param>
     /// <param name="localOnly">Only this node's connections (streams arriving from a peer edge).</param>
-    public async Task<MuxStream> OpenAsync(OpenPayload open, bool localOnly, CancellationToken cancellationToken)
+    public async Task<MuxStream> OpenAsync(OpenPayload open, string tunnelId, bool localOnly, CancellationToken cancellationToken)
     {
         var hostname = open.Hostname;
         for (var attempt = 1; ; attempt++)
         {
-            var picked = await AskOr(localConnections, new PickLocalConnection(hostname), LocalTimeout, "this edge's connection index", cancellationToken);
+            var picked = await AskOr(localConnections, new PickLocalConnection(tunnelId), LocalTimeout, "this edge's connection index", cancellationToken);
             if (picked is NoConnection && !localOnly)
-                picked = await AskOr(tunnels, new PickConnection(hostname, nodeName), DirectoryTimeout, "the tunnel directory", cancellationToken);
+                picked = await AskOr(tunnels, new PickConnection(tunnelId, nodeName), DirectoryTimeout, "the tunnel directory", cancellationToken);
             if (picked is not ConnectionPicked connection)
                 throw new StreamRouteException((picked as NoConnection)?.Reason ?? $"unexpected answer {picked}");
 

@@ -2,7 +2,11 @@ using TunnelActors.Access.Tokens;
 
 namespace TunnelActors.Edge.State;
 
-/// <summary>A hostname route: which zone it belongs to and which connector registered it first.</summary>
+/// <summary>
+/// A hostname route: its zone and the tunnel serving it — <paramref name="ConnectorId"/> is the
+/// tunnel's routing key: a named tunnel's id, or for a quick tunnel the connector that registered
+/// the hostname first (its hostname).
+/// </summary>
 public sealed record HostnameRoute(string Hostname, string Zone, string ConnectorId, DateTimeOffset CreatedAt);
 
 /// <summary>
@@ -45,6 +49,20 @@ public sealed class EdgeStore : ISigningKeyStore
     {
         _db.Execute("INSERT INTO routes VALUES (@host, @zone, @connector, @now) ON CONFLICT (hostname) DO NOTHING",
             ("@host", hostname), ("@zone", zone), ("@connector", connectorId), ("@now", Now()));
+        return FindRoute(hostname)!;
+    }
+
+    /// <summary>
+    /// Routes <paramref name="hostname"/> to <paramref name="tunnelId"/> (`tunnel route dns`). A
+    /// hostname already routed elsewhere moves only with <paramref name="overwrite"/>; returns the
+    /// route as stored.
+    /// </summary>
+    public HostnameRoute RouteTo(string hostname, string zone, string tunnelId, bool overwrite)
+    {
+        _db.Execute(overwrite
+                ? "INSERT INTO routes VALUES (@host, @zone, @tunnel, @now) ON CONFLICT (hostname) DO UPDATE SET zone = excluded.zone, connector_id = excluded.connector_id, created_at = excluded.created_at"
+                : "INSERT INTO routes VALUES (@host, @zone, @tunnel, @now) ON CONFLICT (hostname) DO NOTHING",
+            ("@host", hostname), ("@zone", zone), ("@tunnel", tunnelId), ("@now", Now()));
         return FindRoute(hostname)!;
     }
 

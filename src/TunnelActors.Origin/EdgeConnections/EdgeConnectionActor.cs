@@ -33,7 +33,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private readonly int _index;
     private readonly ConnectorOptions _options;
-    private readonly X509Certificate2 _certificate;
+    private readonly TunnelIdentity _identity;
     private readonly EdgeRotation _edges;
     private readonly EdgeDialer _dialer;
     private readonly ConnectorMetrics _metrics;
@@ -46,9 +46,9 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     // Stream actors only: the session's stream stages are children too (Context.Materializer()).
     private readonly HashSet<IActorRef> _streams = new();
 
-    public EdgeConnectionActor(int index, ConnectorOptions options, X509Certificate2 certificate, EdgeRotation edges, ConnectorMetrics metrics)
+    public EdgeConnectionActor(int index, ConnectorOptions options, TunnelIdentity identity, EdgeRotation edges, ConnectorMetrics metrics)
     {
-        (_index, _options, _certificate, _edges, _metrics) = (index, options, certificate, edges, metrics);
+        (_index, _options, _identity, _edges, _metrics) = (index, options, identity, edges, metrics);
         _dialer = edges.DialerFor(index);
 
         Receive<Dialed>(d => StartSession(d.Socket, d.Challenge));
@@ -66,7 +66,14 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 m.Stream.Abort(new ProtocolException(ProtocolError.Refused, "connector is draining"));
                 return;
             }
-            var stream = Context.ActorOf(Props.Create(() => new OriginStreamActor(m.Stream, _options.OriginUrl, _metrics)), $"stream-{m.Stream.Id}");
+            var rule = _options.Ingress.Match(m.Stream.Open.Hostname);
+            if (rule.Service is not { } service)
+            {
+                _log.Warning("Stream {0} for {1}: no ingress rule serves it (rule at line {2}: http_status:{3})", m.Stream.Id, m.Stream.Open.Hostname, rule.Line, rule.Status);
+                m.Stream.Abort(new ProtocolException(ProtocolError.Refused, $"no ingress rule serves {m.Stream.Open.Hostname} (http_status:{rule.Status})"));
+                return;
+            }
+            var stream = Context.ActorOf(Props.Create(() => new OriginStreamActor(m.Stream, service, _metrics)), $"stream-{m.Stream.Id}");
             _streams.Add(Context.Watch(stream));
         });
         Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _index, e.StreamId, e.Error.Message));
@@ -147,8 +154,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         _session = new MuxSession($"edge-{_index}", MuxOptions.Default, new ActorMuxHandler(Self));
         _session.Start(new WebSocketChannel(socket), Context.Materializer());
         _session.Completion.PipeTo(Self, success: () => new SessionEnded(null), failure: e => new SessionEnded(e.GetBaseException().Message));
-        var signature = OriginCredential.Sign(_certificate, challenge, _options.Hostname, _options.EffectiveConnectorId);
-        _session.TrySend(new RegisterPayload(_options.Hostname, _options.EffectiveConnectorId, _options.ReplicaId, _certificate.RawData, signature).ToFrame());
+        _session.TrySend(_identity.Register(challenge, _options.ReplicaId).ToFrame());
         Timers.StartSingleTimer("register", new RegisterTimedOut(), TimeSpan.FromSeconds(10));
         Timers.StartPeriodicTimer("tick", new Tick(), _options.PingInterval);
     }
@@ -166,7 +172,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 if (_edges.PreferredFor(_index) != _dialer)
                     Timers.StartPeriodicTimer("rebalance", new CheckPreferredEdge(), _options.RebalanceInterval);
                 _metrics.ConnectionRegistered();
-                _log.Info("Connection {0} registered {1} with edge {2} (node {3}) as {4}", _index, _options.Hostname, _dialer.Edge, registered.EdgeNode, registered.ConnectionId);
+                _log.Info("Connection {0} registered {1} with edge {2} (node {3}) as {4}", _index, _identity.Describe, _dialer.Edge, registered.EdgeNode, registered.ConnectionId);
                 Context.Parent.Tell(BackoffSupervisor.Reset.Instance); // healthy again: next failure starts from the shortest delay
                 break;
             case FrameType.GoAway:

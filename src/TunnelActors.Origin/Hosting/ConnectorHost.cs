@@ -20,10 +20,7 @@ public static class ConnectorHost
 {
     public static WebApplication Build(ConnectorOptions options)
     {
-        var certificate = Pem.LoadWithPrivateKey(options.OriginCertificate);
-        var zone = OriginCredential.ZoneOf(certificate);
-        if (!OriginCredential.HostnameIsInZone(options.Hostname, zone))
-            throw new ArgumentException($"--hostname {options.Hostname} is outside the zone {zone} of {options.OriginCertificate}; use a hostname under {zone} or a certificate for its zone");
+        var identity = Identity(options);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddRoleConsole();
@@ -37,7 +34,7 @@ public static class ConnectorHost
         builder.Services.AddAkka("tunnelactors-connector", akka => akka
             .WithRoleDefaults()
             .WithActors((system, registry) =>
-                registry.Register<ConnectorActor>(system.ActorOf(Props.Create(() => new ConnectorActor(options, certificate, metrics)), "connector"))));
+                registry.Register<ConnectorActor>(system.ActorOf(Props.Create(() => new ConnectorActor(options, identity, metrics)), "connector"))));
         builder.Services.AddHostedService<DrainOnShutdown>();
 
         var app = builder.Build();
@@ -47,6 +44,17 @@ public static class ConnectorHost
         app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
         return app;
+    }
+
+    private static TunnelIdentity Identity(ConnectorOptions options)
+    {
+        if (options.Credentials is { } credentials) return new NamedTunnelIdentity(credentials);
+        var path = options.OriginCertificate ?? throw new ArgumentException("a quick tunnel needs --origincert");
+        var certificate = Pem.LoadWithPrivateKey(path);
+        var zone = OriginCredential.ZoneOf(certificate);
+        if (!OriginCredential.HostnameIsInZone(options.Hostname, zone))
+            throw new ArgumentException($"--hostname {options.Hostname} is outside the zone {zone} of {path}; use a hostname under {zone} or a certificate for its zone");
+        return new QuickTunnelIdentity(certificate, options.Hostname, options.EffectiveConnectorId);
     }
 
     public static IPEndPoint ParseEndpoint(string address) =>

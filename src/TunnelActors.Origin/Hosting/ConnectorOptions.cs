@@ -3,11 +3,14 @@ namespace TunnelActors.Origin.Hosting;
 /// <summary>Settings of `tunnelactors tunnel`, as typed options.</summary>
 public sealed record ConnectorOptions
 {
-    /// <summary>The hostname users reach the service at (must be inside the origin certificate's zone).</summary>
+    /// <summary>A quick tunnel's hostname (inside the origin certificate's zone), or a named tunnel's name.</summary>
     public required string Hostname { get; init; }
 
-    /// <summary>The local service, tcp://host:port.</summary>
-    public required Uri OriginUrl { get; init; }
+    /// <summary>Where each stream goes, by the hostname it was opened for (a quick tunnel: one service for all).</summary>
+    public required Ingress.IngressRules Ingress { get; init; }
+
+    /// <summary>A named tunnel's credentials (`tunnel run`); none means a quick tunnel proven by <see cref="OriginCertificate"/>.</summary>
+    public Ingress.TunnelCredentials? Credentials { get; init; }
 
     /// <summary>The edge (default https://&lt;hostname&gt;: DNS points at the edge in production).</summary>
     public required Uri Edge { get; init; }
@@ -20,8 +23,8 @@ public sealed record ConnectorOptions
     /// <summary>CA that signed the edge's TLS certificate; none means the system roots.</summary>
     public string? CaFile { get; init; }
 
-    /// <summary>Origin certificate with its key (default ~/.tunnelactors/cert.pem).</summary>
-    public required string OriginCertificate { get; init; }
+    /// <summary>Origin certificate with its key, for quick tunnels (default ~/.tunnelactors/cert.pem).</summary>
+    public string? OriginCertificate { get; init; }
 
     /// <summary>Outbound connections kept open (default 4).</summary>
     public int HaConnections { get; init; } = 4;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Pattern;
@@ -24,12 +23,12 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
     private IActorRef? _drainRequester;
     private int _generation;
 
-    public ConnectorActor(ConnectorOptions options, X509Certificate2 certificate, ConnectorMetrics metrics)
+    public ConnectorActor(ConnectorOptions options, TunnelIdentity identity, ConnectorMetrics metrics)
     {
         var edges = new EdgeRotation(options.Edges, options.CaFile, options.HaConnections, TimeSpan.FromSeconds(15));
         IActorRef StartSlot(int index)
         {
-            var connection = Props.Create(() => new EdgeConnectionActor(index, options, certificate, edges, metrics));
+            var connection = Props.Create(() => new EdgeConnectionActor(index, options, identity, edges, metrics));
             var backoff = BackoffSupervisor.Props(Backoff.OnStop(connection, $"connection-{index}", options.MinBackoff, options.MaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1)
                 .WithManualReset()
                 .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Stop)));

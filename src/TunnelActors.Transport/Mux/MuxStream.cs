@@ -69,7 +69,13 @@ public sealed class MuxStream : IByteChannel
             }
             if (copied > 0)
             {
-                if (grant > 0) await _session.SendAsync(Frame.WindowUpdate(Id, grant), cancellationToken);
+                // The bytes are the caller's now: if the session closed meanwhile, the credit is moot
+                // and the next read reports the reset — losing them here would truncate silently.
+                if (grant > 0)
+                {
+                    try { await _session.SendAsync(Frame.WindowUpdate(Id, grant), cancellationToken); }
+                    catch (IOException) { }
+                }
                 return copied;
             }
             await wait.WaitAsync(cancellationToken);

@@ -18,6 +18,11 @@ public sealed class EchoServer : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>Connections accepted so far: which service a stream reached.</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    private int _accepted;
+
     private async Task AcceptLoop()
     {
         while (!_stop.IsCancellationRequested)
@@ -25,6 +30,7 @@ public sealed class EchoServer : IAsyncDisposable
             Socket socket;
             try { socket = await _listener.AcceptSocketAsync(_stop.Token); }
             catch (Exception) { return; }
+            Interlocked.Increment(ref _accepted);
             _ = Echo(socket);
         }
     }
