@@ -105,6 +105,37 @@ public sealed class NamedTunnelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AccessTcp_ConfigWithTwoApplications_ServesBothFromOneProcess()
+    {
+        await _rig.StartTunnel("alpha.site.test", _files.Port, haConnections: 1);
+        await _rig.StartTunnel("beta.site.test", _backup.Port, haConnections: 1);
+        var (alphaPort, betaPort) = (Ports.Free(), Ports.Free());
+        var config = Path.Combine(_home, "access.yml");
+        File.WriteAllText(config, $"""
+            edge: {_rig.EdgeUrl}
+            ca-file: {_rig.CaFile}
+            listeners:
+              - hostname: alpha.site.test
+                url: 127.0.0.1:{alphaPort}
+              - hostname: beta.site.test
+                url: localhost:{betaPort}
+            """);
+        var (id, secret) = _rig.ServiceToken;
+        _rig.Run("access-config", new Dictionary<string, string> { ["TUNNEL_SERVICE_TOKEN_ID"] = id, ["TUNNEL_SERVICE_TOKEN_SECRET"] = secret },
+            "access", "tcp", "--config", config, "--no-browser");
+        await Ports.WaitListening(alphaPort, TimeSpan.FromSeconds(30));
+        await Ports.WaitListening(betaPort, TimeSpan.FromSeconds(30));
+        var (filesBefore, backupBefore) = (_files.Accepted, _backup.Accepted);
+
+        var alpha = await TcpExchange.RunAsync(alphaPort, 128 * 1024, seed: 5, TimeSpan.FromSeconds(30));
+        var beta = await TcpExchange.RunAsync(betaPort, 128 * 1024, seed: 6, TimeSpan.FromSeconds(30));
+
+        Assert.Equal(alpha.SentSha256, alpha.ReceivedSha256);
+        Assert.Equal(beta.SentSha256, beta.ReceivedSha256);
+        Assert.True(_files.Accepted > filesBefore && _backup.Accepted > backupBefore, "each listener reached its own application");
+    }
+
+    [Fact]
     public async Task TunnelApi_UnsignedOrStale_Refused401WithReason()
     {
         using var http = _rig.Http();

@@ -21,8 +21,9 @@ public static class AccessCommand
 
     private static Command CreateTcp()
     {
-        var hostname = CommonOptions.Hostname("Application hostname, e.g. smb.site.com");
-        var url = new Option<string>("--url") { Description = "Local address to listen on, e.g. localhost:8445", Required = true };
+        var hostname = new Option<string?>("--hostname") { Description = "Application hostname, e.g. smb.site.com (or several in --config)" };
+        var url = new Option<string?>("--url") { Description = "Local address to listen on, e.g. localhost:8445" };
+        var config = new Option<string?>("--config") { Description = "Serve several applications: a YAML file with `listeners:` of `hostname` and `url` (and optional `edge`, `ca-file`)" };
         var edge = CommonOptions.Edges("an unreachable or draining edge is skipped for the next");
         var caFile = CommonOptions.CaFile();
         var tokenId = new Option<string?>("--service-token-id") { Description = "Service token client id (or TUNNEL_SERVICE_TOKEN_ID)" };
@@ -31,23 +32,35 @@ public static class AccessCommand
 
         var command = new Command("tcp", "Listen on a local port; each connection is carried to the application through the edge. Signs you in through the browser when needed")
         {
-            hostname, url, edge, caFile, tokenId, tokenSecret, noBrowser,
+            hostname, url, config, edge, caFile, tokenId, tokenSecret, noBrowser,
         };
         command.SetAction(async (result, _) =>
         {
-            var host = result.GetValue(hostname)!.ToLowerInvariant();
-            var options = new AccessTcpOptions
+            AccessTcpOptions For(string host, string listen, string[]? edges, string? ca) => new()
             {
-                Hostname = host,
-                Listen = ParseListen(result.GetValue(url)!),
-                Edge = CommonOptions.EdgeUris(result.GetValue(edge), host).First,
-                OtherEdges = CommonOptions.EdgeUris(result.GetValue(edge), host).Others,
-                CaFile = result.GetValue(caFile),
+                Hostname = host.ToLowerInvariant(),
+                Listen = ParseListen(listen),
+                Edge = CommonOptions.EdgeUris(edges, host.ToLowerInvariant()).First,
+                OtherEdges = CommonOptions.EdgeUris(edges, host.ToLowerInvariant()).Others,
+                CaFile = ca,
                 ServiceTokenId = result.GetValue(tokenId) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_ID"),
                 ServiceTokenSecret = result.GetValue(tokenSecret) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_SECRET"),
                 OpenBrowser = !result.GetValue(noBrowser),
             };
-            await AccessTcpHost.Build(options).RunAsync();
+
+            var edgeFlags = result.GetValue(edge) is { Length: > 0 } flags ? flags : null;
+            if (result.GetValue(config) is { } file)
+            {
+                if (result.GetValue(hostname) is not null || result.GetValue(url) is not null)
+                    throw new ArgumentException("pass either --config or --hostname with --url, not both");
+                var loaded = AccessTcpConfig.Load(file);
+                var edges = edgeFlags ?? (loaded.Edges.Count > 0 ? loaded.Edges.ToArray() : null);
+                await AccessTcpHost.Build(loaded.Listeners.Select(l => For(l.Hostname, l.Url, edges, result.GetValue(caFile) ?? loaded.CaFile)).ToList()).RunAsync();
+                return 0;
+            }
+            var host = result.GetValue(hostname) ?? throw new ArgumentException("--hostname is required (or --config with several applications)");
+            var listen = result.GetValue(url) ?? throw new ArgumentException("--url is required: the local address to listen on, e.g. localhost:8445");
+            await AccessTcpHost.Build(For(host, listen, edgeFlags, result.GetValue(caFile))).RunAsync();
             return 0;
         });
         return command;
