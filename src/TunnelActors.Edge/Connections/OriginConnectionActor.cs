@@ -39,6 +39,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private readonly EdgeMetrics _metrics;
     private bool _counted;
     private bool _edgeDraining;
+    private bool _operatorDrained;
     private string? _tunnelId; // the routing key Registration admitted: a quick tunnel's hostname or a named tunnel's id
     // Per-stream byte counts at the last tick and the rates measured over that interval.
     private Dictionary<uint, (long Out, long In, double RateOut, double RateIn)> _rates = new();
@@ -164,7 +165,14 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             _session.Streams.Select(s => _rates.TryGetValue(s.Id, out var r)
                     ? new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn, r.RateOut, r.RateIn, Age(s))
                     : new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn, 0, 0, Age(s)))
-                .OrderBy(s => s.StreamId).ToList())));
+                .OrderBy(s => s.StreamId).ToList(), _edgeDraining || _operatorDrained)));
+        Receive<SetOperatorDrain>(drain =>
+        {
+            _log.Warning("Connection {0} {1} by an operator", _connectionId, drain.Drained ? "drained (new streams go elsewhere)" : "resumed");
+            _operatorDrained = drain.Drained;
+            Heartbeat();
+            Sender.Tell(new Status.Success(_connectionId));
+        });
         Receive<CloseConnection>(close =>
         {
             _log.Warning("Connection {0} closed by an operator: {1}", _connectionId, close.Reason);
@@ -206,7 +214,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private void Heartbeat()
     {
         if (_register is { } r)
-            Announce(new ConnectionHeartbeat(_tunnelId!, _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _session.StreamCount, _edgeDraining));
+            Announce(new ConnectionHeartbeat(_tunnelId!, _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _session.StreamCount, _edgeDraining || _operatorDrained));
     }
 
     // The tunnel's entity (cluster-wide routing) and this node's index (local-first routing) both listen.

@@ -22,7 +22,13 @@ public sealed record StreamInfo(uint StreamId, string Identity, string Hostname,
     double RateToOrigin, double RateToClient, int AgeSeconds) : IClusterMessage;
 
 public sealed record ConnectionState(string ConnectionId, string? Hostname, string? ConnectorId, string? ReplicaId, string RemoteAddress,
-    DateTimeOffset ConnectedAt, double? PingRttMs, IReadOnlyList<StreamInfo> Streams) : IClusterMessage;
+    DateTimeOffset ConnectedAt, double? PingRttMs, IReadOnlyList<StreamInfo> Streams, bool Draining = false) : IClusterMessage;
+
+/// <summary>
+/// An operator drains (or resumes) a connector replica's connection: while drained it gets new
+/// streams only when no other connection of its tunnel is live; open streams carry on.
+/// </summary>
+public sealed record SetOperatorDrain(bool Drained) : IClusterMessage;
 
 /// <summary>An operator closes a connection (its connector reconnects, possibly elsewhere).</summary>
 public sealed record CloseConnection(string Reason) : IClusterMessage;

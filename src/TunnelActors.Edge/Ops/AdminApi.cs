@@ -40,6 +40,15 @@ public static class AdminApi
                 ? Results.Json(new { closing = id })
                 : Results.Json(new { error = $"no live connection '{id}'" }, statusCode: 404));
 
+        // Drain a connector replica before maintenance: new streams go to the other replicas
+        // (this one only if nothing else is live); its open streams carry on. `resume` undoes it.
+        foreach (var (action, drain) in new[] { ("drain", true), ("resume", false) })
+            api.MapPost($"/tunnels/{{tunnel}}/replicas/{{replica}}/{action}",
+                async (string tunnel, string replica, LiveState live, CancellationToken cancellationToken) =>
+                    await live.DrainReplicaAsync(tunnel, replica, drain, cancellationToken) is var count and > 0
+                        ? Results.Json(new { tunnel, replica, draining = drain, connections = count })
+                        : Results.Json(new { error = $"tunnel {tunnel} has no live connection of replica {replica}" }, statusCode: 404));
+
         api.MapGet("/audit", (IAuditLog audit, string? kind, string? application, string? identity, DateTimeOffset? since, int? limit, long? before) =>
         {
             var events = audit.Query(new AuditQuery(kind, application, identity, since, limit ?? 100, before));

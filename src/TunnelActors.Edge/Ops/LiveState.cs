@@ -73,6 +73,15 @@ public sealed class LiveState(ActorSystem system, IActorRef tunnels)
         return (state.Connections.Count > 0, connections);
     }
 
+    /// <summary>Drains (or resumes) every connection of one connector replica; returns how many.</summary>
+    public async Task<int> DrainReplicaAsync(string tunnelId, string replicaId, bool drained, CancellationToken cancellationToken)
+    {
+        var state = await tunnels.Ask<TunnelState>(new GetTunnelState(tunnelId), Timeout, cancellationToken);
+        var connections = state.Connections.Where(c => c.ReplicaId == replicaId).ToList();
+        await Task.WhenAll(connections.Select(c => c.Connection.Ask<Status.Success>(new SetOperatorDrain(drained), Timeout, cancellationToken)));
+        return connections.Count;
+    }
+
     /// <summary>Closes every live connection of a tunnel (it is being deleted); returns how many.</summary>
     public async Task<int> CloseAllAsync(string tunnelId, string reason, CancellationToken cancellationToken)
     {
@@ -105,7 +114,7 @@ public sealed class LiveState(ActorSystem system, IActorRef tunnels)
             {
                 id = connection.ConnectionId, edge_node = connection.EdgeNode, connector = connection.ConnectorId, replica = connection.ReplicaId,
                 remote = state.RemoteAddress, connected_at = state.ConnectedAt, age_seconds = (int)(DateTimeOffset.UtcNow - state.ConnectedAt).TotalSeconds,
-                ping_rtt_ms = state.PingRttMs, streams = state.Streams,
+                ping_rtt_ms = state.PingRttMs, draining = state.Draining, streams = state.Streams,
             };
         }
         catch (AskTimeoutException)
