@@ -80,6 +80,7 @@ cat <<INFO
 
 TunnelActors is running: $hostname -> $url through the edge at $edge
 Logs: $data_dir/logs/{edge,tunnel,access}.log
+Dashboard: $edge/dashboard (admin token: $data_dir/admin-token; the browser must trust $data_dir/edge-ca.pem)
 
 Point your SMB client at 127.0.0.1:$local_port, for example:
   smbclient //127.0.0.1/SHARE -p $local_port -U USER
