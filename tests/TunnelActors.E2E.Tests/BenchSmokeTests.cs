@@ -29,4 +29,25 @@ public sealed class BenchSmokeTests
         }
         Assert.Contains("(100/100)", output); // every one of the concurrent streams completed
     }
+
+    [Fact]
+    public async Task MicroBenchSmoke_MeasuresEveryCodecBenchmarkWithAllocations()
+    {
+        var info = new ProcessStartInfo("bash") { WorkingDirectory = Repo.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("ops/bench/micro/run.sh");
+        info.ArgumentList.Add("--smoke");
+        using var bench = Process.Start(info)!;
+        var stdout = bench.StandardOutput.ReadToEndAsync();
+        var stderr = bench.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await bench.WaitForExitAsync(cancel.Token);
+        var output = await stdout + await stderr;
+
+        Assert.True(bench.ExitCode == 0, output);
+        Assert.Contains("executed benchmarks: 9", output);
+        Assert.Contains("Allocated", output);
+        // Every benchmark at every payload size produced a time (a failed one shows NA as its mean).
+        var rows = output.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\| (Encode|Decode)\w+ +\| +\d+ +\| +[\d.,]+ (ns|us|μs|ms) ")).ToList();
+        Assert.True(rows.Count == 9, output);
+    }
 }

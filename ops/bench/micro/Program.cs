@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(TunnelActors.Bench.CodecBenchmarks).Assembly).Run(args);
