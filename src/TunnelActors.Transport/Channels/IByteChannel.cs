@@ -6,6 +6,12 @@ namespace TunnelActors.Transport.Channels;
 /// </summary>
 public interface IByteChannel
 {
+    /// <summary>
+    /// Completes when a read would not wait (data, end of stream or an error is there), without
+    /// taking a buffer: an idle connection then holds no read buffer (a zero-byte read).
+    /// </summary>
+    ValueTask WaitReadableAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <summary>Reads at least one byte into <paramref name="buffer"/>; 0 means the peer finished sending.</summary>
     ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken);
 

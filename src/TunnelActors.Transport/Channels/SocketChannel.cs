@@ -22,6 +22,13 @@ public sealed class SocketChannel(Socket socket) : IByteChannel, IDisposable
         }
     }
 
+    public async ValueTask WaitReadableAsync(CancellationToken cancellationToken)
+    {
+        // A zero-byte receive completes when data (or the end, or an error) arrives; the read reports which.
+        try { await Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken); }
+        catch (SocketException) { }
+    }
+
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)

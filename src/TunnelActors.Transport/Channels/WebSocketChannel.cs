@@ -14,8 +14,32 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
     /// <summary>Why the peer closed, once it has (its close status description).</summary>
     public string? PeerCloseReason { get; private set; }
 
+    // What a zero-byte receive found when it was not data: the next read reports it.
+    private bool _ended;
+    private bool _textSeen;
+
+    public async ValueTask WaitReadableAsync(CancellationToken cancellationToken)
+    {
+        if (_ended || _textSeen) return;
+        ValueWebSocketReceiveResult result;
+        try { result = await WebSocket.ReceiveAsync(Memory<byte>.Empty, cancellationToken); }
+        catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
+        {
+            _ended = true;
+            return;
+        }
+        if (result.MessageType == WebSocketMessageType.Close)
+        {
+            PeerCloseReason = WebSocket.CloseStatusDescription;
+            _ended = true;
+        }
+        else if (result.MessageType == WebSocketMessageType.Text) _textSeen = true;
+    }
+
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
+        if (_ended) return 0;
+        if (_textSeen) throw new IOException("text WebSocket message on a binary byte stream");
         while (true)
         {
             ValueWebSocketReceiveResult result;

@@ -82,6 +82,17 @@ public sealed class MuxStream : IByteChannel
         }
     }
 
+    public ValueTask WaitReadableAsync(CancellationToken cancellationToken)
+    {
+        Task wait;
+        lock (_gate)
+        {
+            if (_reset is not null || !_head.IsEmpty || _inbound.Count > 0 || _remoteFinished) return ValueTask.CompletedTask;
+            wait = (_readable ??= NewSignal()).Task;
+        }
+        return new ValueTask(wait.WaitAsync(cancellationToken));
+    }
+
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var maxChunk = _session.Options.Limits.MaxDataChunk;

@@ -8,6 +8,9 @@ namespace TunnelActors.Transport.Stages;
 /// Emits what an <see cref="IByteChannel"/> reads, one read per pull: the channel is never
 /// read ahead of demand, so a slow downstream slows the peer (TCP or mux credit).
 /// Each element is a fresh buffer owned by downstream. Completes when the peer finishes.
+/// After a read that drained the channel (less than a full buffer), the next buffer is taken
+/// only once data is there again (<see cref="IByteChannel.WaitReadableAsync"/>): a thousand
+/// idle streams hold no read buffers, while a bulk transfer (full reads) pays nothing for it.
 /// </summary>
 public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : GraphStage<SourceShape<ReadOnlyMemory<byte>>>
 {
@@ -23,6 +26,8 @@ public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : Gra
         private readonly ByteChannelSource _stage;
         private readonly CancellationTokenSource _cancel = new();
         private Action<(byte[] Buffer, Task<int> Read)> _onRead = null!;
+        private Action<Task> _onReadable = null!;
+        private bool _lastReadFull;
 
         public Logic(ByteChannelSource stage) : base(stage.Shape)
         {
@@ -30,9 +35,29 @@ public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : Gra
             SetHandler(stage.Out, this);
         }
 
-        public override void PreStart() => _onRead = GetAsyncCallback<(byte[] Buffer, Task<int> Read)>(r => Completed(r.Buffer, r.Read));
+        public override void PreStart()
+        {
+            _onRead = GetAsyncCallback<(byte[] Buffer, Task<int> Read)>(r => Completed(r.Buffer, r.Read));
+            _onReadable = GetAsyncCallback<Task>(wait =>
+            {
+                if (wait.IsCompletedSuccessfully) Read();
+                else FailStage(wait.Exception?.GetBaseException() ?? new OperationCanceledException("read cancelled"));
+            });
+        }
 
         public override void OnPull()
+        {
+            if (_lastReadFull)
+            {
+                Read();
+                return;
+            }
+            var wait = _stage.Channel.WaitReadableAsync(_cancel.Token);
+            if (wait.IsCompletedSuccessfully) Read();
+            else wait.AsTask().ContinueWith(t => _onReadable(t), TaskContinuationOptions.ExecuteSynchronously);
+        }
+
+        private void Read()
         {
             var buffer = new byte[_stage.ChunkSize];
             var read = _stage.Channel.ReadAsync(buffer, _cancel.Token);
@@ -56,6 +81,7 @@ public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : Gra
 
         private void Deliver(byte[] buffer, int count)
         {
+            _lastReadFull = count == buffer.Length;
             if (count == 0) CompleteStage();
             else Push(_stage.Out, new ReadOnlyMemory<byte>(buffer, 0, count));
         }
