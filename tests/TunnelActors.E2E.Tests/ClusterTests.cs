@@ -62,7 +62,13 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         var connector = await Edge(0).StartTunnel("spread.site.test", fixture.Echo.Port, haConnections: 3,
             extra: ["--edge", Edge(1).EdgeUrl, "--edge", Edge(2).EdgeUrl]);
 
+        // A remote connection's first heartbeat waits while its edge learns where the tunnel's shard lives.
         var nodes = await ConnectionNodes("spread.site.test", Edge(0));
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); nodes.Distinct().Count() < 3 && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(250);
+            nodes = await ConnectionNodes("spread.site.test", Edge(0));
+        }
 
         Assert.Equal(3, nodes.Distinct().Count());
         Assert.False(connector.HasExited);
