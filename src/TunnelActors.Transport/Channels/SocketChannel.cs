@@ -24,9 +24,13 @@ public sealed class SocketChannel(Socket socket) : IByteChannel, IDisposable
 
     public async ValueTask WaitReadableAsync(CancellationToken cancellationToken)
     {
-        // A zero-byte receive completes when data (or the end, or an error) arrives; the read reports which.
+        // A zero-byte receive completes when data or the end arrives. An error surfaces here and
+        // must not be swallowed: the kernel reports a reset once, and the next read would see a clean end.
         try { await Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken); }
-        catch (SocketException) { }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown)
+        {
+            throw new IOException($"connection reset by {Describe()}", e);
+        }
     }
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
