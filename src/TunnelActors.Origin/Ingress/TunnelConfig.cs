@@ -1,4 +1,4 @@
-using YamlDotNet.Core;
+using TunnelActors.Access;
 using YamlDotNet.RepresentationModel;
 
 namespace TunnelActors.Origin.Ingress;
@@ -48,66 +48,43 @@ public sealed record TunnelConfig(string Tunnel, string? CredentialsFile, IReadO
 
     public static TunnelConfig Parse(string yaml, string source)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException e) { throw new TunnelConfigException($"{source}:{e.Start.Line}: not valid YAML: {e.InnerException?.Message ?? e.Message}"); }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new TunnelConfigException($"{source}: expected a mapping with `tunnel:` and `ingress:`");
+        var file = new YamlFile(source, message => new TunnelConfigException(message));
+        var root = file.Root(yaml, "expected a mapping with `tunnel:` and `ingress:`");
+        file.OnlyKeys(root, ["tunnel", "credentials-file", "edge", "ca-file", "ha-connections", "ingress"],
+            name => $"unknown setting `{name}` (known: tunnel, credentials-file, edge, ca-file, ha-connections, ingress)");
 
-        TunnelConfigException At(YamlNode node, string reason) => new($"{source}:{node.Start.Line}: {reason}");
-        YamlNode? Field(YamlMappingNode map, string name) =>
-            map.Children.FirstOrDefault(c => c.Key is YamlScalarNode { Value: var key } && key == name).Value;
-        string? Text(YamlMappingNode map, string name) => Field(map, name) switch
-        {
-            null => null,
-            YamlScalarNode { Value: { Length: > 0 } value } => value,
-            var other => throw At(other, $"`{name}` must be a non-empty text"),
-        };
-
-        foreach (var (key, _) in root.Children)
-            if (key is YamlScalarNode { Value: var name } && name is not ("tunnel" or "credentials-file" or "edge" or "ca-file" or "ha-connections" or "ingress"))
-                throw At(key, $"unknown setting `{name}` (known: tunnel, credentials-file, edge, ca-file, ha-connections, ingress)");
-
-        var tunnel = Text(root, "tunnel") ?? throw new TunnelConfigException($"{source}: `tunnel:` (the tunnel's id or name) is required");
-        var edges = Field(root, "edge") switch
-        {
-            null => [],
-            YamlScalarNode { Value: { Length: > 0 } one } => [one],
-            YamlSequenceNode list => list.Children.Select(e => e is YamlScalarNode { Value: { Length: > 0 } url } ? url : throw At(e, "`edge` entries must be URLs")).ToList(),
-            var other => throw At(other, "`edge` must be a URL or a list of URLs"),
-        };
+        var tunnel = file.Text(root, "tunnel") ?? throw file.Error("`tunnel:` (the tunnel's id or name) is required");
+        var edges = file.Urls(root, "edge");
         int? ha = null;
-        if (Field(root, "ha-connections") is { } haNode)
-            ha = haNode is YamlScalarNode { Value: var haText } && int.TryParse(haText, out var n) && n is >= 1 and <= 64 ? n : throw At(haNode, "`ha-connections` must be 1-64");
-        if (Field(root, "ingress") is not YamlSequenceNode ingress || ingress.Children.Count == 0)
-            throw new TunnelConfigException($"{source}: `ingress:` must list at least one rule, the last a catch-all (`- service: http_status:404`)");
+        if (YamlFile.Field(root, "ha-connections") is { } haNode)
+            ha = haNode is YamlScalarNode { Value: var haText } && int.TryParse(haText, out var n) && n is >= 1 and <= 64 ? n : throw file.At(haNode, "`ha-connections` must be 1-64");
+        if (YamlFile.Field(root, "ingress") is not YamlSequenceNode ingress || ingress.Children.Count == 0)
+            throw file.Error("`ingress:` must list at least one rule, the last a catch-all (`- service: http_status:404`)");
 
         var rules = new List<IngressRule>();
         for (var i = 0; i < ingress.Children.Count; i++)
         {
             var node = ingress.Children[i];
             var label = $"ingress rule {i + 1}";
-            if (node is not YamlMappingNode rule) throw At(node, $"{label} must be a mapping with `service` (and `hostname`)");
-            foreach (var (key, _) in rule.Children)
-                if (key is YamlScalarNode { Value: var name } && name is not ("hostname" or "service"))
-                    throw At(key, $"{label}: unknown key `{name}` (a TCP rule has `hostname` and `service`)");
-            var hostname = Text(rule, "hostname")?.ToLowerInvariant();
-            var service = Text(rule, "service") ?? throw At(rule, $"{label} has no `service`");
+            if (node is not YamlMappingNode rule) throw file.At(node, $"{label} must be a mapping with `service` (and `hostname`)");
+            file.OnlyKeys(rule, ["hostname", "service"], name => $"{label}: unknown key `{name}` (a TCP rule has `hostname` and `service`)");
+            var hostname = file.Text(rule, "hostname")?.ToLowerInvariant();
+            var service = file.Text(rule, "service") ?? throw file.At(rule, $"{label} has no `service`");
             var last = i == ingress.Children.Count - 1;
             if (last && hostname is not null)
-                throw At(rule, $"{label} is the last rule, so it must match every hostname: drop its `hostname` (e.g. `- service: http_status:404`)");
+                throw file.At(rule, $"{label} is the last rule, so it must match every hostname: drop its `hostname` (e.g. `- service: http_status:404`)");
             if (!last && hostname is null)
-                throw At(rule, $"{label} has no `hostname`: only the last rule may be a catch-all");
+                throw file.At(rule, $"{label} has no `hostname`: only the last rule may be a catch-all");
             if (hostname is not null && (hostname.IndexOf('*', 1) >= 0 || (hostname.StartsWith('*') && !hostname.StartsWith("*.")) || Uri.CheckHostName(hostname.TrimStart('*', '.')) != UriHostNameType.Dns))
-                throw At(rule, $"{label}: hostname '{hostname}' is not a hostname (a wildcard is allowed only as the leftmost label, `*.example.com`)");
+                throw file.At(rule, $"{label}: hostname '{hostname}' is not a hostname (a wildcard is allowed only as the leftmost label, `*.example.com`)");
             rules.Add(ParseService(service) switch
             {
                 (Uri uri, null) => new IngressRule(hostname, uri, null, (int)rule.Start.Line),
                 (null, int status) => new IngressRule(hostname, null, status, (int)rule.Start.Line),
-                _ => throw At(rule, $"{label}: service '{service}' is not tcp://host:port or http_status:NNN"),
+                _ => throw file.At(rule, $"{label}: service '{service}' is not tcp://host:port or http_status:NNN"),
             });
         }
-        return new TunnelConfig(tunnel, Text(root, "credentials-file"), edges, Text(root, "ca-file"), ha, new IngressRules(rules));
+        return new TunnelConfig(tunnel, file.Text(root, "credentials-file"), edges, file.Text(root, "ca-file"), ha, new IngressRules(rules));
     }
 
     private static (Uri?, int?) ParseService(string service)
