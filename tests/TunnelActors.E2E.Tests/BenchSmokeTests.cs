@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TunnelActors.E2E.Tests.Infrastructure;
 
 namespace TunnelActors.E2E.Tests;
@@ -9,18 +8,10 @@ public sealed class BenchSmokeTests
     [Fact]
     public async Task BenchSmoke_RunsEveryMeasurementOnEveryPath()
     {
-        var info = new ProcessStartInfo("bash") { WorkingDirectory = Repo.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("ops/bench/run.sh");
-        info.ArgumentList.Add("--smoke");
-        info.Environment["TUNNELACTORS_CLI"] = Repo.CliDll;
-        using var bench = Process.Start(info)!;
-        var stdout = bench.StandardOutput.ReadToEndAsync();
-        var stderr = bench.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await bench.WaitForExitAsync(cancel.Token);
-        var output = await stdout + await stderr;
+        var (exit, output) = await Tool.Run("bash", ["ops/bench/run.sh", "--smoke"], TimeSpan.FromMinutes(5),
+            new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
 
-        Assert.True(bench.ExitCode == 0, output);
+        Assert.True(exit == 0, output);
         foreach (var row in new[] { "1 stream MB/s", "8 streams MB/s", "ping-pong p50", "new connection TTFB", "100 streams MB/s", "SMB put MB/s", "SMB get MB/s" })
         {
             var line = output.Split('\n').Single(l => l.StartsWith($"| {row}"));
@@ -33,17 +24,9 @@ public sealed class BenchSmokeTests
     [Fact]
     public async Task MicroBenchSmoke_MeasuresEveryCodecBenchmarkWithAllocations()
     {
-        var info = new ProcessStartInfo("bash") { WorkingDirectory = Repo.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("ops/bench/micro/run.sh");
-        info.ArgumentList.Add("--smoke");
-        using var bench = Process.Start(info)!;
-        var stdout = bench.StandardOutput.ReadToEndAsync();
-        var stderr = bench.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await bench.WaitForExitAsync(cancel.Token);
-        var output = await stdout + await stderr;
+        var (exit, output) = await Tool.Run("bash", ["ops/bench/micro/run.sh", "--smoke"], TimeSpan.FromMinutes(5), workingDirectory: Repo.Root);
 
-        Assert.True(bench.ExitCode == 0, output);
+        Assert.True(exit == 0, output);
         Assert.Contains("executed benchmarks: 9", output);
         Assert.Contains("Allocated", output);
         // Every benchmark at every payload size produced a time (a failed one shows NA as its mean).

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using TunnelActors.E2E.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -15,20 +14,11 @@ public sealed partial class ChaosSmokeTests(ITestOutputHelper log)
     [Fact]
     public async Task ChaosSmoke_EveryFault_NewTransfersRecover_AndNoneIsCorrupt()
     {
-        var info = new ProcessStartInfo("bash") { WorkingDirectory = Repo.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("ops/chaos/run.sh");
-        info.ArgumentList.Add("--smoke");
-        info.Environment["TUNNELACTORS_CLI"] = Repo.CliDll;
-        info.Environment["CHAOS_NO_BUILD"] = "1";
-        using var chaos = Process.Start(info)!;
-        var stdout = chaos.StandardOutput.ReadToEndAsync();
-        var stderr = chaos.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        await chaos.WaitForExitAsync(cancel.Token);
-        var output = await stdout + await stderr;
+        var (exit, output) = await Tool.Run("bash", ["ops/chaos/run.sh", "--smoke"], TimeSpan.FromMinutes(8),
+            new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll, ["CHAOS_NO_BUILD"] = "1" }, Repo.Root);
         log.WriteLine(output);
 
-        Assert.True(chaos.ExitCode == 0, output);
+        Assert.True(exit == 0, output);
         var rows = output.Split('\n').Where(l => l.StartsWith("| ") && !l.StartsWith("| fault")).ToList();
         Assert.Equal(8, rows.Count);
         Assert.All(rows, row => Assert.DoesNotContain("| never |", row));

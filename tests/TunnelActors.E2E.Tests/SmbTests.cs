@@ -76,7 +76,7 @@ public sealed class SmbTests(SmbFixture fixture, ITestOutputHelper output) : ICl
     [Fact]
     public async Task Smb_WrongPassword_IsRefusedBySambaThroughTheTunnel()
     {
-        var (exit, log) = await Samba.Run("smbclient",
+        var (exit, log) = await Tool.Run("smbclient",
             ["//127.0.0.1/share", "-p", fixture.AccessPort.ToString(), "-U", $"{fixture.Samba.User}%wrong", "-m", "SMB3", "-c", "ls"],
             TimeSpan.FromSeconds(60));
 

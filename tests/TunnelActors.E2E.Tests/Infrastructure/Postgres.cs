@@ -14,13 +14,13 @@ public sealed class Postgres : IAsyncDisposable
     {
         // Directly under /tmp: the postgres account must reach it (test temp dirs are 0700 root).
         var stateDir = Path.Combine(Path.GetTempPath(), $"tunnelactors-pg-{Guid.NewGuid():N}");
-        var (exit, output) = await Samba.Run("bash", [Script("start-postgres.sh"), stateDir, Ports.Free().ToString()], TimeSpan.FromSeconds(90));
+        var (exit, output) = await Tool.Run("bash", [Script("start-postgres.sh"), stateDir, Ports.Free().ToString()], TimeSpan.FromSeconds(90));
         if (exit != 0) throw new InvalidOperationException($"PostgreSQL did not start (exit {exit}):\n{output}");
         return new Postgres(stateDir, output.Trim().Split('\n').Last().Trim());
     }
 
     public async ValueTask DisposeAsync() =>
-        await Samba.Run("bash", [Script("stop-postgres.sh"), StateDir], TimeSpan.FromSeconds(60));
+        await Tool.Run("bash", [Script("stop-postgres.sh"), StateDir], TimeSpan.FromSeconds(60));
 
     private static string Script(string name) => Path.Combine(Repo.Root, "tests", "fixtures", "postgres", name);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 
 namespace TunnelActors.E2E.Tests.Infrastructure;
@@ -19,37 +18,20 @@ public sealed class Samba : IAsyncDisposable
     {
         var stateDir = Directory.CreateTempSubdirectory("tunnelactors-smb-").FullName;
         var samba = new Samba(stateDir, Ports.Free(), "tunneltest", Convert.ToHexString(RandomNumberGenerator.GetBytes(8)));
-        var (exit, output) = await Run("bash", [Script("start-smbd.sh"), stateDir, samba.Port.ToString(), samba.User, samba.Password], TimeSpan.FromSeconds(60));
+        var (exit, output) = await Tool.Run("bash", [Script("start-smbd.sh"), stateDir, samba.Port.ToString(), samba.User, samba.Password], TimeSpan.FromSeconds(60));
         if (exit != 0) throw new InvalidOperationException($"smbd did not start (exit {exit}):\n{output}");
         return samba;
     }
 
     /// <summary>Runs smbclient against <paramref name="port"/> with commands; returns exit code and output.</summary>
     public Task<(int Exit, string Output)> Client(int port, string commands, TimeSpan timeout) =>
-        Run("smbclient", ["//127.0.0.1/share", "-p", port.ToString(), "-U", $"{User}%{Password}", "-m", "SMB3", "-c", commands], timeout);
+        Tool.Run("smbclient", ["//127.0.0.1/share", "-p", port.ToString(), "-U", $"{User}%{Password}", "-m", "SMB3", "-c", commands], timeout);
 
     public async ValueTask DisposeAsync()
     {
-        await Run("bash", [Script("stop-smbd.sh"), StateDir], TimeSpan.FromSeconds(30));
+        await Tool.Run("bash", [Script("stop-smbd.sh"), StateDir], TimeSpan.FromSeconds(30));
         try { Directory.Delete(StateDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     private static string Script(string name) => Path.Combine(Repo.Root, "tests", "fixtures", "samba", name);
-
-    public static async Task<(int Exit, string Output)> Run(string file, IEnumerable<string> args, TimeSpan timeout)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try { await process.WaitForExitAsync(cancel.Token); }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', info.ArgumentList)} did not finish within {timeout}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
 }
