@@ -36,17 +36,21 @@ public static class AccessCommand
         };
         command.SetAction(async (result, _) =>
         {
-            AccessTcpOptions For(string host, string listen, string[]? edges, string? ca) => new()
+            AccessTcpOptions For(string host, string listen, string[]? edges, string? ca)
             {
-                Hostname = host.ToLowerInvariant(),
-                Listen = ParseListen(listen),
-                Edge = CommonOptions.EdgeUris(edges, host.ToLowerInvariant()).First,
-                OtherEdges = CommonOptions.EdgeUris(edges, host.ToLowerInvariant()).Others,
-                CaFile = ca,
-                ServiceTokenId = result.GetValue(tokenId) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_ID"),
-                ServiceTokenSecret = result.GetValue(tokenSecret) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_SECRET"),
-                OpenBrowser = !result.GetValue(noBrowser),
-            };
+                var (first, others) = CommonOptions.EdgeUris(edges, host.ToLowerInvariant());
+                return new()
+                {
+                    Hostname = host.ToLowerInvariant(),
+                    Listen = ParseListen(listen),
+                    Edge = first,
+                    OtherEdges = others,
+                    CaFile = ca,
+                    ServiceTokenId = result.GetValue(tokenId) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_ID"),
+                    ServiceTokenSecret = result.GetValue(tokenSecret) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_SECRET"),
+                    OpenBrowser = !result.GetValue(noBrowser),
+                };
+            }
 
             var edgeFlags = result.GetValue(edge) is { Length: > 0 } flags ? flags : null;
             if (result.GetValue(config) is { } file)

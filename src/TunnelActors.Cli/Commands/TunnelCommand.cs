@@ -33,12 +33,13 @@ public static class TunnelCommand
         command.SetAction(async (result, _) =>
         {
             var host = result.GetValue(hostname)!.ToLowerInvariant();
+            var (firstEdge, otherEdges) = CommonOptions.EdgeUris(result.GetValue(edge), host);
             var options = new ConnectorOptions
             {
                 Hostname = host,
                 Ingress = TunnelActors.Origin.Ingress.IngressRules.Single(ParseOrigin(result.GetValue(url)!)),
-                Edge = CommonOptions.EdgeUris(result.GetValue(edge), host).First,
-                OtherEdges = CommonOptions.EdgeUris(result.GetValue(edge), host).Others,
+                Edge = firstEdge,
+                OtherEdges = otherEdges,
                 CaFile = result.GetValue(caFile),
                 OriginCertificate = result.GetValue(originCert)!,
                 HaConnections = result.GetValue(ha) is var n and >= 1 and <= 64 ? n : throw new ArgumentException("--ha-connections must be between 1 and 64"),

@@ -162,9 +162,11 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     {
         Receive<GetConnectionState>(_ => Sender.Tell(new ConnectionState(_connectionId, _register?.Hostname, _register?.ConnectorId,
             _register?.ReplicaId, _accept.RemoteAddress, _connectedAt, _session.LastRtt?.TotalMilliseconds,
-            _session.Streams.Select(s => _rates.TryGetValue(s.Id, out var r)
-                    ? new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn, r.RateOut, r.RateIn, Age(s))
-                    : new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn, 0, 0, Age(s)))
+            _session.Streams.Select(s =>
+                {
+                    var r = _rates.GetValueOrDefault(s.Id); // not sampled yet: rates 0
+                    return new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn, r.RateOut, r.RateIn, Age(s));
+                })
                 .OrderBy(s => s.StreamId).ToList(), _edgeDraining || _operatorDrained)));
         Receive<SetOperatorDrain>(drain =>
         {

@@ -91,21 +91,12 @@ public static class EdgeBootstrap
         if (File.Exists(path))
         {
             var existing = Pem.LoadWithPrivateKey(path);
-            if (existing.NotAfter > DateTime.UtcNow.AddDays(7) && IssuedBy(existing, authority.Certificate)) return existing;
+            if (existing.NotAfter > DateTime.UtcNow.AddDays(7) && Transport.Tls.EdgeTrust.IssuedBy(authority.Certificate, existing)) return existing;
             logger.LogInformation("Edge TLS certificate expires {NotAfter} or is not from the current CA; renewing", existing.NotAfter);
         }
         string[] names = ["localhost", "127.0.0.1", "::1", options.Listen.Host, options.ClusterHost, options.DevZone, "*." + options.DevZone];
         using var issued = authority.IssueServerCertificate(names.Distinct(StringComparer.OrdinalIgnoreCase), TimeSpan.FromDays(365));
         SecretFile.Write(path, Pem.WithPrivateKey(issued));
         return Pem.LoadWithPrivateKey(path);
-    }
-
-    private static bool IssuedBy(X509Certificate2 certificate, X509Certificate2 authority)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
     }
 }

@@ -17,11 +17,17 @@ public static class EdgeTrust
         {
             if (certificate is null) return false;
             if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(authority);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(new X509Certificate2(certificate));
+            return IssuedBy(authority, new X509Certificate2(certificate));
         };
+    }
+
+    /// <summary>True when <paramref name="certificate"/> chains to <paramref name="authority"/> (and only to it).</summary>
+    public static bool IssuedBy(X509Certificate2 authority, X509Certificate2 certificate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
     }
 }
