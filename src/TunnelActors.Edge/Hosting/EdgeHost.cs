@@ -7,6 +7,7 @@ using TunnelActors.Transport.Hosting;
 using Akka.Remote.Hosting;
 using Akka.Streams;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,6 +51,7 @@ public static class EdgeHost
             // Prometheus scrapes plain HTTP on its own (usually loopback) port, as cloudflared's --metrics.
             if (options.MetricsAddress is { } metricsAddress) kestrel.Listen(metricsAddress);
         });
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>(); // replaces Kestrel's 4 KiB blocks
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton(identity.Store);
