@@ -3,7 +3,8 @@ namespace TunnelActors.Protocol;
 /// <summary>
 /// Incremental decoder: feed it bytes in chunks of any size, it yields whole frames.
 /// It holds at most one header and one payload, and allocates a payload only after
-/// its header passed <see cref="FrameCodec.ReadHeader"/>.
+/// its header passed <see cref="FrameCodec.ReadHeader"/>. DATA payloads are rented from
+/// <see cref="DataBuffers"/> (sliced to the frame's length): their consumer returns them.
 /// </summary>
 public sealed class FrameReader(FrameLimits limits)
 {
@@ -12,6 +13,7 @@ public sealed class FrameReader(FrameLimits limits)
     private FrameType _type;
     private uint _streamId;
     private byte[]? _payload;
+    private int _payloadLength;
     private int _payloadFilled;
 
     public FrameReader() : this(FrameLimits.Default) { }
@@ -34,18 +36,19 @@ public sealed class FrameReader(FrameLimits limits)
 
                 var (type, streamId, length) = FrameCodec.ReadHeader(_header, limits);
                 (_type, _streamId) = (type, streamId);
-                _payload = length == 0 ? [] : new byte[length];
+                _payload = length == 0 ? [] : type == FrameType.Data ? DataBuffers.Rent(length) : new byte[length];
+                _payloadLength = length;
                 _payloadFilled = 0;
             }
 
             var payload = _payload!;
-            var chunk = Math.Min(payload.Length - _payloadFilled, input.Length);
+            var chunk = Math.Min(_payloadLength - _payloadFilled, input.Length);
             input[..chunk].CopyTo(payload.AsSpan(_payloadFilled));
             _payloadFilled += chunk;
             input = input[chunk..];
-            if (_payloadFilled < payload.Length) return;
+            if (_payloadFilled < _payloadLength) return;
 
-            output.Add(new Frame(_type, _streamId, payload));
+            output.Add(new Frame(_type, _streamId, payload.AsMemory(0, _payloadLength)));
             _headerFilled = 0;
             _payload = null;
         }
@@ -58,6 +61,6 @@ public sealed class FrameReader(FrameLimits limits)
             throw new ProtocolException(ProtocolError.Truncated,
                 _headerFilled < FrameCodec.HeaderSize
                     ? $"input ended after {_headerFilled} of {FrameCodec.HeaderSize} header bytes"
-                    : $"input ended after {_payloadFilled} of {_payload!.Length} payload bytes of a {_type} frame");
+                    : $"input ended after {_payloadFilled} of {_payloadLength} payload bytes of a {_type} frame");
     }
 }

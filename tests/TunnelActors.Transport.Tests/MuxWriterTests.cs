@@ -71,9 +71,9 @@ public sealed class MuxWriterTests : TestKit
 
     /// <summary>
     /// Stream-like contract: once <c>WriteAsync</c> returned, the caller owns its buffer again.
-    /// (ByteRelay always hands over fresh buffers, so it does not depend on this.)
+    /// (ByteRelay returns each read buffer to the pool right after its write: it depends on this.)
     /// </summary>
-    [Fact(Skip = "Product bug (reported): MuxStream.WriteAsync (MuxStream.cs:95) queues Frame.Data(Id, data[..credit]) as a view of the caller's buffer and returns before the outbound graph encodes it, so reusing the buffer after WriteAsync completes corrupts the bytes sent")]
+    [Fact]
     public async Task Writer_ReusingItsBufferAfterEachWrite_PeerStillReceivesWhatWasWritten()
     {
         await using var pair = MuxPair.StartInMemory(_materializer);

@@ -16,6 +16,8 @@ namespace TunnelActors.Transport.Mux;
 /// credit bounds what it queues, so one stalled stream cannot hold up the others.
 /// A bad frame on a stream resets that stream; a bad header closes the connection with
 /// GOAWAY naming the cause. Events go to <see cref="IMuxHandler"/> (typically an actor's Tell).
+/// Buffers are pooled (<see cref="DataBuffers"/>): carrier reads are returned once decoded,
+/// queued DATA payloads once encoded, encoded batches once written.
 /// </summary>
 public sealed class MuxSession
 {
@@ -66,7 +68,7 @@ public sealed class MuxSession
     {
         var inbound = Source.FromGraph(new ByteChannelSource(carrier, Options.ReadChunkSize))
             .Via(_killSwitch.Flow<ReadOnlyMemory<byte>>())
-            .Via(new FrameDecoderStage(Options.Limits))
+            .Via(new FrameDecoderStage(Options.Limits, DataBuffers.Return))
             .RunForeach(Dispatch, materializer);
 
         var outbound = Source.FromGraph(GraphDsl.Create(b =>
@@ -79,7 +81,7 @@ public sealed class MuxSession
             .Via(_killSwitch.Flow<Frame>())
             .BatchWeighted(Options.MaxBatchBytes, f => FrameCodec.EncodedLength(f), f => new List<Frame> { f }, (batch, f) => { batch.Add(f); return batch; })
             .Select(EncodeBatch)
-            .RunWith(Sink.FromGraph(new ByteChannelSink(carrier)), materializer);
+            .RunWith(Sink.FromGraph(new ByteChannelSink(carrier, DataBuffers.Return)), materializer);
 
         _ = RunAsync(inbound, outbound, carrier);
     }
@@ -186,7 +188,11 @@ public sealed class MuxSession
                 Accept(frame);
                 return;
             }
-            if (!_streams.TryGetValue(frame.StreamId, out stream)) return; // late frame for a finished stream
+            if (!_streams.TryGetValue(frame.StreamId, out stream))
+            {
+                if (frame.Type == FrameType.Data) DataBuffers.Return(frame.Payload); // late data for a finished stream
+                return;
+            }
             switch (frame.Type)
             {
                 case FrameType.Data: stream.OnData(frame.Payload); break;
@@ -255,13 +261,18 @@ public sealed class MuxSession
         ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.Payload.Span)
         : throw new ProtocolException(ProtocolError.MalformedPayload, $"WINDOW_UPDATE payload is {frame.Payload.Length} bytes, expected 4");
 
+    /// <summary>One carrier message of queued frames. DATA payloads are the writers' pooled copies: returned here.</summary>
     private static ReadOnlyMemory<byte> EncodeBatch(List<Frame> frames)
     {
         var length = 0;
         foreach (var f in frames) length += FrameCodec.EncodedLength(f);
-        var bytes = new byte[length];
+        var bytes = DataBuffers.Rent(length);
         var offset = 0;
-        foreach (var f in frames) offset += FrameCodec.Encode(f, bytes.AsSpan(offset));
-        return bytes;
+        foreach (var f in frames)
+        {
+            offset += FrameCodec.Encode(f, bytes.AsSpan(offset));
+            if (f.Type == FrameType.Data) DataBuffers.Return(f.Payload);
+        }
+        return bytes.AsMemory(0, length);
     }
 }

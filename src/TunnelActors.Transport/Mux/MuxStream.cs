@@ -7,6 +7,8 @@ namespace TunnelActors.Transport.Mux;
 /// One TCP conversation inside a <see cref="MuxSession"/>. Inbound DATA is queued up to the
 /// receive window (the peer cannot send more without violating flow control); writes wait
 /// for send credit, so a stalled reader on one stream never blocks another.
+/// Inbound payloads are pooled: returned once read out (or when the stream resets). Writes
+/// copy into pooled frames, so the caller owns its buffer again when WriteAsync returns.
 /// Thread-safe between the session's dispatcher, one reader and one writer.
 /// </summary>
 public sealed class MuxStream : IByteChannel
@@ -15,7 +17,8 @@ public sealed class MuxStream : IByteChannel
     private readonly object _gate = new();
     private readonly CreditWindow _window;
     private readonly Queue<ReadOnlyMemory<byte>> _inbound = new();
-    private ReadOnlyMemory<byte> _head; // the partly read chunk, taken off the queue
+    private ReadOnlyMemory<byte> _headChunk; // the chunk being read, taken off the queue (returned to the pool when read out)
+    private ReadOnlyMemory<byte> _head;      // its unread rest
     private TaskCompletionSource? _readable;
     private TaskCompletionSource? _writable;
     private StreamResetException? _reset;
@@ -53,11 +56,12 @@ public sealed class MuxStream : IByteChannel
                 if (_reset is not null) throw _reset;
                 while (copied < buffer.Length)
                 {
-                    if (_head.IsEmpty && !_inbound.TryDequeue(out _head)) break;
+                    if (_head.IsEmpty && !TakeNextChunk()) break;
                     var n = Math.Min(_head.Length, buffer.Length - copied);
                     _head.Span[..n].CopyTo(buffer.Span[copied..]);
                     _head = _head[n..];
                     copied += n;
+                    if (_head.IsEmpty) DataBuffers.Return(_headChunk);
                 }
                 // No credit is owed once the peer finished: it will send nothing more.
                 if (copied > 0)
@@ -112,7 +116,9 @@ public sealed class MuxStream : IByteChannel
                 await wait.WaitAsync(cancellationToken);
                 continue;
             }
-            await _session.SendAsync(Frame.Data(Id, data[..credit]), cancellationToken);
+            var payload = DataBuffers.Rent(credit); // the encoder returns it
+            data.Span[..credit].CopyTo(payload);
+            await _session.SendAsync(Frame.Data(Id, payload.AsMemory(0, credit)), cancellationToken);
             Interlocked.Add(ref _bytesOut, credit);
             data = data[credit..];
         }
@@ -186,13 +192,21 @@ public sealed class MuxStream : IByteChannel
         {
             if (_reset is not null) return false;
             _reset = new StreamResetException(Id, code, reason);
-            _inbound.Clear();
-            _head = default;
+            if (!_head.IsEmpty) DataBuffers.Return(_headChunk);
+            while (_inbound.TryDequeue(out var queued)) DataBuffers.Return(queued);
+            (_head, _headChunk) = (default, default);
             (readable, _readable, writable, _writable) = (_readable, null, _writable, null);
         }
         readable?.TrySetResult();
         writable?.TrySetResult();
         _session.Forget(this);
+        return true;
+    }
+
+    private bool TakeNextChunk()
+    {
+        if (!_inbound.TryDequeue(out _headChunk)) return false;
+        _head = _headChunk;
         return true;
     }
 

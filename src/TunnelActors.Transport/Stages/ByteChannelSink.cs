@@ -8,12 +8,14 @@ namespace TunnelActors.Transport.Stages;
 /// Writes each element to an <see cref="IByteChannel"/>, pulling the next one only after the
 /// write completed (one element in flight: memory per graph is one chunk). Upstream
 /// completion half-closes the channel; failure aborts it. Materializes the byte count,
-/// completed once the half-close went out.
+/// completed once the half-close went out. <paramref name="written"/> gets each element after
+/// its write succeeded (to return pooled buffers: the channel no longer touches it).
 /// </summary>
-public sealed class ByteChannelSink(IByteChannel channel)
+public sealed class ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<byte>>? written = null)
     : GraphStageWithMaterializedValue<SinkShape<ReadOnlyMemory<byte>>, Task<long>>
 {
     public IByteChannel Channel { get; } = channel;
+    public Action<ReadOnlyMemory<byte>>? Written { get; } = written;
     public Inlet<ReadOnlyMemory<byte>> In { get; } = new("ByteChannelSink.in");
     public override SinkShape<ReadOnlyMemory<byte>> Shape => new(In);
 
@@ -31,6 +33,7 @@ public sealed class ByteChannelSink(IByteChannel channel)
         private Action<Task> _onWritten = null!;
         private Action<Task> _onCompleted = null!;
         private long _bytes;
+        private ReadOnlyMemory<byte> _inFlight;
         private bool _writing;
         private bool _upstreamFinished;
 
@@ -53,6 +56,7 @@ public sealed class ByteChannelSink(IByteChannel channel)
         {
             var chunk = Grab(_stage.In);
             _bytes += chunk.Length;
+            _inFlight = chunk;
             _writing = true;
             var write = _stage.Channel.WriteAsync(chunk, _cancel.Token);
             if (write.IsCompletedSuccessfully) Written(Task.CompletedTask);
@@ -81,6 +85,9 @@ public sealed class ByteChannelSink(IByteChannel channel)
         private void Written(Task write)
         {
             _writing = false;
+            var chunk = _inFlight;
+            _inFlight = default;
+            if (write.IsCompletedSuccessfully) _stage.Written?.Invoke(chunk);
             if (!write.IsCompletedSuccessfully)
             {
                 var error = write.Exception?.GetBaseException() ?? new OperationCanceledException("write cancelled");

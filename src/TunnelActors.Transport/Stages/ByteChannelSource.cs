@@ -1,5 +1,6 @@
 using Akka.Streams;
 using Akka.Streams.Stage;
+using TunnelActors.Protocol;
 using TunnelActors.Transport.Channels;
 
 namespace TunnelActors.Transport.Stages;
@@ -7,7 +8,8 @@ namespace TunnelActors.Transport.Stages;
 /// <summary>
 /// Emits what an <see cref="IByteChannel"/> reads, one read per pull: the channel is never
 /// read ahead of demand, so a slow downstream slows the peer (TCP or mux credit).
-/// Each element is a fresh buffer owned by downstream. Completes when the peer finishes.
+/// Each element is a buffer rented from <see cref="DataBuffers"/> and owned by downstream,
+/// which returns it once consumed (or drops it). Completes when the peer finishes.
 /// After a read that drained the channel (less than a full buffer), the next buffer is taken
 /// only once data is there again (<see cref="IByteChannel.WaitReadableAsync"/>): a thousand
 /// idle streams hold no read buffers, while a bulk transfer (full reads) pays nothing for it.
@@ -59,8 +61,8 @@ public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : Gra
 
         private void Read()
         {
-            var buffer = new byte[_stage.ChunkSize];
-            var read = _stage.Channel.ReadAsync(buffer, _cancel.Token);
+            var buffer = DataBuffers.Rent(_stage.ChunkSize);
+            var read = _stage.Channel.ReadAsync(buffer.AsMemory(0, _stage.ChunkSize), _cancel.Token);
             if (read.IsCompletedSuccessfully) Deliver(buffer, read.Result);
             else read.AsTask().ContinueWith(t => _onRead((buffer, t)), TaskContinuationOptions.ExecuteSynchronously);
         }
@@ -81,8 +83,12 @@ public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : Gra
 
         private void Deliver(byte[] buffer, int count)
         {
-            _lastReadFull = count == buffer.Length;
-            if (count == 0) CompleteStage();
+            _lastReadFull = count == _stage.ChunkSize;
+            if (count == 0)
+            {
+                DataBuffers.Return(buffer);
+                CompleteStage();
+            }
             else Push(_stage.Out, new ReadOnlyMemory<byte>(buffer, 0, count));
         }
     }

@@ -1,5 +1,6 @@
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using TunnelActors.Protocol;
 using TunnelActors.Transport.Channels;
 
 namespace TunnelActors.Transport.Stages;
@@ -9,7 +10,8 @@ public sealed record RelayResult(long AToB, long BToA);
 
 /// <summary>
 /// Joins two channels with two backpressured graphs (a→b, b→a), each
-/// <see cref="ByteChannelSource"/> → kill switch → <see cref="ByteChannelSink"/>. Half-close
+/// <see cref="ByteChannelSource"/> → kill switch → <see cref="ByteChannelSink"/>, each read buffer
+/// returned to <see cref="DataBuffers"/> once written. Half-close
 /// travels through; a failure on either side aborts both sides and both graphs.
 /// </summary>
 public static class ByteRelay
@@ -29,7 +31,7 @@ public static class ByteRelay
     private static Task<long> Pipe(IByteChannel from, IByteChannel to, SharedKillSwitch killSwitch, int chunkSize, IMaterializer materializer) =>
         Source.FromGraph(new ByteChannelSource(from, chunkSize))
             .Via(killSwitch.Flow<ReadOnlyMemory<byte>>())
-            .RunWith(Sink.FromGraph(new ByteChannelSink(to)), materializer);
+            .RunWith(Sink.FromGraph(new ByteChannelSink(to, DataBuffers.Return)), materializer);
 
     private static async Task<long> Guard(Task<long> direction, IByteChannel a, IByteChannel b, SharedKillSwitch killSwitch)
     {

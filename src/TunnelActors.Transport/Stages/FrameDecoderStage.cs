@@ -8,11 +8,13 @@ namespace TunnelActors.Transport.Stages;
 /// Turns carrier bytes into mux frames with a <see cref="FrameReader"/>. Fails the stream
 /// with a <see cref="ProtocolException"/> on a bad header, and with
 /// <see cref="ProtocolError.Truncated"/> if the carrier ends mid-frame. Buffers at most
-/// the frames decoded from one chunk.
+/// the frames decoded from one chunk. The decoder copies what it keeps, so each chunk goes to
+/// <paramref name="consumed"/> as soon as it was fed (to return pooled buffers).
 /// </summary>
-public sealed class FrameDecoderStage(FrameLimits limits) : GraphStage<FlowShape<ReadOnlyMemory<byte>, Frame>>
+public sealed class FrameDecoderStage(FrameLimits limits, Action<ReadOnlyMemory<byte>>? consumed = null) : GraphStage<FlowShape<ReadOnlyMemory<byte>, Frame>>
 {
     public FrameLimits Limits { get; } = limits;
+    public Action<ReadOnlyMemory<byte>>? Consumed { get; } = consumed;
     public Inlet<ReadOnlyMemory<byte>> In { get; } = new("FrameDecoder.in");
     public Outlet<Frame> Out { get; } = new("FrameDecoder.out");
     public override FlowShape<ReadOnlyMemory<byte>, Frame> Shape => new(In, Out);
@@ -36,8 +38,10 @@ public sealed class FrameDecoderStage(FrameLimits limits) : GraphStage<FlowShape
 
         public override void OnPush()
         {
-            try { _reader.Feed(Grab(_stage.In).Span, _decoded); }
+            var chunk = Grab(_stage.In);
+            try { _reader.Feed(chunk.Span, _decoded); }
             catch (ProtocolException e) { FailStage(e); return; }
+            finally { _stage.Consumed?.Invoke(chunk); }
             EmitOrPull();
         }
 
