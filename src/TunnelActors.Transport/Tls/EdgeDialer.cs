@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using System.Net.Http;
 using System.Net.WebSockets;
 
 namespace TunnelActors.Transport.Tls;
@@ -12,15 +14,25 @@ public sealed class EdgeRefusedException(int status, string reason) : Exception(
 /// <summary>
 /// Opens WebSockets to the edge for connectors and clients alike: TLS trust from `--ca-file`,
 /// an optional Host override (when `--edge` is an address rather than the app hostname),
-/// extra headers, a connect timeout, and errors that quote the edge's refusal reason.
+/// extra headers, a connect timeout, and errors that quote the edge's refusal reason. Its sockets
+/// read ahead (<see cref="ReadAheadStream"/>) under TLS.
 /// </summary>
-public sealed class EdgeDialer(Uri edge, string? caFile, TimeSpan connectTimeout)
+public sealed class EdgeDialer
 {
     public const string ErrorHeader = "Tunnel-Error";
 
-    private readonly System.Net.Security.RemoteCertificateValidationCallback? _validation = EdgeTrust.ForCaFile(caFile);
+    private readonly HttpMessageInvoker _invoker;
+    private readonly TimeSpan _connectTimeout;
 
-    public Uri Edge { get; } = edge;
+    public EdgeDialer(Uri edge, string? caFile, TimeSpan connectTimeout)
+    {
+        (Edge, _connectTimeout) = (edge, connectTimeout);
+        var handler = new SocketsHttpHandler { ConnectCallback = ConnectAsync };
+        if (EdgeTrust.ForCaFile(caFile) is { } validation) handler.SslOptions.RemoteCertificateValidationCallback = validation;
+        _invoker = new HttpMessageInvoker(handler);
+    }
+
+    public Uri Edge { get; }
 
     public async Task<(ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers)> ConnectAsync(
         string path, string? hostHeader, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
@@ -28,17 +40,16 @@ public sealed class EdgeDialer(Uri edge, string? caFile, TimeSpan connectTimeout
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
-        if (_validation is not null) socket.Options.RemoteCertificateValidationCallback = _validation;
         if (hostHeader is not null && !string.Equals(hostHeader, Edge.Host, StringComparison.OrdinalIgnoreCase))
             socket.Options.SetRequestHeader("Host", hostHeader);
         foreach (var (name, value) in headers) socket.Options.SetRequestHeader(name, value);
 
         var uri = new UriBuilder(Edge) { Scheme = Edge.Scheme == "http" ? "ws" : "wss", Path = path }.Uri;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(connectTimeout);
+        timeout.CancelAfter(_connectTimeout);
         try
         {
-            await socket.ConnectAsync(uri, timeout.Token);
+            await socket.ConnectAsync(uri, _invoker, timeout.Token);
             var responseHeaders = socket.HttpResponseHeaders ?? new Dictionary<string, IEnumerable<string>>();
             socket.HttpResponseHeaders = null;
             return (socket, responseHeaders);
@@ -50,8 +61,23 @@ public sealed class EdgeDialer(Uri edge, string? caFile, TimeSpan connectTimeout
             socket.Dispose();
             if (status != 0 && status != 101) throw new EdgeRefusedException(status, reason ?? "no reason given");
             if (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-                throw new TimeoutException($"no answer from {uri} within {connectTimeout.TotalSeconds:0} s");
+                throw new TimeoutException($"no answer from {uri} within {_connectTimeout.TotalSeconds:0} s");
             throw new IOException($"cannot reach edge {uri}: {e.GetBaseException().Message}", e);
+        }
+    }
+
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new ReadAheadStream(new NetworkStream(socket, ownsSocket: true));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
         }
     }
 }
