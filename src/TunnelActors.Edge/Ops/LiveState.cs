@@ -68,7 +68,7 @@ public sealed class LiveState(ActorSystem system, IActorRef tunnels)
     /// <summary>One tunnel's live connections (with their streams), asked of its entity wherever it lives.</summary>
     public async Task<(bool Healthy, object[] Connections)> TunnelAsync(string tunnelId, CancellationToken cancellationToken)
     {
-        var state = await tunnels.Ask<TunnelState>(new GetTunnelState(tunnelId), Timeout, cancellationToken);
+        var state = await StateAsync(tunnelId, cancellationToken);
         var connections = await Task.WhenAll(state.Connections.Select(c => DescribeAsync(c, cancellationToken)));
         return (state.Connections.Count > 0, connections);
     }
@@ -76,7 +76,7 @@ public sealed class LiveState(ActorSystem system, IActorRef tunnels)
     /// <summary>Drains (or resumes) every connection of one connector replica; returns how many.</summary>
     public async Task<int> DrainReplicaAsync(string tunnelId, string replicaId, bool drained, CancellationToken cancellationToken)
     {
-        var state = await tunnels.Ask<TunnelState>(new GetTunnelState(tunnelId), Timeout, cancellationToken);
+        var state = await StateAsync(tunnelId, cancellationToken);
         var connections = state.Connections.Where(c => c.ReplicaId == replicaId).ToList();
         await Task.WhenAll(connections.Select(c => c.Connection.Ask<Status.Success>(new SetOperatorDrain(drained), Timeout, cancellationToken)));
         return connections.Count;
@@ -85,17 +85,20 @@ public sealed class LiveState(ActorSystem system, IActorRef tunnels)
     /// <summary>Closes every live connection of a tunnel (it is being deleted); returns how many.</summary>
     public async Task<int> CloseAllAsync(string tunnelId, string reason, CancellationToken cancellationToken)
     {
-        var state = await tunnels.Ask<TunnelState>(new GetTunnelState(tunnelId), Timeout, cancellationToken);
+        var state = await StateAsync(tunnelId, cancellationToken);
         foreach (var connection in state.Connections) connection.Connection.Tell(new CloseConnection(reason));
         return state.Connections.Count;
     }
+
+    private Task<TunnelState> StateAsync(string tunnelId, CancellationToken cancellationToken) =>
+        tunnels.Ask<TunnelState>(new GetTunnelState(tunnelId), Timeout, cancellationToken);
 
     /// <summary>Closes the connection with this id; false if no tunnel knows it.</summary>
     public async Task<bool> CloseAsync(string connectionId, string reason, CancellationToken cancellationToken)
     {
         foreach (var (id, _) in await PlacementAsync(cancellationToken))
         {
-            var state = await tunnels.Ask<TunnelState>(new GetTunnelState(id), Timeout, cancellationToken);
+            var state = await StateAsync(id, cancellationToken);
             if (state.Connections.FirstOrDefault(c => c.ConnectionId == connectionId) is { } connection)
             {
                 connection.Connection.Tell(new CloseConnection(reason));

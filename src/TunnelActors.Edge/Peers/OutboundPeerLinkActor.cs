@@ -15,15 +15,19 @@ namespace TunnelActors.Edge.Peers;
 /// cluster heartbeats); each stream has its own credit window, so backpressure runs end to
 /// end: client ⇄ this edge ⇄ peer edge ⇄ connector. Dials on creation, queues (boundedly)
 /// the streams asked for meanwhile, and stops when the link ends: the next stream redials.
+/// A failed dial is remembered for <see cref="RedialBackoff"/>: streams asked for meanwhile are
+/// refused at once with the cause, instead of each waiting out another dial to a dead peer.
 /// </summary>
 public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
 {
     private const int MaxPending = 1024;
+    public static readonly TimeSpan RedialBackoff = TimeSpan.FromSeconds(2);
 
     private sealed record Dialled(System.Net.WebSockets.ClientWebSocket Socket);
     private sealed record DialFailed(Exception Error);
     private sealed record SessionEnded(Exception? Error);
     private sealed record Tick;
+    private sealed record Redial;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<(IActorRef ReplyTo, OpenStream Open)> _pending = new();
@@ -65,8 +69,15 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
             _log.Warning("{0}", reason);
             foreach (var (replyTo, _) in _pending) replyTo.Tell(new StreamRefused(reason));
             _pending.Clear();
-            Context.Stop(Self);
+            Timers.StartSingleTimer("redial", new Redial(), RedialBackoff);
+            Become(() => Unreachable(reason));
         });
+    }
+
+    private void Unreachable(string reason)
+    {
+        Receive<OpenStream>(_ => Sender.Tell(new StreamRefused($"{reason} (next attempt within {RedialBackoff.TotalSeconds:0} s)")));
+        Receive<Redial>(_ => Context.Stop(Self)); // the next stream creates a link that dials again
     }
 
     private void Linked()
