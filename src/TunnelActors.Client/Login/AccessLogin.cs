@@ -60,12 +60,7 @@ public sealed class AccessLogin(Uri edge, string? caFile, TokenCache cache, Text
         }
     }
 
-    private HttpClient Http()
-    {
-        var handler = new SocketsHttpHandler();
-        if (EdgeTrust.ForCaFile(caFile) is { } validate) handler.SslOptions.RemoteCertificateValidationCallback = validate;
-        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15) };
-    }
+    private HttpClient Http() => new(EdgeTrust.HttpHandler(caFile)) { Timeout = TimeSpan.FromSeconds(15) };
 
     private static bool TryOpenBrowser(Uri url)
     {

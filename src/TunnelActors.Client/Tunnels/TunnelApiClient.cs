@@ -53,10 +53,5 @@ public sealed class TunnelApiClient(Uri edge, string? caFile, X509Certificate2 o
         return answer;
     }
 
-    private HttpClient Http()
-    {
-        var handler = new SocketsHttpHandler();
-        if (EdgeTrust.ForCaFile(caFile) is { } validate) handler.SslOptions.RemoteCertificateValidationCallback = validate;
-        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15) };
-    }
+    private HttpClient Http() => new(EdgeTrust.HttpHandler(caFile)) { Timeout = TimeSpan.FromSeconds(15) };
 }

@@ -27,8 +27,8 @@ public sealed class EdgeDialer
     public EdgeDialer(Uri edge, string? caFile, TimeSpan connectTimeout)
     {
         (Edge, _connectTimeout) = (edge, connectTimeout);
-        var handler = new SocketsHttpHandler { ConnectCallback = ConnectAsync };
-        if (EdgeTrust.ForCaFile(caFile) is { } validation) handler.SslOptions.RemoteCertificateValidationCallback = validation;
+        var handler = EdgeTrust.HttpHandler(caFile);
+        handler.ConnectCallback = ConnectAsync;
         _invoker = new HttpMessageInvoker(handler);
     }
 

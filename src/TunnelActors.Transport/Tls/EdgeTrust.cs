@@ -21,6 +21,14 @@ public static class EdgeTrust
         };
     }
 
+    /// <summary>An HTTP handler that trusts the edge as <see cref="ForCaFile"/> does.</summary>
+    public static System.Net.Http.SocketsHttpHandler HttpHandler(string? caFile)
+    {
+        var handler = new System.Net.Http.SocketsHttpHandler();
+        if (ForCaFile(caFile) is { } validate) handler.SslOptions.RemoteCertificateValidationCallback = validate;
+        return handler;
+    }
+
     /// <summary>True when <paramref name="certificate"/> chains to <paramref name="authority"/> (and only to it).</summary>
     public static bool IssuedBy(X509Certificate2 authority, X509Certificate2 certificate)
     {

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using TunnelActors.Transport.Tls;
 
 namespace TunnelActors.E2E.Tests.Infrastructure;
 
@@ -127,7 +128,7 @@ public sealed class EdgeRig : IAsyncDisposable
             AllowAutoRedirect = false,
             SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && Chains(authority, new X509Certificate2(cert)),
+                RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && EdgeTrust.IssuedBy(authority, new X509Certificate2(cert)),
             },
         };
         return new HttpClient(handler) { BaseAddress = new Uri(EdgeUrl) };
@@ -165,7 +166,7 @@ public sealed class EdgeRig : IAsyncDisposable
         var authority = X509Certificate2.CreateFromPem(File.ReadAllText(CaFile));
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
-        socket.Options.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && Chains(authority, new X509Certificate2(cert));
+        socket.Options.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && EdgeTrust.IssuedBy(authority, new X509Certificate2(cert));
         socket.Options.SetRequestHeader("Host", hostname);
         if (withToken)
         {
@@ -196,15 +197,6 @@ public sealed class EdgeRig : IAsyncDisposable
             if (DateTime.UtcNow > deadline || Edge.HasExited) throw new TimeoutException("edge not ready:\n" + Edge.Tail());
             await Task.Delay(200);
         }
-    }
-
-    private static bool Chains(X509Certificate2 authority, X509Certificate2 certificate)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
     }
 
     public async ValueTask DisposeAsync()
