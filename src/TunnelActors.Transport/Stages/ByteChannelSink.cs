@@ -87,14 +87,15 @@ public sealed class ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<
             _writing = false;
             var chunk = _inFlight;
             _inFlight = default;
-            if (write.IsCompletedSuccessfully) _stage.Written?.Invoke(chunk);
             if (!write.IsCompletedSuccessfully)
             {
                 var error = write.Exception?.GetBaseException() ?? new OperationCanceledException("write cancelled");
                 _done.TrySetException(error);
                 FailStage(error);
+                return;
             }
-            else if (_upstreamFinished) HalfClose();
+            _stage.Written?.Invoke(chunk);
+            if (_upstreamFinished) HalfClose();
             else Pull(_stage.In);
         }
 
