@@ -34,10 +34,7 @@ public static class Registration
         var zone = OriginCredential.Verify(identity.Authority.Certificate, register.Certificate, register.Signature, challenge, hostname, register.ConnectorId);
         var route = identity.Store.EnsureRoute(hostname, zone, hostname);
         if (route.ConnectorId != hostname)
-        {
-            var owner = identity.Tunnels.FindById(route.ConnectorId)?.Name ?? route.ConnectorId;
-            throw new OriginCredentialException($"hostname {hostname} is routed to tunnel {owner}; a quick tunnel cannot take it over");
-        }
+            throw new OriginCredentialException($"hostname {hostname} is routed to {identity.Tunnels.OwnerOf(route)}; a quick tunnel cannot take it over");
         return new Admission(hostname, zone, $"{hostname} (connector {register.ConnectorId})");
     }
 }

@@ -23,10 +23,9 @@ public sealed class NamedTunnelStore
             """);
     }
 
-    /// <summary>Creates a tunnel; false when <paramref name="zone"/> already has one called <paramref name="name"/>.</summary>
+    /// <summary>Creates a tunnel; false when its zone already has one of that name (the unique key keeps the first).</summary>
     public bool Create(NamedTunnel tunnel, byte[] secretHash)
     {
-        if (Find(tunnel.Zone, tunnel.Name) is not null) return false;
         _db.Execute("INSERT INTO named_tunnels VALUES (@id, @name, @zone, @hash, @at) ON CONFLICT DO NOTHING",
             ("@id", tunnel.Id), ("@name", tunnel.Name), ("@zone", tunnel.Zone), ("@hash", secretHash), ("@at", tunnel.CreatedAt.ToString("O")));
         return Find(tunnel.Zone, tunnel.Name)?.Id == tunnel.Id;
@@ -34,17 +33,17 @@ public sealed class NamedTunnelStore
 
     /// <summary>The tunnel of <paramref name="zone"/> with this name or id.</summary>
     public NamedTunnel? Find(string zone, string nameOrId) =>
-        _db.Query("SELECT id, name, zone, created_at FROM named_tunnels WHERE zone = @zone AND (name = @key OR id = @key)", Map,
+        _db.Query(SelectTunnels + " WHERE zone = @zone AND (name = @key OR id = @key)", Map,
             ("@zone", zone), ("@key", nameOrId)).FirstOrDefault();
 
     public NamedTunnel? FindById(string id) =>
-        _db.Query("SELECT id, name, zone, created_at FROM named_tunnels WHERE id = @id", Map, ("@id", id)).FirstOrDefault();
+        _db.Query(SelectTunnels + " WHERE id = @id", Map, ("@id", id)).FirstOrDefault();
 
     public byte[]? SecretHash(string id) =>
         _db.Scalar("SELECT secret_sha256 FROM named_tunnels WHERE id = @id", ("@id", id)) as byte[];
 
     public IReadOnlyList<NamedTunnel> InZone(string zone) =>
-        _db.Query("SELECT id, name, zone, created_at FROM named_tunnels WHERE zone = @zone ORDER BY name", Map, ("@zone", zone));
+        _db.Query(SelectTunnels + " WHERE zone = @zone ORDER BY name", Map, ("@zone", zone));
 
     /// <summary>Deletes the tunnel and the routes to it.</summary>
     public void Delete(string id)
@@ -56,6 +55,12 @@ public sealed class NamedTunnelStore
     /// <summary>Hostnames routed to the tunnel.</summary>
     public IReadOnlyList<string> Hostnames(string id) =>
         _db.Query("SELECT hostname FROM routes WHERE connector_id = @id ORDER BY hostname", r => r.GetString(0), ("@id", id));
+
+    /// <summary>Who serves <paramref name="route"/>, for messages: a named tunnel by name, else the quick tunnel's connector.</summary>
+    public string OwnerOf(HostnameRoute route) =>
+        FindById(route.ConnectorId) is { } named ? $"tunnel {named.Name}" : $"the quick tunnel of connector {route.ConnectorId}";
+
+    private const string SelectTunnels = "SELECT id, name, zone, created_at FROM named_tunnels";
 
     private static NamedTunnel Map(System.Data.Common.DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.Parse(r.GetString(3)));

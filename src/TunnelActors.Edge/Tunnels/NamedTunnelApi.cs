@@ -91,7 +91,7 @@ public static partial class NamedTunnelApi
             if (tunnel is null || tunnels.Find(zone, tunnel) is not { } target) return Error(404, $"no tunnel {tunnel} in zone {zone}");
             var route = store.RouteTo(hostname, zone, target.Id, overwrite == true);
             if (route.ConnectorId != target.Id)
-                return Error(409, $"{hostname} is already routed to {Describe(route, tunnels)}: pass --overwrite-dns to move it");
+                return Error(409, $"{hostname} is already routed to {tunnels.OwnerOf(route)}: pass --overwrite-dns to move it");
             return Results.Json(new { hostname, tunnel = target.Id, name = target.Name });
         });
     }
@@ -99,9 +99,6 @@ public static partial class NamedTunnelApi
     public sealed record CreateTunnel(string? Name);
 
     private static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new(System.Text.Json.JsonSerializerDefaults.Web);
-
-    private static string Describe(HostnameRoute route, NamedTunnelStore tunnels) =>
-        tunnels.FindById(route.ConnectorId) is { } named ? $"tunnel {named.Name}" : $"the quick tunnel of connector {route.ConnectorId}";
 
     private static string Zone(HttpContext http) => (string)http.Items[ZoneItem]!;
 
