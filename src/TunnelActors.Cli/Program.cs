@@ -26,7 +26,7 @@ try
 }
 catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException or FileNotFoundException
     or TunnelActors.Access.Policies.AccessConfigException or TunnelActors.Origin.Ingress.TunnelConfigException or TunnelActors.Client.Tunnels.TunnelApiException
-    or HttpRequestException)
+    or HttpRequestException or TunnelActors.Access.InsecureSecretException or TunnelActors.Access.Certificates.OriginCredentialException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;

@@ -14,5 +14,16 @@ public sealed record FrameLimits
 
     public static FrameLimits Default { get; } = new();
 
-    public int MaxPayload(FrameType type) => type == FrameType.Data ? MaxDataPayload : MaxControlPayload;
+    /// <summary>
+    /// PING/PONG carry an 8-byte opaque value, WINDOW_UPDATE a 4-byte increment, FIN nothing: no
+    /// more is accepted, so a peer cannot make us hold (or echo back) kilobytes per control frame.
+    /// </summary>
+    public int MaxPayload(FrameType type) => type switch
+    {
+        FrameType.Data => MaxDataPayload,
+        FrameType.Ping or FrameType.Pong => Math.Min(8, MaxControlPayload),
+        FrameType.WindowUpdate => Math.Min(4, MaxControlPayload),
+        FrameType.Fin => 0,
+        _ => MaxControlPayload,
+    };
 }

@@ -17,9 +17,10 @@ public sealed class OriginCredentialTests
         var challenge = OriginCredential.NewChallenge();
         var signature = OriginCredential.Sign(Origin, challenge, hostname, "connector-1");
 
-        var zone = OriginCredential.Verify(Edge.Certificate, Origin.RawData, signature, challenge, hostname, "connector-1");
+        var verified = OriginCredential.Verify(Edge.Certificate, Origin.RawData, signature, challenge, hostname, "connector-1");
 
-        Assert.Equal("site.test", zone);
+        Assert.Equal("site.test", verified.Zone);
+        Assert.Equal(Origin.SerialNumber, verified.Serial);
     }
 
     [Theory]
@@ -56,6 +57,40 @@ public sealed class OriginCredentialTests
         var error = Assert.Throws<OriginCredentialException>(() =>
             OriginCredential.Verify(Edge.Certificate, Origin.RawData, signature, OriginCredential.NewChallenge(), "smb.site.test", "c"));
         Assert.Contains("signature does not match", error.Message);
+    }
+
+    [Fact]
+    public void OriginCertificate_IsUselessAsAServerCertificate()
+    {
+        // Client authentication only, and the zone in no SAN and in no name a host could match.
+        Assert.False(CertificateUsage.Allows(Origin, CertificateUsage.ServerAuth));
+        Assert.True(CertificateUsage.Allows(Origin, CertificateUsage.ClientAuth));
+        Assert.DoesNotContain(Origin.Extensions, e => e is X509SubjectAlternativeNameExtension);
+        Assert.False(Origin.MatchesHostname("site.test"));
+        Assert.False(Origin.MatchesHostname("smb.site.test"));
+        Assert.Equal("site.test", OriginCredential.ZoneOf(Origin));
+    }
+
+    [Fact]
+    public void Verify_ServerCertificateFromTheSameCa_IsNotAnOriginCertificate()
+    {
+        // Even a certificate chaining to the origin CA is refused without the client-auth usage.
+        var server = Edge.IssueServerCertificate(["zone:site.test"], TimeSpan.FromDays(1));
+        var challenge = OriginCredential.NewChallenge();
+        using var key = server.GetECDsaPrivateKey()!;
+
+        var error = Assert.Throws<OriginCredentialException>(() =>
+            OriginCredential.Verify(Edge.Certificate, server.RawData, OriginCredential.Sign(server, challenge, "smb.site.test", "c"), challenge, "smb.site.test", "c"));
+        Assert.Contains("not an origin certificate", error.Message);
+    }
+
+    [Fact]
+    public void ZoneOf_CertificateFromBeforeTheCaSplit_SaysToLogInAgain()
+    {
+        var legacy = Edge.IssueServerCertificate(["site.test"], TimeSpan.FromDays(1)); // CN=site.test, as origin certificates once were
+
+        var error = Assert.Throws<OriginCredentialException>(() => OriginCredential.ZoneOf(legacy));
+        Assert.Contains("tunnel login", error.Message);
     }
 
     [Fact]

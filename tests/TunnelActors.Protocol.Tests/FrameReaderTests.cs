@@ -44,7 +44,8 @@ public sealed class FrameReaderTests
     [Theory]
     [InlineData(FrameType.Data, 64 * 1024)]
     [InlineData(FrameType.Register, 16 * 1024)]
-    [InlineData(FrameType.Ping, 16 * 1024)]
+    [InlineData(FrameType.Ping, 8)]
+    [InlineData(FrameType.WindowUpdate, 4)]
     public void Reader_PayloadExactlyAtItsTypeLimit_Decodes(FrameType type, int length)
     {
         var payload = new byte[length];
@@ -159,6 +160,20 @@ public sealed class FrameReaderTests
         var encoded = FrameCodec.Encode(new Frame(FrameType.Rst, 0x01020304, new byte[] { 0xaa, 0xbb }));
 
         Assert.Equal(new byte[] { 5, 1, 2, 3, 4, 0, 0, 0, 2, 0xaa, 0xbb }, encoded);
+    }
+
+    [Theory]
+    [InlineData(FrameType.Ping, 9)]
+    [InlineData(FrameType.Ping, 16 * 1024)]
+    [InlineData(FrameType.Pong, 9)]
+    [InlineData(FrameType.WindowUpdate, 5)]
+    [InlineData(FrameType.Fin, 1)]
+    public void Reader_ControlFrameLargerThanItsFixedSize_IsRefusedOnTheHeader(FrameType type, int length)
+    {
+        var error = Assert.Throws<ProtocolException>(() => new FrameReader().Feed(FrameCodec.Encode(new Frame(type, 0, new byte[length])), []));
+
+        Assert.Equal(ProtocolError.FrameTooLarge, error.Error);
+        Assert.Contains($"{type} frame", error.Message);
     }
 
     [Fact]

@@ -114,6 +114,7 @@ public static class ProtocolArbitraries
     public static Gen<byte[]> Payload(FrameType type, int smallMax = 64)
     {
         var limit = FrameLimits.Default.MaxPayload(type);
+        if (limit <= 8) return ExactBytes(limit); // PING/PONG, WINDOW_UPDATE, FIN: fixed sizes
         return Gen.Frequency(
             (12, Bytes(smallMax)),
             (3, Bytes(4096)),
@@ -131,7 +132,7 @@ public static class ProtocolArbitraries
     public static Gen<Frame> SmallFrame() =>
         from type in Gen.Elements(Types)
         from stream in StreamId()
-        from payload in Bytes(300)
+        from payload in FrameLimits.Default.MaxPayload(type) <= 8 ? ExactBytes(FrameLimits.Default.MaxPayload(type)) : Bytes(300)
         select new Frame(type, stream, payload);
 
     public static Arbitrary<SmallFrames> SmallFrames() =>

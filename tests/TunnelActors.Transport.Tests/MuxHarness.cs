@@ -17,7 +17,16 @@ public sealed class RecordingHandler : IMuxHandler
 
     public void OnStreamOpened(MuxStream stream) => Opened.Writer.TryWrite(stream);
     public void OnControlFrame(Frame frame) => Control.Writer.TryWrite(frame);
-    public void OnStreamError(uint streamId, ProtocolException error) => StreamErrors.Writer.TryWrite((streamId, error));
+    public void OnStreamError(uint streamId, ProtocolException error, int suppressed)
+    {
+        StreamErrors.Writer.TryWrite((streamId, error));
+        Interlocked.Add(ref _suppressed, suppressed);
+    }
+
+    private int _suppressed;
+
+    /// <summary>Protocol errors the session held back from reporting (its log budget).</summary>
+    public int Suppressed => Volatile.Read(ref _suppressed);
 }
 
 /// <summary>A pair of connected loopback TCP sockets: a real carrier with real backpressure.</summary>

@@ -180,7 +180,12 @@ public sealed class MuxProtocolViolationTests : TestKit
         await using var raw = RawSession.Start(_materializer);
         using var cancel = new CancellationTokenSource(Timeout);
 
-        await raw.Peer.SendAsync(cancel.Token, type == FrameType.WindowUpdate ? Frame.WindowUpdate(0, 1) : new Frame(type, 0, new byte[3]));
+        await raw.Peer.SendAsync(cancel.Token, type switch
+        {
+            FrameType.WindowUpdate => Frame.WindowUpdate(0, 1),
+            FrameType.Fin => Frame.Fin(0),
+            _ => new Frame(type, 0, new byte[3]),
+        });
 
         var goAway = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.GoAway, cancel.Token);
         Assert.Equal(ProtocolError.StreamState, ReasonPayload.Parse(goAway.Payload.Span, FrameType.GoAway).Code);

@@ -5,8 +5,12 @@ using System.Security.Cryptography.X509Certificates;
 namespace TunnelActors.Access.Certificates;
 
 /// <summary>
-/// The edge's own CA: signs the edge's TLS certificate and the per-zone origin certificates
-/// that connectors present. Clients and connectors trust it through `edge-ca.pem`.
+/// One of the edge's own CAs. Each signs one kind of certificate only, so none can stand in for
+/// another: the server CA (`edge-ca.pem`, what clients and connectors trust) signs the edge's TLS
+/// certificates; the origin CA signs the per-zone origin certificates connectors present (client
+/// authentication only, the zone in the subject as <c>zone:NAME</c> and never in a SAN, so an origin
+/// certificate matches no host name); the cluster CA signs the certificates edges present to each
+/// other on Akka remoting.
 /// </summary>
 public sealed class EdgeCertificateAuthority(X509Certificate2 certificate)
 {
@@ -39,23 +43,34 @@ public sealed class EdgeCertificateAuthority(X509Certificate2 certificate)
         return Issue($"CN={first}", san, ServerAuth, lifetime);
     }
 
+    /// <summary>The subject prefix of an origin certificate's zone: <c>CN=zone:site.test</c> is no host name.</summary>
+    public const string ZonePrefix = "zone:";
+
     /// <summary>An origin certificate: proves its holder may route hostnames in <paramref name="zone"/>.</summary>
-    public X509Certificate2 IssueOriginCertificate(string zone, TimeSpan lifetime)
+    public X509Certificate2 IssueOriginCertificate(string zone, TimeSpan lifetime) =>
+        Issue($"CN={ZonePrefix}{zone}, O=TunnelActors origin", null, [ClientAuth], lifetime);
+
+    /// <summary>An edge's certificate for cluster links: it both accepts and opens remoting connections.</summary>
+    public X509Certificate2 IssueClusterCertificate(string node, TimeSpan lifetime)
     {
         var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(zone);
-        san.AddDnsName("*." + zone);
-        return Issue($"CN={zone}, O=TunnelActors origin", san, ClientAuth, lifetime);
+        san.AddDnsName("tunnelactors-cluster-member");
+        return Issue($"CN={node}, O=TunnelActors cluster", san, [ServerAuth, ClientAuth], lifetime);
     }
 
-    private X509Certificate2 Issue(string subject, SubjectAlternativeNameBuilder san, Oid usage, TimeSpan lifetime)
+    private X509Certificate2 Issue(string subject, SubjectAlternativeNameBuilder? san, Oid usage, TimeSpan lifetime) =>
+        Issue(subject, san, [usage], lifetime);
+
+    private X509Certificate2 Issue(string subject, SubjectAlternativeNameBuilder? san, Oid[] usages, TimeSpan lifetime)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([usage], false));
-        request.CertificateExtensions.Add(san.Build());
+        var eku = new OidCollection();
+        foreach (var usage in usages) eku.Add(usage);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(eku, true));
+        if (san is not null) request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Certificate, true, false));
         var now = DateTimeOffset.UtcNow;
         var serial = RandomNumberGenerator.GetBytes(16);

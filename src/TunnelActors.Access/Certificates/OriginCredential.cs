@@ -23,11 +23,12 @@ public static class OriginCredential
     }
 
     /// <summary>
-    /// Checks the certificate chains to the edge CA, is valid now, covers <paramref name="hostname"/>'s
-    /// zone and that the signature is its holder's. Returns the zone; throws
+    /// Checks the certificate chains to the origin CA, is valid now, is made for client
+    /// authentication, covers <paramref name="hostname"/>'s zone and that the signature is its
+    /// holder's. Returns the zone and the certificate's serial (for revocation); throws
     /// <see cref="OriginCredentialException"/> naming the reason otherwise.
     /// </summary>
-    public static string Verify(X509Certificate2 authority, byte[] certificateDer, byte[] signature,
+    public static VerifiedOrigin Verify(X509Certificate2 authority, byte[] certificateDer, byte[] signature,
         string challenge, string hostname, string connectorId)
     {
         X509Certificate2 certificate;
@@ -43,6 +44,8 @@ public static class OriginCredential
                 throw new OriginCredentialException(
                     $"origin certificate {certificate.Subject} is not issued by this edge ({string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))})");
 
+            if (!CertificateUsage.Allows(certificate, CertificateUsage.ClientAuth))
+                throw new OriginCredentialException($"certificate {certificate.Subject} is not an origin certificate (no client-authentication usage)");
             var zone = ZoneOf(certificate);
             if (!HostnameIsInZone(hostname, zone))
                 throw new OriginCredentialException($"hostname {hostname} is outside the certificate's zone {zone}");
@@ -51,13 +54,15 @@ public static class OriginCredential
                 ?? throw new OriginCredentialException("the origin certificate has no ECDSA key");
             if (!key.VerifyData(SignedBytes(challenge, hostname, connectorId), signature, HashAlgorithmName.SHA256))
                 throw new OriginCredentialException("the signature does not match the origin certificate");
-            return zone;
+            return new VerifiedOrigin(zone, certificate.SerialNumber);
         }
     }
 
     public static string ZoneOf(X509Certificate2 certificate) =>
         certificate.GetNameInfo(X509NameType.SimpleName, false) is { Length: > 0 } cn
-            ? cn.ToLowerInvariant()
+            ? cn.StartsWith(EdgeCertificateAuthority.ZonePrefix, StringComparison.Ordinal) && cn.Length > EdgeCertificateAuthority.ZonePrefix.Length
+                ? cn[EdgeCertificateAuthority.ZonePrefix.Length..].ToLowerInvariant()
+                : throw new OriginCredentialException($"certificate {certificate.Subject} is not a current origin certificate (issued before the edge split its CAs?); run `tunnelactors tunnel login` again")
             : throw new OriginCredentialException("the origin certificate names no zone");
 
     public static bool HostnameIsInZone(string hostname, string zone)
@@ -71,3 +76,6 @@ public static class OriginCredential
 }
 
 public sealed class OriginCredentialException(string message) : Exception(message);
+
+/// <summary>What a checked origin certificate proves: its zone, and its serial number (hex) for revocation.</summary>
+public sealed record VerifiedOrigin(string Zone, string Serial);

@@ -13,6 +13,12 @@ public interface ILoginStateStore
     /// <paramref name="kind"/> already holds <paramref name="limit"/> live entries (the store is bounded).</summary>
     bool Put(string kind, string id, string value, DateTimeOffset expiresAt, int limit, DateTimeOffset now);
 
+    /// <summary>
+    /// Records <paramref name="id"/> only if it is not live yet: true the first time, false for a
+    /// repeat (a replay) or when <paramref name="kind"/> is full.
+    /// </summary>
+    bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now);
+
     /// <summary>Removes the entry and returns its value, or null when it is unknown or expired.</summary>
     string? Take(string kind, string id, DateTimeOffset now);
 
@@ -39,6 +45,13 @@ public sealed class InMemoryLoginStateStore : ILoginStateStore
         if (_entries.Keys.Count(k => k.Kind == kind) >= limit) return false;
         _entries[(kind, id)] = new Entry(value, expiresAt);
         return true;
+    }
+
+    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now)
+    {
+        foreach (var (key, entry) in _entries)
+            if (entry.ExpiresAt <= now) _entries.TryRemove(key, out _);
+        return _entries.Keys.Count(k => k.Kind == kind) < limit && _entries.TryAdd((kind, id), new Entry("", expiresAt));
     }
 
     public string? Take(string kind, string id, DateTimeOffset now) =>

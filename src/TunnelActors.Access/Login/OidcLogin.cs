@@ -13,6 +13,13 @@ namespace TunnelActors.Access.Login;
 public sealed record OidcOptions(Uri Issuer, string ClientId, string ClientSecret, string GroupsClaim = "groups")
 {
     public string Scopes { get; init; } = "openid email profile groups";
+
+    /// <summary>
+    /// Refuse an id_token whose <c>email_verified</c> is not true (default on): otherwise anyone who
+    /// can register an unverified address at the IdP signs in as its owner. Off only for an IdP
+    /// that never sends the claim and verifies every address itself.
+    /// </summary>
+    public bool RequireVerifiedEmail { get; init; } = true;
 }
 
 /// <summary>Who the IdP says signed in.</summary>
@@ -30,7 +37,7 @@ public sealed class OidcLoginException(string message) : Exception(message);
 /// </summary>
 public sealed class OidcLogin
 {
-    private sealed record Pending(string Hostname, string? Transfer, string Verifier, string Nonce);
+    private sealed record Pending(string Hostname, string? UserCode, string Verifier, string Nonce);
 
     private const string Kind = "oidc";
     private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(10);
@@ -52,11 +59,15 @@ public sealed class OidcLogin
         _metadata = new ConfigurationManager<OpenIdConnectConfiguration>(discovery.ToString(), new OpenIdConnectConfigurationRetriever(), retriever);
     }
 
-    public async Task<Uri> BeginAsync(string hostname, string? transfer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where to send the browser, and the <c>state</c> it carries: the caller binds that state to
+    /// the browser (a cookie), so the callback only completes in the browser that started it.
+    /// </summary>
+    public async Task<(Uri Redirect, string State)> BeginAsync(string hostname, string? userCode, CancellationToken cancellationToken)
     {
         var configuration = await _metadata.GetConfigurationAsync(cancellationToken);
         var state = Random();
-        var pending = new Pending(hostname, transfer, Random(), Random());
+        var pending = new Pending(hostname, userCode, Random(), Random());
         var now = _clock.GetUtcNow();
         if (!_store.Put(Kind, state, JsonSerializer.Serialize(pending), now + PendingLifetime, MaxPending, now))
             throw new OidcLoginException("too many sign-ins are in progress; try again in a few minutes");
@@ -72,13 +83,21 @@ public sealed class OidcLogin
             ["code_challenge"] = challenge,
             ["code_challenge_method"] = "S256",
         };
-        return new Uri(configuration.AuthorizationEndpoint + "?" + string.Join("&", query.Select(kv => $"{kv.Key}={Uri.EscapeDataString(kv.Value)}")));
+        return (new Uri(configuration.AuthorizationEndpoint + "?" + string.Join("&", query.Select(kv => $"{kv.Key}={Uri.EscapeDataString(kv.Value)}"))), state);
     }
 
-    /// <summary>Finishes the sign-in the IdP redirected back with; returns the identity and what the user was signing in to.</summary>
-    public async Task<(OidcIdentity Identity, string Hostname, string? Transfer)> CompleteAsync(string? code, string? state, string? error, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finishes the sign-in the IdP redirected back with; returns the identity and what the user was
+    /// signing in to. <paramref name="browserState"/> is the state this browser was given at the start
+    /// (its cookie): a callback carrying another browser's state is a login CSRF and is refused.
+    /// </summary>
+    public async Task<(OidcIdentity Identity, string Hostname, string? UserCode)> CompleteAsync(string? code, string? state, string? browserState,
+        string? error, CancellationToken cancellationToken)
     {
-        if (error is not null) throw new OidcLoginException($"the identity provider refused the sign-in: {error}");
+        if (error is not null) throw new OidcLoginException($"the identity provider refused the sign-in: {Truncate(error)}");
+        if (state is null || browserState is null
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(state), Encoding.ASCII.GetBytes(browserState)))
+            throw new OidcLoginException("this sign-in was not started in this browser; start again from the application");
         if (state is null || _store.Take(Kind, state, _clock.GetUtcNow()) is not { } stored || JsonSerializer.Deserialize<Pending>(stored) is not { } pending)
             throw new OidcLoginException("this sign-in has expired or was already used; start again");
         if (string.IsNullOrEmpty(code)) throw new OidcLoginException("the identity provider sent no authorization code");
@@ -115,12 +134,16 @@ public sealed class OidcLogin
         var jwt = (JsonWebToken)result.SecurityToken;
         if (!jwt.TryGetPayloadValue<string>("nonce", out var nonce) || nonce != pending.Nonce)
             throw new OidcLoginException("the id_token does not answer this sign-in (nonce mismatch)");
-        if (!jwt.TryGetPayloadValue<string>("email", out var email) || string.IsNullOrEmpty(email))
+        if (!jwt.TryGetPayloadValue<string>("email", out var claimed) || string.IsNullOrEmpty(claimed))
             throw new OidcLoginException("the identity provider sent no email claim (is the `email` scope allowed?)");
+        if (EmailAddress.Normalize(claimed, out var why) is not { } email)
+            throw new OidcLoginException($"the identity provider's email claim is not a single address: {why}");
+        if (_options.RequireVerifiedEmail && !(jwt.TryGetPayloadValue<bool>("email_verified", out var verified) && verified))
+            throw new OidcLoginException($"the identity provider has not verified {email} (email_verified is not true)");
         var groups = jwt.TryGetPayloadValue<JsonElement>(_options.GroupsClaim, out var g) && g.ValueKind == JsonValueKind.Array
             ? g.EnumerateArray().Select(x => x.GetString() ?? "").Where(x => x.Length > 0).ToList()
             : [];
-        return (new OidcIdentity(email.ToLowerInvariant(), groups), pending.Hostname, pending.Transfer);
+        return (new OidcIdentity(email, groups), pending.Hostname, pending.UserCode);
     }
 
     private static string Random() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));

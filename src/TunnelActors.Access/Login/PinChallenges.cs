@@ -7,8 +7,8 @@ namespace TunnelActors.Access.Login;
 /// <summary>Outcome of checking a one-time PIN.</summary>
 public enum PinCheck { Accepted, Wrong, TooManyAttempts, ExpiredOrUnknown }
 
-/// <summary>An issued one-time PIN: for whom, for which application, and the CLI transfer to complete.</summary>
-public sealed record PinChallenge(string Id, string Email, string Hostname, string? Transfer, DateTimeOffset ExpiresAt, bool Sent);
+/// <summary>An issued one-time PIN: for whom (a normalised address), for which application, and the device sign-in it continues.</summary>
+public sealed record PinChallenge(string Id, string Email, string Hostname, string? UserCode, DateTimeOffset ExpiresAt, bool Sent);
 
 /// <summary>
 /// One-time PINs: six random digits, stored only as a hash, valid for <see cref="Lifetime"/>,
@@ -30,12 +30,13 @@ public sealed class PinChallenges(ILoginStateStore store, TimeProvider clock)
     /// may sign in); otherwise a challenge that can never succeed is created, so the page the
     /// user sees is the same either way. Null when too many challenges are outstanding.
     /// </summary>
-    public (PinChallenge Challenge, string? Pin)? Create(string email, string hostname, string? transfer, bool send)
+    public (PinChallenge Challenge, string? Pin)? Create(string email, string hostname, string? userCode, bool send)
     {
+        if (!EmailAddress.IsNormalized(email)) throw new ArgumentException("PIN challenges take a normalised address (EmailAddress.Normalize)", nameof(email));
         var now = clock.GetUtcNow();
         var pin = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var challenge = new PinChallenge(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(),
-            email.Trim().ToLowerInvariant(), hostname, transfer, now + Lifetime, send);
+            email, hostname, userCode, now + Lifetime, send);
         // An unsendable challenge hashes a random secret nobody knows.
         var hash = Hash(send ? pin : Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
         var stored = JsonSerializer.Serialize(new Stored(challenge, Convert.ToHexString(hash)));

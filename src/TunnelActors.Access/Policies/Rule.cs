@@ -19,14 +19,16 @@ public sealed record EveryoneRule : Rule
 
 public sealed record EmailRule(IReadOnlySet<string> Emails) : Rule
 {
-    public override bool Matches(AccessRequest request) => request.Email is { } email && Emails.Contains(email.ToLowerInvariant());
+    // Only what reads as one plain address can match (Login.EmailAddress): never a list or a quoted form.
+    public override bool Matches(AccessRequest request) =>
+        Login.EmailAddress.Normalize(request.Email, out _) is { } email && Emails.Contains(email);
     public override string Describe() => "email " + string.Join(",", Emails);
 }
 
 public sealed record EmailDomainRule(IReadOnlySet<string> Domains) : Rule
 {
     public override bool Matches(AccessRequest request) =>
-        request.Email is { } email && email.LastIndexOf('@') is var at and > 0 && Domains.Contains(email[(at + 1)..].ToLowerInvariant());
+        Login.EmailAddress.Normalize(request.Email, out _) is { } email && Domains.Contains(email[(email.IndexOf('@') + 1)..]);
     public override string Describe() => "email_domain " + string.Join(",", Domains);
 }
 

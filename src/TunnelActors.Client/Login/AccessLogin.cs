@@ -1,15 +1,15 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
 using TunnelActors.Transport.Tls;
 
 namespace TunnelActors.Client.Login;
 
 /// <summary>
-/// `access login`: sends the user's browser to the edge's sign-in page with a fresh,
-/// unguessable transfer id, then polls the edge until the token for that id is parked, and
-/// caches it. Works without a display: the URL is printed to open on any machine.
+/// `access login`: asks the edge for a device sign-in (a secret device code to poll with and a
+/// short user code), prints the sign-in URL with the user code, and polls until the user has
+/// signed in and confirmed that code in the browser; then caches the token. Works without a
+/// display: the URL is printed to open on any machine.
 /// </summary>
 public sealed class AccessLogin(Uri edge, string? caFile, TokenCache cache, TextWriter console)
 {
@@ -30,19 +30,19 @@ public sealed class AccessLogin(Uri edge, string? caFile, TokenCache cache, Text
 
     private async Task<string> SignInAsync(string hostname, string wanted, bool openBrowser, CancellationToken cancellationToken)
     {
-        var transfer = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var url = new Uri(edge, $"/cdn-cgi/access/login?app={Uri.EscapeDataString(hostname)}&transfer={transfer}");
+        using var http = Http();
+        var (deviceCode, userCode, url) = await BeginAsync(http, hostname, wanted, cancellationToken);
         console.WriteLine($"Sign in to {hostname} in your browser. If it does not open, visit this URL on any machine:\n\n    {url}\n");
+        console.WriteLine($"Your code is {userCode}. Confirm on the page only if it shows this same code.\n");
         if (openBrowser && TryOpenBrowser(url)) console.WriteLine("Opened your browser; waiting for you to sign in...");
 
-        using var http = Http();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(Timeout);
         while (true)
         {
             try
             {
-                using var response = await http.GetAsync(new Uri(edge, $"/cdn-cgi/access/transfer/{transfer}"), deadline.Token);
+                using var response = await http.GetAsync(new Uri(edge, $"/cdn-cgi/access/transfer/{deviceCode}"), deadline.Token);
                 if (response.IsSuccessStatusCode)
                 {
                     var body = await response.Content.ReadFromJsonAsync<JsonElement>(deadline.Token);
@@ -58,6 +58,21 @@ public sealed class AccessLogin(Uri edge, string? caFile, TokenCache cache, Text
             }
             await Task.Delay(PollInterval, deadline.Token).ConfigureAwait(false);
         }
+    }
+
+    private async Task<(string DeviceCode, string UserCode, Uri Url)> BeginAsync(HttpClient http, string hostname, string kind, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync(new Uri(edge, "/cdn-cgi/access/device"),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["app"] = hostname, ["kind"] = kind }), cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var reason = body.TrimStart().StartsWith('{') && JsonDocument.Parse(body).RootElement.TryGetProperty("error", out var e) ? e.GetString() : body.Trim();
+            throw new InvalidOperationException($"the edge refused to start a sign-in for {hostname} ({(int)response.StatusCode}): {reason}");
+        }
+        var device = JsonDocument.Parse(body).RootElement;
+        return (device.GetProperty("device_code").GetString()!, device.GetProperty("user_code").GetString()!,
+            new Uri(device.GetProperty("verification_uri_complete").GetString()!));
     }
 
     private HttpClient Http() => new(EdgeTrust.HttpHandler(caFile)) { Timeout = TimeSpan.FromSeconds(15) };

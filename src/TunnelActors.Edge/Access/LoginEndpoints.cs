@@ -12,41 +12,69 @@ using TunnelActors.Access.Tokens;
 namespace TunnelActors.Edge.Access;
 
 /// <summary>
-/// Browser sign-in with a one-time PIN, and the hand-over of the resulting app token to a
-/// waiting CLI (`access login`). The pages never reveal whether an email is allowed: a PIN
-/// is only sent when it is, but the user sees the same page either way.
+/// Browser sign-in (one-time PIN or single sign-on) and the confirmed hand-over of its result to
+/// the terminal that asked (`access login`, `tunnel login`) through <see cref="DeviceSignIns"/>.
+/// The pages never reveal whether an email is allowed: a PIN is only sent when it is, in the
+/// background, and the user sees the same page, as fast, either way.
 /// </summary>
 public static class LoginEndpoints
 {
     public const string CookieName = "CF_Authorization";
+    private const string OidcStateCookie = "__Host-ta-oidc-state";
 
     public static void MapLogin(this WebApplication app)
     {
-        app.MapGet("/cdn-cgi/access/login", (string? app, string? transfer, AccessPolicySource policies, HttpContext context) =>
-            FindApplication(policies, app) is null
-                ? Html(LoginPages.EmailForm(app ?? "", transfer, $"no application covers '{app}'"), StatusCodes.Status404NotFound)
-                : Html(LoginPages.EmailForm(app!, transfer, sso: context.RequestServices.GetService(typeof(OidcLogin)) is not null)));
-
-        app.MapPost("/cdn-cgi/access/otp", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
-            IPinSender sender, ILogger<PinChallenges> log) =>
+        app.MapGet("/cdn-cgi/access/login", (string? app, string? user_code, AccessPolicySource policies, DeviceSignIns devices, HttpContext context) =>
         {
-            var form = await context.Request.ReadFormAsync();
-            var (hostname, transfer, email) = (form["app"].ToString(), NullIfEmpty(form["transfer"]), form["email"].ToString().Trim());
-            var application = FindApplication(policies, hostname);
-            if (application is null) return Html(LoginPages.EmailForm(hostname, transfer, $"no application covers '{hostname}'"), 404);
-            if (!email.Contains('@') || email.Length > 254) return Html(LoginPages.EmailForm(hostname, transfer, "enter a valid email address"), 400);
-            if (transfer is not null && !TokenTransfers.IsWellFormed(transfer)) return Html(LoginPages.EmailForm(hostname, null, "this sign-in link is malformed"), 400);
-
-            var mayEnter = PolicyEvaluator.Decide(application, new AccessRequest(RemoteIp(context), email, null, "otp")).Allowed;
-            if (pins.Create(email, hostname, transfer, send: mayEnter) is not var (challenge, pin))
-                return Html(LoginPages.EmailForm(hostname, transfer, "too many sign-ins are in progress; try again in a few minutes"), 503);
-            if (pin is not null) await sender.SendAsync(challenge.Email, pin, hostname, context.RequestAborted);
-            else log.LogInformation("No PIN sent to {Email} for {Hostname}: no policy would let them in", challenge.Email, hostname);
-            return Html(LoginPages.CodeForm(hostname, challenge.Email, challenge.Id));
+            var sso = context.RequestServices.GetService(typeof(OidcLogin)) is not null;
+            if (FindApplication(policies, app) is null) return Html(LoginPages.EmailForm(app ?? "", null, $"no application covers '{app}'"), 404);
+            if (user_code is not null && devices.Find(user_code) is null)
+                return Html(LoginPages.EmailForm(app!, null, "this sign-in link has expired or is not valid; run the login in your terminal again", sso), 400);
+            return Html(LoginPages.EmailForm(app!, DeviceSignIns.NormalizeUserCode(user_code), sso: sso));
         });
 
+        // The CLI starts here: the edge picks the secret it polls with and the code the user compares.
+        app.MapPost("/cdn-cgi/access/device", async (HttpContext context, AccessPolicySource policies, DeviceSignIns devices) =>
+        {
+            var form = await context.Request.ReadFormAsync();
+            var (hostname, kind) = (form["app"].ToString().ToLowerInvariant(), form["kind"].ToString());
+            if (kind is not (DeviceSignIns.Token or DeviceSignIns.Certificate)) return Results.BadRequest(new { error = $"kind must be {DeviceSignIns.Token} or {DeviceSignIns.Certificate}" });
+            var application = FindApplication(policies, hostname);
+            if (application is null || (kind == DeviceSignIns.Certificate) != (application == policies.Console))
+                return Results.NotFound(new { error = $"no application covers '{hostname}'" });
+            if (devices.Begin(hostname, kind) is not var (deviceCode, userCode))
+                return Results.Json(new { error = "too many sign-ins are in progress; try again in a few minutes" }, statusCode: 503);
+            var page = $"{context.Request.Scheme}://{context.Request.Host}/cdn-cgi/access/login?app={Uri.EscapeDataString(hostname)}&user_code={userCode}";
+            return Results.Json(new Dictionary<string, object>
+            {
+                ["device_code"] = deviceCode, ["user_code"] = userCode, ["verification_uri_complete"] = page,
+                ["expires_in"] = (int)devices.Lifetime.TotalSeconds, ["interval"] = 1,
+            });
+        }).RequireRateLimiting(SignInLimits.StartPolicy);
+
+        var perAddress = SignInLimits.PerAddress();
+        app.MapPost("/cdn-cgi/access/otp", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
+            PinOutbox outbox, ILogger<PinChallenges> log) =>
+        {
+            var form = await context.Request.ReadFormAsync();
+            var (hostname, userCode) = (form["app"].ToString(), DeviceSignIns.NormalizeUserCode(NullIfEmpty(form["user_code"])));
+            var application = FindApplication(policies, hostname);
+            if (application is null) return Html(LoginPages.EmailForm(hostname, userCode, $"no application covers '{hostname}'"), 404);
+            if (EmailAddress.Normalize(form["email"], out var invalid) is not { } email) return Html(LoginPages.EmailForm(hostname, userCode, invalid), 400);
+            using (var lease = perAddress.AttemptAcquire(email))
+                if (!lease.IsAcquired)
+                    return Html(LoginPages.EmailForm(hostname, userCode, $"too many codes were requested for {email}; try again in a few minutes"), 429);
+
+            var mayEnter = PolicyEvaluator.Decide(application, new AccessRequest(RemoteIp(context), email, null, "otp")).Allowed;
+            if (pins.Create(email, hostname, userCode, send: mayEnter) is not var (challenge, pin))
+                return Html(LoginPages.EmailForm(hostname, userCode, "too many sign-ins are in progress; try again in a few minutes"), 503);
+            if (pin is not null) outbox.Enqueue(email, pin, hostname);
+            else log.LogInformation("No PIN sent to {Email} for {Hostname}: no policy would let them in", email, hostname);
+            return Html(LoginPages.CodeForm(hostname, email, challenge.Id));
+        }).RequireRateLimiting(SignInLimits.StartPolicy);
+
         app.MapPost("/cdn-cgi/access/otp/verify", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
-            AppTokens tokens, TokenTransfers transfers, IAuditLog audit, TimeProvider clock) =>
+            AppTokens tokens, IAuditLog audit, TimeProvider clock) =>
         {
             var form = await context.Request.ReadFormAsync();
             var (result, challenge) = pins.Check(form["challenge"].ToString(), form["code"].ToString());
@@ -58,30 +86,39 @@ public static class LoginEndpoints
                 return result switch
                 {
                     PinCheck.Wrong => Html(LoginPages.CodeForm(challenge!.Hostname, challenge.Email, challenge.Id, "That code is not right. Try again."), 401),
-                    PinCheck.TooManyAttempts => Html(LoginPages.EmailForm(challenge!.Hostname, challenge.Transfer, "Too many wrong codes. Ask for a new one."), 401),
+                    PinCheck.TooManyAttempts => Html(LoginPages.EmailForm(challenge!.Hostname, challenge.UserCode, "Too many wrong codes. Ask for a new one."), 401),
                     _ => Html(LoginPages.EmailForm(challenge?.Hostname ?? "", null, "This code has expired. Ask for a new one."), 401),
                 };
             }
 
-            return CompleteSignIn(context, policies, tokens, transfers, audit, clock, challenge.Hostname, challenge.Transfer, challenge.Email, [], "otp");
-        });
+            return CompleteSignIn(context, policies, tokens, audit, clock, challenge.Hostname, challenge.UserCode, challenge.Email, [], "otp");
+        }).RequireRateLimiting(SignInLimits.GuessPolicy);
 
-        app.MapGet("/cdn-cgi/access/oidc/start", async (string? app, string? transfer, HttpContext context, AccessPolicySource policies) =>
+        app.MapGet("/cdn-cgi/access/oidc/start", async (string? app, string? user_code, HttpContext context, AccessPolicySource policies) =>
         {
-            if (context.RequestServices.GetService(typeof(OidcLogin)) is not OidcLogin oidc) return Html(LoginPages.EmailForm(app ?? "", transfer, "single sign-on is not configured on this edge"), 404);
-            if (FindApplication(policies, app) is null) return Html(LoginPages.EmailForm(app ?? "", transfer, $"no application covers '{app}'"), 404);
-            if (transfer is not null && !TokenTransfers.IsWellFormed(transfer)) return Html(LoginPages.EmailForm(app!, null, "this sign-in link is malformed"), 400);
-            return Results.Redirect((await oidc.BeginAsync(app!.ToLowerInvariant(), transfer, context.RequestAborted)).ToString());
-        });
+            if (context.RequestServices.GetService(typeof(OidcLogin)) is not OidcLogin oidc) return Html(LoginPages.EmailForm(app ?? "", null, "single sign-on is not configured on this edge"), 404);
+            if (FindApplication(policies, app) is null) return Html(LoginPages.EmailForm(app ?? "", null, $"no application covers '{app}'"), 404);
+            var userCode = DeviceSignIns.NormalizeUserCode(user_code);
+            if (!string.IsNullOrEmpty(user_code) && userCode is null) return Html(LoginPages.EmailForm(app!, null, "this sign-in link is malformed"), 400);
+            var (redirect, state) = await oidc.BeginAsync(app!.ToLowerInvariant(), userCode, context.RequestAborted);
+            // Binds the sign-in to this browser: a callback URL lured into another browser finds no cookie.
+            context.Response.Cookies.Append(OidcStateCookie, state, new CookieOptions
+            {
+                HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = TimeSpan.FromMinutes(10),
+            });
+            return Results.Redirect(redirect.ToString());
+        }).RequireRateLimiting(SignInLimits.StartPolicy);
 
         app.MapGet("/cdn-cgi/access/oidc/callback", async (string? code, string? state, string? error, HttpContext context, AccessPolicySource policies,
-            AppTokens tokens, TokenTransfers transfers, IAuditLog audit, TimeProvider clock, ILogger<OidcLogin> log) =>
+            AppTokens tokens, IAuditLog audit, TimeProvider clock, ILogger<OidcLogin> log) =>
         {
             if (context.RequestServices.GetService(typeof(OidcLogin)) is not OidcLogin oidc) return Results.NotFound();
             try
             {
-                var (identity, hostname, transfer) = await oidc.CompleteAsync(code, state, error, context.RequestAborted);
-                return CompleteSignIn(context, policies, tokens, transfers, audit, clock, hostname, transfer, identity.Email, identity.Groups, "oidc");
+                var browserState = context.Request.Cookies[OidcStateCookie];
+                context.Response.Cookies.Delete(OidcStateCookie, new CookieOptions { Secure = true, Path = "/" });
+                var (identity, hostname, userCode) = await oidc.CompleteAsync(code, state, browserState, error, context.RequestAborted);
+                return CompleteSignIn(context, policies, tokens, audit, clock, hostname, userCode, identity.Email, identity.Groups, "oidc");
             }
             catch (OidcLoginException e)
             {
@@ -91,39 +128,66 @@ public static class LoginEndpoints
             }
         });
 
-        app.MapPost("/cdn-cgi/access/tunnel-login/zone", async (HttpContext context, AccessPolicySource policies, AppTokens tokens,
-            TokenTransfers transfers, IAuditLog audit, TimeProvider clock, EdgeIdentity edge) =>
+        // `access login`: the signed-in user confirms that the code on the page is the one their terminal shows.
+        app.MapPost("/cdn-cgi/access/device/confirm", async (HttpContext context, AccessPolicySource policies, AppTokens tokens,
+            DeviceSignIns devices, IAuditLog audit, TimeProvider clock) =>
         {
             var form = await context.Request.ReadFormAsync();
-            var (zoneName, transfer) = (form["zone"].ToString(), form["transfer"].ToString());
+            if (!BrowserGuards.CsrfMatches(context, form)) return Html(LoginPages.EmailForm("", null, "This confirmation did not come from the sign-in page. Start again."), 403);
+            if (devices.Find(form["user_code"]) is not { Kind: DeviceSignIns.Token } device || FindApplication(policies, device.Hostname) is not { } application)
+                return Html(LoginPages.EmailForm("", null, "This sign-in has expired or was already confirmed. Run the login in your terminal again."), 400);
+            TokenIdentity identity;
+            try { identity = await tokens.VerifyAsync(context.Request.Cookies[CookieName] ?? "", application); }
+            catch (TokenRejectedException e) { return Html(LoginPages.EmailForm(application.Domain, device.UserCode, $"Sign in again: {e.Message}"), 401); }
+            var token = tokens.Issue(application, identity.Email, identity.Groups, identity.LoginMethod);
+            var confirmed = devices.Confirm(device.UserCode, application.Domain, DeviceSignIns.Token, token);
+            audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.Login, application.Name, identity.Email, RemoteIp(context).ToString(), confirmed,
+                Detail: confirmed ? $"token handed to the terminal showing {device.UserCode}" : $"sign-in {device.UserCode} was already used"));
+            return confirmed
+                ? Html(LoginPages.SignedIn(application.Domain, identity.Email, forCli: true))
+                : Html(LoginPages.EmailForm(application.Domain, null, "This sign-in was already confirmed. Run the login in your terminal again."), 400);
+        });
+
+        // `tunnel login`: picking a zone is the confirmation; the certificate goes to the terminal showing the code.
+        app.MapPost("/cdn-cgi/access/tunnel-login/zone", async (HttpContext context, AccessPolicySource policies, AppTokens tokens,
+            DeviceSignIns devices, IAuditLog audit, TimeProvider clock, EdgeIdentity edge, EdgeOptions options) =>
+        {
+            var form = await context.Request.ReadFormAsync();
+            var zoneName = form["zone"].ToString();
+            if (!BrowserGuards.CsrfMatches(context, form)) return Html(LoginPages.EmailForm(policies.Console.Domain, null, "This confirmation did not come from the sign-in page. Start again."), 403);
             TokenIdentity identity;
             try { identity = await tokens.VerifyAsync(context.Request.Cookies[CookieName] ?? "", policies.Console); }
-            catch (TokenRejectedException e) { return Html(LoginPages.EmailForm(policies.Console.Domain, transfer, $"Sign in again: {e.Message}"), 401); }
+            catch (TokenRejectedException e) { return Html(LoginPages.EmailForm(policies.Console.Domain, null, $"Sign in again: {e.Message}"), 401); }
+            if (devices.Find(form["user_code"]) is not { Kind: DeviceSignIns.Certificate } device)
+                return Html(LoginPages.EmailForm(policies.Console.Domain, null, "This sign-in has expired or was already used. Run `tunnel login` again."), 400);
             var request = new AccessRequest(RemoteIp(context), identity.Email, identity.Groups, identity.LoginMethod);
             var zone = policies.Zones.FirstOrDefault(z => z.Name == zoneName.ToLowerInvariant());
-            var allowed = zone is not null && zone.IsAdministeredBy(request) && TokenTransfers.IsWellFormed(transfer);
+            var allowed = zone is not null && zone.IsAdministeredBy(request);
             audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.OriginCertificate, zoneName, identity.Email, request.SourceIp.ToString(), allowed,
-                Detail: allowed ? $"origin certificate issued for zone {zoneName}" : $"{identity.Email} does not administer zone {zoneName}"));
+                Detail: allowed ? $"origin certificate for zone {zoneName} handed to the terminal showing {device.UserCode}" : $"{identity.Email} does not administer zone {zoneName}"));
             if (!allowed) return Html(LoginPages.Denied(zoneName, identity.Email), 403);
 
-            using var certificate = edge.Authority.IssueOriginCertificate(zone!.Name, TimeSpan.FromDays(3650));
-            transfers.Park(transfer, TokenTransfers.Certificate, Pem.WithPrivateKey(certificate));
+            using var certificate = edge.OriginAuthority.IssueOriginCertificate(zone!.Name, options.OriginCertificateLifetime);
+            edge.OriginCertificates.Record(certificate, zone.Name, identity.Email);
+            if (!devices.Confirm(device.UserCode, policies.Console.Domain, DeviceSignIns.Certificate, Pem.WithPrivateKey(certificate)))
+                return Html(LoginPages.EmailForm(policies.Console.Domain, null, "This sign-in was already used. Run `tunnel login` again."), 400);
             return Html(LoginPages.CertificateSent(zone.Name));
         });
 
-        // The CLI polls here with the transfer id it put in the login URL.
-        app.MapGet("/cdn-cgi/access/transfer/{transfer}", (string transfer, TokenTransfers transfers) =>
-            TokenTransfers.IsWellFormed(transfer) && transfers.Collect(transfer) is { } parked
+        // The CLI polls here with its device code: 404 until the user confirmed, then the result, once.
+        app.MapGet("/cdn-cgi/access/transfer/{deviceCode}", (string deviceCode, DeviceSignIns devices) =>
+            devices.Collect(deviceCode) is { } parked
                 ? Results.Json(new Dictionary<string, string> { [parked.Kind] = parked.Value })
                 : Results.Json(new { status = "pending" }, statusCode: StatusCodes.Status404NotFound));
     }
 
     /// <summary>
     /// The end of every sign-in: evaluate the application's policies for the identity, audit
-    /// the login, issue the app token, set the session cookie and hand the token to a waiting CLI.
+    /// the login, issue the app token and set the session cookie. A terminal waiting for the
+    /// result gets nothing yet: the page asks the user to confirm its code first.
     /// </summary>
-    private static IResult CompleteSignIn(HttpContext context, AccessPolicySource policies, AppTokens tokens, TokenTransfers transfers,
-        IAuditLog audit, TimeProvider clock, string hostname, string? transfer, string email, IReadOnlyList<string> groups, string method)
+    private static IResult CompleteSignIn(HttpContext context, AccessPolicySource policies, AppTokens tokens,
+        IAuditLog audit, TimeProvider clock, string hostname, string? userCode, string email, IReadOnlyList<string> groups, string method)
     {
         var ip = RemoteIp(context);
         var application = FindApplication(policies, hostname);
@@ -138,14 +202,14 @@ public static class LoginEndpoints
         {
             HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = application.SessionDuration,
         });
-        if (application == policies.Console && transfer is not null)
+        if (userCode is null) return Html(LoginPages.SignedIn(hostname, email, forCli: false));
+        var csrf = BrowserGuards.IssueCsrf(context);
+        if (application == policies.Console)
         {
-            // `tunnel login`: the user now picks a zone; the cookie just set proves who they are.
             var request = new AccessRequest(ip, email, groups.ToHashSet(), method);
-            return Html(LoginPages.ZonePicker(email, policies.Zones.Where(z => z.IsAdministeredBy(request)).Select(z => z.Name).ToList(), transfer));
+            return Html(LoginPages.ZonePicker(email, policies.Zones.Where(z => z.IsAdministeredBy(request)).Select(z => z.Name).ToList(), userCode, csrf));
         }
-        if (transfer is not null) transfers.Park(transfer, TokenTransfers.Token, token);
-        return Html(LoginPages.SignedIn(hostname, email, transfer is not null));
+        return Html(LoginPages.ConfirmDevice(application.Domain, email, userCode, csrf));
     }
 
     private static AccessApplication? FindApplication(AccessPolicySource policies, string? hostname) =>

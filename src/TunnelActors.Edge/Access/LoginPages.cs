@@ -23,12 +23,13 @@ public static class LoginPages
         <body><main>{{body}}</main></body></html>
         """;
 
-    public static string EmailForm(string hostname, string? transfer, string? error = null, bool sso = false) => Page("Sign in", $"""
+    public static string EmailForm(string hostname, string? userCode, string? error = null, bool sso = false) => Page("Sign in", $"""
         <h1>Sign in to {E(hostname)}</h1>
         {(error is null ? "" : $"<p class=\"error\" id=\"error\">{E(error)}</p>")}
-        {(sso ? $"<p><a id=\"sso\" class=\"button\" href=\"/cdn-cgi/access/oidc/start?app={Uri.EscapeDataString(hostname)}&amp;transfer={Uri.EscapeDataString(transfer ?? "")}\">Sign in with single sign-on</a></p><p class=\"note\">or with a one-time code:</p>" : "")}
+        {(userCode is null ? "" : $"<p class=\"note\">Signing in a terminal that shows the code <strong id=\"user-code\">{E(userCode)}</strong>. If your terminal does not show it, close this page.</p>")}
+        {(sso ? $"<p><a id=\"sso\" class=\"button\" href=\"/cdn-cgi/access/oidc/start?app={Uri.EscapeDataString(hostname)}&amp;user_code={Uri.EscapeDataString(userCode ?? "")}\">Sign in with single sign-on</a></p><p class=\"note\">or with a one-time code:</p>" : "")}
         <form method="post" action="/cdn-cgi/access/otp">
-          <input type="hidden" name="app" value="{E(hostname)}"><input type="hidden" name="transfer" value="{E(transfer)}">
+          <input type="hidden" name="app" value="{E(hostname)}"><input type="hidden" name="user_code" value="{E(userCode)}">
           <label for="email">Email address</label>
           <input type="email" id="email" name="email" required autofocus autocomplete="email">
           <button type="submit" id="send-code">Send me a code</button>
@@ -54,14 +55,28 @@ public static class LoginPages
         {(forCli ? "<p>You can close this window and return to your terminal.</p>" : "")}
         """);
 
-    public static string ZonePicker(string email, IReadOnlyList<string> zones, string transfer) => Page("Choose a zone", zones.Count == 0
+    /// <summary>After sign-in for a terminal: nothing is handed over until the user confirms the code their terminal shows.</summary>
+    public static string ConfirmDevice(string hostname, string email, string userCode, string csrf) => Page("Confirm your terminal", $"""
+        <h1>Confirm your terminal</h1>
+        <p>Signed in to {E(hostname)} as <strong>{E(email)}</strong>.</p>
+        <p>A terminal asks for your access token. Confirm only if <strong>your own terminal</strong> shows this code:</p>
+        <p style="font-size:1.6rem;letter-spacing:.2rem" id="user-code"><strong>{E(userCode)}</strong></p>
+        <form method="post" action="/cdn-cgi/access/device/confirm">
+          <input type="hidden" name="user_code" value="{E(userCode)}"><input type="hidden" name="csrf" value="{E(csrf)}">
+          <button type="submit" id="confirm">Yes, my terminal shows {E(userCode)}</button>
+        </form>
+        <p class="note">If you did not start this sign-in, close this page: nothing has been sent.</p>
+        """);
+
+    public static string ZonePicker(string email, IReadOnlyList<string> zones, string userCode, string csrf) => Page("Choose a zone", zones.Count == 0
         ? $"""<h1 id="no-zones">No zones</h1><p><strong>{E(email)}</strong> administers no zone on this edge.</p>"""
         : $"""
         <h1>Authorize a connector</h1>
         <p>Signed in as <strong>{E(email)}</strong>. Choose the zone whose hostnames the connector may serve;
-        its origin certificate goes to the waiting `tunnelactors tunnel login`.</p>
+        its origin certificate goes to the `tunnelactors tunnel login` that shows the code
+        <strong id="user-code">{E(userCode)}</strong>. Authorize only if your own terminal shows it.</p>
         <form method="post" action="/cdn-cgi/access/tunnel-login/zone">
-          <input type="hidden" name="transfer" value="{E(transfer)}">
+          <input type="hidden" name="user_code" value="{E(userCode)}"><input type="hidden" name="csrf" value="{E(csrf)}">
           {ZoneChoices(zones)}
           <button type="submit" id="authorize">Authorize</button>
         </form>

@@ -24,6 +24,10 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private sealed record RegistrationRefused(string Reason);
     private sealed record Tick;
     private sealed record RegisterTimedOut;
+    private sealed record AbortRefused;
+
+    // A refused connector gets its GOAWAY reason; one that does not close within this is cut.
+    private static readonly TimeSpan RefusalGrace = TimeSpan.FromSeconds(2);
 
     private readonly string _connectionId;
     private readonly AcceptOriginConnection _accept;
@@ -37,6 +41,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
 
     private readonly EdgeMetrics _metrics;
+    private readonly LogBudget _unexpectedFrames = new(5, TimeSpan.FromSeconds(10));
     private bool _counted;
     private bool _edgeDraining;
     private bool _operatorDrained;
@@ -66,6 +71,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _session.Abort(new IOException("edge connection actor stopped"));
+        _accept.Slot.Dispose();
         if (_register is not null) Announce(new ConnectionClosed(_tunnelId!, _connectionId));
         if (_counted) _metrics.ConnectionClosed();
         _accept.Done.TrySetResult();
@@ -83,10 +89,22 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             Task.Run(() => Registration.Verify(register, challenge, identity))
                 .PipeTo(Self, success: admission => new Registered(register, admission),
                     failure: e => new RegistrationRefused(e.GetBaseException().Message));
+            Become(Verifying);
         });
+        Receive<RegisterTimedOut>(_ => Refuse($"no REGISTER within {_options.RegisterTimeout.TotalSeconds:0} s"));
+        Receive<OpenStream>(_ => Sender.Tell(new StreamRefused("connection is not registered yet")));
+        Receive<DrainConnection>(drain => _session.Close(ProtocolError.None, drain.Reason));
+        CommonHandlers();
+    }
+
+    // One REGISTER per connection: a second one while the first is checked is a protocol violation.
+    private void Verifying()
+    {
+        Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.Register, _ => Refuse("a second REGISTER on one connection"));
         Receive<Registered>(r =>
         {
             Timers.Cancel("register");
+            _accept.Slot.Dispose();
             (_register, _tunnelId) = (r.Register, r.Admission.TunnelId);
             _metrics.ConnectionRegistered();
             _counted = true;
@@ -124,6 +142,8 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             SampleRates();
             Heartbeat();
         });
+        Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.Register, _ =>
+            _session.Close(ProtocolError.StreamState, "REGISTER on a connection that is already registered"));
         Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.GoAway, m =>
         {
             var reason = ReasonPayload.Parse(m.Frame.Payload.Span, FrameType.GoAway);
@@ -186,8 +206,12 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             else _log.Warning("Connection {0} lost: {1}", _connectionId, ended.Error.GetBaseException().Message);
             Context.Stop(Self);
         });
-        Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _connectionId, e.StreamId, e.Error.Message));
-        Receive<MuxControlFrame>(m => _log.Warning("Connection {0}: unexpected {1} ignored", _connectionId, m.Frame.Type));
+        Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _connectionId, e.StreamId, e.Reason));
+        Receive<MuxControlFrame>(m =>
+        {
+            if (_unexpectedFrames.TryTake(out var suppressed))
+                _log.Warning("Connection {0}: unexpected {1} ignored ({2} more not logged)", _connectionId, m.Frame.Type, suppressed);
+        });
         Receive<MuxStreamOpened>(m => m.Stream.Abort(new ProtocolException(ProtocolError.StreamState, "connectors may not open streams")));
     }
 
@@ -211,6 +235,21 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         _metrics.Refused("registration");
         _log.Warning("Connection {0} from {1} refused: {2}", _connectionId, _accept.RemoteAddress, reason);
         _session.Close(ProtocolError.Refused, $"registration refused: {reason}");
+        Timers.StartSingleTimer("abort-refused", new AbortRefused(), RefusalGrace);
+        Become(Refused);
+    }
+
+    // A peer that never reads would keep a closed session's socket forever: cut it after the grace.
+    private void Refused()
+    {
+        Receive<AbortRefused>(_ => _session.Abort(new IOException("refused connector did not close")));
+        Receive<OpenStream>(_ => Sender.Tell(new StreamRefused("connection was refused")));
+        Receive<MuxControlFrame>(_ => { });
+        Receive<RegisterTimedOut>(_ => { });
+        Receive<Registered>(_ => { });
+        Receive<RegistrationRefused>(_ => { });
+        Receive<DrainConnection>(_ => { });
+        CommonHandlers();
     }
 
     private void Heartbeat()

@@ -31,6 +31,7 @@ public sealed class OriginConnectionManager : ReceiveActor
             {
                 // Shutting down: the connector's rotation takes it to another edge.
                 accept.WebSocket.Abort();
+                accept.Slot.Dispose();
                 accept.Done.TrySetResult();
                 return;
             }

@@ -4,8 +4,12 @@ using TunnelActors.Transport.Mux;
 
 namespace TunnelActors.Edge.Connections;
 
-/// <summary>A connector's WebSocket was accepted; <paramref name="Done"/> completes when the connection ends.</summary>
-public sealed record AcceptOriginConnection(WebSocket WebSocket, string Challenge, string RemoteAddress, TaskCompletionSource Done);
+/// <summary>
+/// A connector's WebSocket was accepted; <paramref name="Done"/> completes when the connection ends.
+/// <paramref name="Slot"/> is its pending-registration slot, given back once it registers or ends.
+/// </summary>
+public sealed record AcceptOriginConnection(WebSocket WebSocket, string Challenge, string RemoteAddress, TaskCompletionSource Done,
+    RegistrationSlots.Slot Slot);
 
 /// <summary>Open a stream on this connection (node-local: the reply carries the live stream object).</summary>
 public sealed record OpenStream(OpenPayload Open);

@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using Akka.Actor;
 using Microsoft.AspNetCore.Http;
 using TunnelActors.Access.Certificates;
@@ -9,7 +10,7 @@ namespace TunnelActors.Edge.Connections;
 /// upgrade (the connector signs it with its origin certificate in REGISTER), then hands the
 /// WebSocket to an <see cref="OriginConnectionActor"/> and holds the request open until it ends.
 /// </summary>
-public sealed class OriginEndpoint(IActorRef connections)
+public sealed class OriginEndpoint(IActorRef connections, RegistrationSlots slots)
 {
     public const string Path = Transport.Tls.EdgePaths.Connect;
 
@@ -21,12 +22,26 @@ public sealed class OriginEndpoint(IActorRef connections)
             await context.Response.WriteAsync("connectors connect here with a WebSocket upgrade\n");
             return;
         }
+        var (slot, refusal) = slots.TryTake(context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
+        if (slot is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers[Transport.Tls.EdgeDialer.ErrorHeader] = refusal;
+            await context.Response.WriteAsync(refusal + "\n");
+            return;
+        }
         var challenge = OriginCredential.NewChallenge();
         context.Response.Headers[OriginCredential.ChallengeHeader] = challenge;
-        var webSocket = await context.WebSockets.AcceptWebSocketAsync();
+        WebSocket webSocket;
+        try { webSocket = await context.WebSockets.AcceptWebSocketAsync(); }
+        catch
+        {
+            slot.Dispose();
+            throw;
+        }
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var remote = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
-        connections.Tell(new AcceptOriginConnection(webSocket, challenge, remote, done));
+        connections.Tell(new AcceptOriginConnection(webSocket, challenge, remote, done, slot));
         await done.Task;
     }
 }

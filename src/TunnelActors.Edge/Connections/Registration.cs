@@ -31,7 +31,9 @@ public static class Registration
         }
 
         var hostname = register.Hostname.ToLowerInvariant();
-        var zone = OriginCredential.Verify(identity.Authority.Certificate, register.Certificate, register.Signature, challenge, hostname, register.ConnectorId);
+        var (zone, serial) = OriginCredential.Verify(identity.OriginAuthority.Certificate, register.Certificate, register.Signature, challenge, hostname, register.ConnectorId);
+        if (identity.OriginCertificates.IsRevoked(serial))
+            throw new OriginCredentialException($"origin certificate {serial} for zone {zone} is revoked; run `tunnelactors tunnel login` for a new one");
         var route = identity.Store.EnsureRoute(hostname, zone, hostname);
         if (route.ConnectorId != hostname)
             throw new OriginCredentialException($"hostname {hostname} is routed to {identity.Tunnels.OwnerOf(route)}; a quick tunnel cannot take it over");

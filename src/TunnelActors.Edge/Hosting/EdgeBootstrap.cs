@@ -9,12 +9,17 @@ using TunnelActors.Edge.State;
 
 namespace TunnelActors.Edge.Hosting;
 
-/// <summary>What an edge node loads at start: its CA, TLS certificate, store and shared tokens.</summary>
-public sealed record EdgeIdentity(EdgeCertificateAuthority Authority, X509Certificate2 TlsCertificate, EdgeStore Store, NamedTunnelStore Tunnels,
+/// <summary>
+/// What an edge node loads at start: its three CAs (server: what clients trust; origin: signs
+/// connectors' certificates; cluster: signs the edges' remoting certificates), its TLS and
+/// cluster certificates, stores and shared tokens.
+/// </summary>
+public sealed record EdgeIdentity(EdgeCertificateAuthority Authority, EdgeCertificateAuthority OriginAuthority, EdgeCertificateAuthority ClusterAuthority,
+    X509Certificate2 TlsCertificate, X509Certificate2 ClusterCertificate, EdgeStore Store, NamedTunnelStore Tunnels, OriginCertificateStore OriginCertificates,
     string AdminToken, string PeerToken);
 
 /// <summary>
-/// The cluster-wide secrets (edge CA, admin token, peer token) live in the control-plane
+/// The cluster-wide secrets (the three CAs, admin token, peer token) live in the control-plane
 /// database, so every edge sharing it shares them: the first edge creates them, the others
 /// read them. Each edge writes into its data directory `edge-ca.pem` (what clients and
 /// connectors trust), `admin-token`, its own TLS certificate, `cert.pem` (an origin
@@ -30,18 +35,30 @@ public static class EdgeBootstrap
     public const string DatabaseFile = "edge.db";
     public const string AdminTokenFile = "admin-token";
 
+    /// <summary>Every file of the data directory except the public CA holds a secret (the database holds all of them).</summary>
+    public static readonly string[] SecretFiles =
+        [CaKeyFile, TlsFile, OriginCertFile, ServiceTokenFile, AdminTokenFile, DatabaseFile, DatabaseFile + "-wal", DatabaseFile + "-shm", DatabaseFile + "-journal"];
+
     public static EdgeIdentity Initialize(EdgeOptions options, ILogger logger)
     {
-        Directory.CreateDirectory(options.DataDirectory);
+        SecretDirectory.RestrictNewFiles();
+        SecretDirectory.Ensure(options.DataDirectory);
+        foreach (var file in SecretFiles) SecretDirectory.CheckPrivate(options.DataPath(file));
         var database = Database.Open(options.Database ?? options.DataPath(DatabaseFile));
         logger.LogInformation("Control-plane state in {Database}", database.Description);
         var store = new EdgeStore(database);
+        var originCertificates = new OriginCertificateStore(database);
         var authority = LoadAuthority(options, store, logger);
+        var originAuthority = SharedAuthority(store, "origin-ca", "TunnelActors origin CA");
+        var clusterAuthority = SharedAuthority(store, "cluster-ca", "TunnelActors cluster CA");
         var tls = LoadOrCreateTls(options, authority, logger);
+        // Each start mints a fresh remoting certificate: it never touches the disk.
+        var cluster = clusterAuthority.IssueClusterCertificate($"{options.ClusterHost}:{options.ClusterPort}", TimeSpan.FromDays(365));
 
-        if (!File.Exists(options.DataPath(OriginCertFile)))
+        if (!IsCurrentOriginCertificate(options.DataPath(OriginCertFile), originAuthority))
         {
-            using var origin = authority.IssueOriginCertificate(options.DevZone, TimeSpan.FromDays(3650));
+            using var origin = originAuthority.IssueOriginCertificate(options.DevZone, options.OriginCertificateLifetime);
+            originCertificates.Record(origin, options.DevZone, "the edge's first start (dev zone)");
             SecretFile.Write(options.DataPath(OriginCertFile), Pem.WithPrivateKey(origin));
             logger.LogInformation("Wrote origin certificate for zone {Zone} to {Path}", options.DevZone, options.DataPath(OriginCertFile));
         }
@@ -58,7 +75,19 @@ public static class EdgeBootstrap
         var adminToken = store.SharedSecret("admin-token", () => File.Exists(adminTokenPath) ? File.ReadAllText(adminTokenPath).Trim() : NewToken());
         WriteIfChanged(adminTokenPath, adminToken, secret: true, logger, "the admin API token");
         var peerToken = store.SharedSecret("peer-token", NewToken);
-        return new EdgeIdentity(authority, tls, store, new NamedTunnelStore(database), adminToken, peerToken);
+        return new EdgeIdentity(authority, originAuthority, clusterAuthority, tls, cluster, store, new NamedTunnelStore(database), originCertificates,
+            adminToken, peerToken);
+    }
+
+    private static EdgeCertificateAuthority SharedAuthority(EdgeStore store, string name, string subject) =>
+        new(Pem.ParseWithPrivateKey(store.SharedSecret(name, () => Pem.WithPrivateKey(EdgeCertificateAuthority.Create(subject).Certificate)), $"the stored {name}"));
+
+    // The dev certificate is replaced when it is from before the CA split or expires within a week.
+    private static bool IsCurrentOriginCertificate(string path, EdgeCertificateAuthority originAuthority)
+    {
+        if (!File.Exists(path)) return false;
+        using var existing = Pem.LoadWithPrivateKey(path);
+        return existing.NotAfter > DateTime.UtcNow.AddDays(7) && Transport.Tls.EdgeTrust.IssuedBy(originAuthority.Certificate, existing);
     }
 
     private static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();

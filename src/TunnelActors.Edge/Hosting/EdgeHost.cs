@@ -71,10 +71,13 @@ public static class EdgeHost
         if (options.Oidc is { } oidc)
             builder.Services.AddSingleton(sp => new OidcLogin(oidc, new Uri(options.Issuer + "/cdn-cgi/access/oidc/callback"),
                 new HttpClient { Timeout = TimeSpan.FromSeconds(15) }, sp.GetRequiredService<ILoginStateStore>(), sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<TokenTransfers>();
+        builder.Services.AddSingleton<DeviceSignIns>();
         builder.Services.AddSingleton<IPinSender>(sp => options.Smtp is { } smtp
             ? new SmtpPinSender(smtp.Host, smtp.Port, smtp.From)
             : new LogPinSender(message => sp.GetRequiredService<ILogger<LogPinSender>>().LogWarning("{Message}", message)));
+        builder.Services.AddSingleton<PinOutbox>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PinOutbox>());
+        builder.Services.AddSignInLimits();
         builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity, metrics));
         builder.Services.AddSingleton<EdgeDrain>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeDrain>()); // after Akka: stopped before it
@@ -82,7 +85,10 @@ public static class EdgeHost
 
         var app = builder.Build();
         app.Services.GetRequiredService<AccessPolicySource>().LoadStored(); // a broken configuration fails at start-up, not at the first client
+        if (options.MetricsAddress is { } metricsAddress) app.UseMetricsListenerSplit(metricsAddress.Port);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        app.UseBrowserGuards();
+        app.UseRateLimiter();
         MapEndpoints(app);
         return app;
     }
@@ -132,15 +138,15 @@ public static class EdgeHost
         ActorSystem System() => services.GetRequiredService<ActorSystem>();
         IActorRef Actor<T>() => services.GetRequiredService<ActorRegistry>().Get<T>();
 
-        app.Map(OriginEndpoint.Path, context => new OriginEndpoint(Actor<OriginConnectionManager>()).HandleAsync(context));
+        var registrationSlots = new RegistrationSlots();
+        app.Map(OriginEndpoint.Path, context => new OriginEndpoint(Actor<OriginConnectionManager>(), registrationSlots).HandleAsync(context));
         var peerEndpoint = new Lazy<PeerEndpoint>(() => new PeerEndpoint(Actor<PeerLinks>(), services.GetRequiredService<EdgeIdentity>().PeerToken,
             services.GetRequiredService<ILogger<PeerEndpoint>>()));
         app.Map(PeerEndpoint.Path, context => peerEndpoint.Value.HandleAsync(context));
 
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
         if (services.GetRequiredService<EdgeOptions>().MetricsAddress is { } metricsAddress)
-            app.MapGet("/metrics", (EdgeMetrics metrics) => Results.Text(metrics.Render(), PrometheusText.ContentType))
-                .RequireHost($"*:{metricsAddress.Port}"); // only on the metrics listener, never the public port
+            app.MapGet("/metrics", (EdgeMetrics metrics) => Results.Text(metrics.Render(), PrometheusText.ContentType)); // metrics listener only: see MetricsListener
         app.MapLogin();
         app.MapAdminApi(services.GetRequiredService<EdgeIdentity>().AdminToken);
         app.MapDashboard();

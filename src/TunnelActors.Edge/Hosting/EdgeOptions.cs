@@ -61,6 +61,13 @@ public sealed record EdgeOptions
     /// <summary>A connector that sent nothing for this long is dropped (default 15 s; it is pinged every 5 s).</summary>
     public TimeSpan ConnectionIdleTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Lifetime of the origin certificates `tunnel login` hands out and of the dev zone's
+    /// `cert.pem` (default 365 days): a lost certificate stops working by itself; revoke it sooner
+    /// with `tunnelactors tunnel revoke-cert`.
+    /// </summary>
+    public TimeSpan OriginCertificateLifetime { get; init; } = TimeSpan.FromDays(365);
+
     /// <summary>Time a new connection has to send REGISTER (default 10 s).</summary>
     public TimeSpan RegisterTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

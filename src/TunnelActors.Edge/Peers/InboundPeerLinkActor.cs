@@ -40,7 +40,7 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
             else _log.Warning("Peer link from {0} lost: {1}", accept.RemoteAddress, ended.Error.GetBaseException().Message);
             Context.Stop(Self);
         });
-        Receive<MuxStreamError>(e => _log.Warning("Peer link from {0}: stream {1} reset: {2}", accept.RemoteAddress, e.StreamId, e.Error.Message));
+        Receive<MuxStreamError>(e => _log.Warning("Peer link from {0}: stream {1} reset: {2}", accept.RemoteAddress, e.StreamId, e.Reason));
         Receive<MuxControlFrame>(m => _log.Info("Peer link from {0}: {1} from the peer", accept.RemoteAddress, m.Frame.Type));
         Receive<Connections.DrainConnection>(drain =>
         {

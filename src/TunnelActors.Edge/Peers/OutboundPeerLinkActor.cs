@@ -95,7 +95,7 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
             else _log.Warning("Peer link to {0} lost: {1}", _peerUrl, ended.Error.GetBaseException().Message);
             Context.Stop(Self);
         });
-        Receive<MuxStreamError>(e => _log.Warning("Peer link to {0}: stream {1} reset: {2}", _peerUrl, e.StreamId, e.Error.Message));
+        Receive<MuxStreamError>(e => _log.Warning("Peer link to {0}: stream {1} reset: {2}", _peerUrl, e.StreamId, e.Reason));
         Receive<MuxControlFrame>(m =>
         {
             _log.Info("Peer link to {0}: {1} from the peer", _peerUrl, m.Frame.Type);
@@ -110,7 +110,7 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
         Receive<OpenStream>(_ => Sender.Tell(new StreamRefused($"peer edge {_peerUrl} is shutting down")));
         Receive<Tick>(_ => { });
         Receive<SessionEnded>(_ => Context.Stop(Self));
-        Receive<MuxStreamError>(e => _log.Warning("Peer link to {0}: stream {1} reset: {2}", _peerUrl, e.StreamId, e.Error.Message));
+        Receive<MuxStreamError>(e => _log.Warning("Peer link to {0}: stream {1} reset: {2}", _peerUrl, e.StreamId, e.Reason));
         Receive<MuxControlFrame>(_ => { });
     }
 

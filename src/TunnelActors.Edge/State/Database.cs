@@ -32,11 +32,12 @@ public abstract class Database
     /// <summary>Runs CREATE ... IF NOT EXISTS statements, safely when several edges start at once.</summary>
     public virtual void EnsureSchema(string ddl) => Execute(ddl);
 
-    public void Execute(string sql, params (string Name, object? Value)[] parameters)
+    /// <summary>Runs a statement; returns the rows it changed.</summary>
+    public int Execute(string sql, params (string Name, object? Value)[] parameters)
     {
         using var connection = Connect();
         using var command = Command(connection, sql, parameters);
-        command.ExecuteNonQuery();
+        return command.ExecuteNonQuery();
     }
 
     public object? Scalar(string sql, params (string Name, object? Value)[] parameters)

@@ -33,6 +33,14 @@ public sealed class DatabaseLoginState : ILoginStateStore
         return true;
     }
 
+    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now)
+    {
+        _db.Execute("DELETE FROM login_state WHERE expires_at <= @now", ("@now", Time(now)));
+        if (Convert.ToInt64(_db.Scalar("SELECT COUNT(*) FROM login_state WHERE kind = @kind", ("@kind", kind))) >= limit) return false;
+        return _db.Execute("INSERT INTO login_state VALUES (@kind, @id, '', 0, @expires) ON CONFLICT (kind, id) DO NOTHING",
+            ("@kind", kind), ("@id", id), ("@expires", Time(expiresAt))) == 1;
+    }
+
     public string? Take(string kind, string id, DateTimeOffset now) =>
         _db.Query("DELETE FROM login_state WHERE kind = @kind AND id = @id RETURNING value, expires_at",
                 r => (Value: r.GetString(0), ExpiresAt: r.GetString(1)), ("@kind", kind), ("@id", id))

@@ -1,3 +1,4 @@
+using TunnelActors.Access.Login;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
@@ -20,6 +21,8 @@ public static partial class NamedTunnelApi
     private const string ZoneItem = "tunnel-api-zone";
     private const string BodyItem = "tunnel-api-body";
     private const int MaxBody = 16 * 1024;
+    private const string NonceKind = "api-nonce";
+    private const int MaxRememberedNonces = 100_000; // ~170 signed requests a second, sustained for the whole window
 
     public static void MapNamedTunnelApi(this WebApplication app)
     {
@@ -32,8 +35,13 @@ public static partial class NamedTunnelApi
             try
             {
                 var identity = http.RequestServices.GetService(typeof(EdgeIdentity)) as EdgeIdentity;
-                http.Items[ZoneItem] = OriginRequestSignature.Verify(identity!.Authority.Certificate, name => http.Request.Headers[name].FirstOrDefault(),
-                    http.Request.Method, http.Request.Path + http.Request.QueryString, body, DateTimeOffset.UtcNow);
+                var nonces = (ILoginStateStore)http.RequestServices.GetService(typeof(ILoginStateStore))!;
+                var now = DateTimeOffset.UtcNow;
+                var (zone, serial) = OriginRequestSignature.Verify(identity!.OriginAuthority.Certificate, name => http.Request.Headers[name].FirstOrDefault(),
+                    http.Request.Method, http.Request.Path + http.Request.QueryString, body, now,
+                    nonce => nonces.Claim(NonceKind, nonce, now + OriginRequestSignature.ReplayWindow, MaxRememberedNonces, now));
+                if (identity.OriginCertificates.IsRevoked(serial)) return Error(401, $"origin certificate {serial} is revoked; run `tunnelactors tunnel login` for a new one");
+                http.Items[ZoneItem] = zone;
             }
             catch (OriginCredentialException e) { return Error(401, e.Message); }
             return await next(context);

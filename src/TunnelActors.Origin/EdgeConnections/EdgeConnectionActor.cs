@@ -76,7 +76,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             var stream = Context.ActorOf(Props.Create(() => new OriginStreamActor(m.Stream, service, _metrics)), $"stream-{m.Stream.Id}");
             _streams.Add(Context.Watch(stream));
         });
-        Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _index, e.StreamId, e.Error.Message));
+        Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _index, e.StreamId, e.Reason));
         Receive<Tick>(_ => CheckLiveness());
         Receive<RegisterTimedOut>(_ =>
         {

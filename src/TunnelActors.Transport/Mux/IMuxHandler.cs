@@ -14,6 +14,9 @@ public interface IMuxHandler
     /// <summary>REGISTER, REGISTERED or GOAWAY arrived.</summary>
     void OnControlFrame(Frame frame);
 
-    /// <summary>A frame broke the protocol on one stream; that stream was reset.</summary>
-    void OnStreamError(uint streamId, ProtocolException error);
+    /// <summary>
+    /// A frame broke the protocol on one stream; that stream was reset. Reports are rate-limited
+    /// per connection: <paramref name="suppressed"/> errors since the last report went unreported.
+    /// </summary>
+    void OnStreamError(uint streamId, ProtocolException error, int suppressed);
 }

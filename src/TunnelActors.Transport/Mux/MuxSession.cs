@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Akka.Streams;
@@ -31,6 +32,10 @@ public sealed class MuxSession
     private long _lastFrameTimestamp = Stopwatch.GetTimestamp();
     private long _lastRttTicks = -1;
     private int _goingAway;
+    // At most one PONG waits in the control queue; it answers the latest PING when it is encoded.
+    private long _latestPing;
+    private int _pongQueued;
+    private readonly LogBudget _errorLog = new(10, TimeSpan.FromSeconds(10));
 
     public MuxSession(string name, MuxOptions options, IMuxHandler handler)
     {
@@ -80,7 +85,7 @@ public sealed class MuxSession
             }))
             .Via(_killSwitch.Flow<Frame>())
             .BatchWeighted(Options.MaxBatchBytes, f => FrameCodec.EncodedLength(f), f => new List<Frame> { f }, (batch, f) => { batch.Add(f); return batch; })
-            .Select(EncodeBatch)
+            .Select(batch => EncodeBatch(batch))
             .RunWith(Sink.FromGraph(new ByteChannelSink(carrier, DataBuffers.Return)), materializer);
 
         _ = RunAsync(inbound, outbound, carrier);
@@ -208,8 +213,8 @@ public sealed class MuxSession
         }
         catch (ProtocolException e)
         {
-            // A bad frame costs its own stream only.
-            _handler.OnStreamError(frame.StreamId, e);
+            // A bad frame costs its own stream only; reporting it is rate-limited, so a flood writes a few lines, not one per frame.
+            if (_errorLog.TryTake(out var suppressed)) _handler.OnStreamError(frame.StreamId, e, suppressed);
             if (stream is null || stream.Reset(e.Error, e.Message))
                 TrySend(new ReasonPayload(e.Error, e.Message).ToFrame(FrameType.Rst, frame.StreamId));
         }
@@ -227,8 +232,9 @@ public sealed class MuxSession
         }
         if (_streams.Count >= Options.MaxStreams)
             throw new ProtocolException(ProtocolError.TooManyStreams, $"{_streams.Count} streams open, limit {Options.MaxStreams}");
-        if (open.InitialWindow == 0 || open.InitialWindow > CreditWindow.MaxWindow)
-            throw new ProtocolException(ProtocolError.FlowControl, $"OPEN window {open.InitialWindow} outside 1..{CreditWindow.MaxWindow}");
+        // What we buffer is ours to decide: the opener may ask for less than our window, never more.
+        if (open.InitialWindow == 0 || open.InitialWindow > Options.StreamWindow)
+            throw new ProtocolException(ProtocolError.FlowControl, $"OPEN window {open.InitialWindow} outside 1..{Options.StreamWindow}");
         var stream = new MuxStream(this, frame.StreamId, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
         _streams[frame.StreamId] = stream;
         _handler.OnStreamOpened(stream);
@@ -238,9 +244,14 @@ public sealed class MuxSession
     {
         switch (frame.Type)
         {
-            case FrameType.Ping:
-                TrySend(Frame.Pong(frame.Payload)); // dropped if the outbox is full: a lost RTT sample
+            case FrameType.Ping when frame.Payload.Length == 8:
+                // However fast PINGs come, one PONG is queued at a time and carries the latest value.
+                Interlocked.Exchange(ref _latestPing, BitConverter.ToInt64(frame.Payload.Span));
+                if (Interlocked.Exchange(ref _pongQueued, 1) == 0 && !TrySend(Frame.Pong(new byte[8])))
+                    Volatile.Write(ref _pongQueued, 0); // the control queue is full: a lost RTT sample
                 break;
+            case FrameType.Ping:
+                throw new ProtocolException(ProtocolError.MalformedPayload, $"PING payload is {frame.Payload.Length} bytes, expected 8");
             case FrameType.Pong when frame.Payload.Length == 8:
                 var sent = (long)BitConverter.ToUInt64(frame.Payload.Span);
                 Interlocked.Exchange(ref _lastRttTicks, Stopwatch.GetElapsedTime(sent).Ticks);
@@ -262,7 +273,7 @@ public sealed class MuxSession
         : throw new ProtocolException(ProtocolError.MalformedPayload, $"WINDOW_UPDATE payload is {frame.Payload.Length} bytes, expected 4");
 
     /// <summary>One carrier message of queued frames. DATA payloads are the writers' pooled copies: returned here.</summary>
-    private static ReadOnlyMemory<byte> EncodeBatch(List<Frame> frames)
+    private ReadOnlyMemory<byte> EncodeBatch(List<Frame> frames)
     {
         var length = 0;
         foreach (var f in frames) length += FrameCodec.EncodedLength(f);
@@ -270,6 +281,12 @@ public sealed class MuxSession
         var offset = 0;
         foreach (var f in frames)
         {
+            if (f.Type == FrameType.Pong && f.Payload.Length == 8 && MemoryMarshal.TryGetArray(f.Payload, out var pong))
+            {
+                // Clear the flag before reading: a PING arriving now queues the next PONG instead of being lost.
+                Volatile.Write(ref _pongQueued, 0);
+                BitConverter.TryWriteBytes(pong.AsSpan(), Interlocked.Read(ref _latestPing));
+            }
             offset += FrameCodec.Encode(f, bytes.AsSpan(offset));
             if (f.Type == FrameType.Data) DataBuffers.Return(f.Payload);
         }

@@ -17,6 +17,10 @@ public sealed class MuxStream : IByteChannel
     private readonly object _gate = new();
     private readonly CreditWindow _window;
     private readonly Queue<ReadOnlyMemory<byte>> _inbound = new();
+    // Small DATA payloads are copied together here instead of each taking a queue entry: a peer
+    // sending one-byte frames into a stalled stream costs its window in bytes, not a million entries.
+    private byte[]? _small;
+    private int _smallLength;
     private ReadOnlyMemory<byte> _headChunk; // the chunk being read, taken off the queue (returned to the pool when read out)
     private ReadOnlyMemory<byte> _head;      // its unread rest
     private TaskCompletionSource? _readable;
@@ -40,6 +44,16 @@ public sealed class MuxStream : IByteChannel
 
     /// <summary>What the opener asked for: hostname, client identity.</summary>
     public OpenPayload Open { get; }
+
+    /// <summary>Below this a DATA payload is coalesced (<see cref="CoalesceBuffer"/> bytes at a time) rather than queued.</summary>
+    public const int SmallPayload = 1024;
+    public const int CoalesceBuffer = 16 * 1024;
+
+    /// <summary>Entries queued for the reader (for tests and ops): at most window ÷ <see cref="SmallPayload"/> + window ÷ <see cref="CoalesceBuffer"/>.</summary>
+    public int QueuedChunks
+    {
+        get { lock (_gate) return _inbound.Count + (_smallLength > 0 ? 1 : 0); }
+    }
 
     public long BytesIn => Interlocked.Read(ref _bytesIn);
     public long BytesOut => Interlocked.Read(ref _bytesOut);
@@ -91,7 +105,7 @@ public sealed class MuxStream : IByteChannel
         Task wait;
         lock (_gate)
         {
-            if (_reset is not null || !_head.IsEmpty || _inbound.Count > 0 || _remoteFinished) return ValueTask.CompletedTask;
+            if (_reset is not null || !_head.IsEmpty || _inbound.Count > 0 || _smallLength > 0 || _remoteFinished) return ValueTask.CompletedTask;
             wait = (_readable ??= NewSignal()).Task;
         }
         return new ValueTask(wait.WaitAsync(cancellationToken));
@@ -153,8 +167,11 @@ public sealed class MuxStream : IByteChannel
             if (_reset is not null) return; // data in flight when we reset: drop it
             if (_remoteFinished)
                 throw new ProtocolException(ProtocolError.StreamState, $"stream {Id}: DATA after FIN");
+            // An empty DATA frame moves no byte but would take a queue entry: it is never legitimate.
+            if (payload.IsEmpty)
+                throw new ProtocolException(ProtocolError.MalformedPayload, $"stream {Id}: empty DATA frame");
             _window.OnDataReceived(payload.Length);
-            _inbound.Enqueue(payload);
+            Queue(payload);
             Interlocked.Add(ref _bytesIn, payload.Length);
             (signal, _readable) = (_readable, null);
         }
@@ -193,6 +210,7 @@ public sealed class MuxStream : IByteChannel
             if (_reset is not null) return false;
             _reset = new StreamResetException(Id, code, reason);
             if (!_head.IsEmpty) DataBuffers.Return(_headChunk);
+            FlushSmall();
             while (_inbound.TryDequeue(out var queued)) DataBuffers.Return(queued);
             (_head, _headChunk) = (default, default);
             (readable, _readable, writable, _writable) = (_readable, null, _writable, null);
@@ -203,8 +221,32 @@ public sealed class MuxStream : IByteChannel
         return true;
     }
 
+    // Under _gate. Order is kept: the coalescing buffer is queued before any payload that follows it.
+    private void Queue(ReadOnlyMemory<byte> payload)
+    {
+        if (payload.Length >= SmallPayload)
+        {
+            FlushSmall();
+            _inbound.Enqueue(payload);
+            return;
+        }
+        if (_small is not null && _smallLength + payload.Length > _small.Length) FlushSmall();
+        _small ??= DataBuffers.Rent(CoalesceBuffer);
+        payload.Span.CopyTo(_small.AsSpan(_smallLength));
+        _smallLength += payload.Length;
+        DataBuffers.Return(payload);
+    }
+
+    private void FlushSmall()
+    {
+        if (_small is null) return;
+        _inbound.Enqueue(_small.AsMemory(0, _smallLength));
+        (_small, _smallLength) = (null, 0);
+    }
+
     private bool TakeNextChunk()
     {
+        if (_inbound.Count == 0) FlushSmall(); // the reader caught up: hand over what was coalesced
         if (!_inbound.TryDequeue(out _headChunk)) return false;
         _head = _headChunk;
         return true;

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TunnelActors.Edge.Access;
+
+/// <summary>
+/// Budgets for everything a stranger can do before signing in, from ASP.NET Core's rate limiter.
+/// Per source IP (every edge counts its own): <see cref="StartsPerIp"/> sign-in starts (PIN
+/// requests, SSO starts, CLI device sign-ins) and <see cref="GuessesPerIp"/> PIN guesses per
+/// <see cref="Window"/>. Per address: <see cref="PinsPerAddress"/> PINs per window, each good for
+/// <see cref="TunnelActors.Access.Login.PinChallenges.MaxAttempts"/> guesses — so one address faces at
+/// most 25 guesses of a 6-digit PIN per 10 minutes (a 0.0025 % chance), and the per-IP guess budget
+/// caps it lower still. Refused requests get 429 with Retry-After: the wait is the backoff.
+/// </summary>
+public static class SignInLimits
+{
+    public const string StartPolicy = "sign-in-start";
+    public const string GuessPolicy = "sign-in-guess";
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(10);
+    public const int StartsPerIp = 30;
+    public const int GuessesPerIp = 30;
+    public const int PinsPerAddress = 5;
+
+    public static IServiceCollection AddSignInLimits(this IServiceCollection services) => services.AddRateLimiter(limiter =>
+    {
+        limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        limiter.AddPolicy(StartPolicy, context => PerIp(context, StartsPerIp));
+        limiter.AddPolicy(GuessPolicy, context => PerIp(context, GuessesPerIp));
+        limiter.OnRejected = async (rejected, cancellationToken) =>
+        {
+            var retry = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : Window;
+            rejected.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString();
+            rejected.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
+            await rejected.HttpContext.Response.WriteAsync(
+                $"too many sign-in attempts from {Source(rejected.HttpContext)}; try again in {Math.Ceiling(retry.TotalMinutes)} minutes\n", cancellationToken);
+        };
+    });
+
+    /// <summary>PINs mailed per address (whichever IP asks), so nobody can flood one mailbox or farm challenges for it.</summary>
+    public static PartitionedRateLimiter<string> PerAddress() => PartitionedRateLimiter.Create<string, string>(email =>
+        RateLimitPartition.GetSlidingWindowLimiter(email, _ => Sliding(PinsPerAddress)));
+
+    private static RateLimitPartition<IPAddress> PerIp(HttpContext context, int permits) =>
+        RateLimitPartition.GetSlidingWindowLimiter(Source(context), _ => Sliding(permits));
+
+    private static SlidingWindowRateLimiterOptions Sliding(int permits) => new()
+    {
+        PermitLimit = permits,
+        Window = Window,
+        SegmentsPerWindow = 10,
+        QueueLimit = 0,
+    };
+
+    private static IPAddress Source(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip) : IPAddress.None;
+}
