@@ -77,16 +77,17 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     [Fact]
     public async Task SignIn_StartedOnOneEdge_FinishesOnAnotherAndIsCollectedOnAThird()
     {
-        var transfer = "t" + Guid.NewGuid().ToString("N");
         var start = new BrowserlessLogin(Edge(0));
         var finish = new BrowserlessLogin(Edge(1));
-        var codePage = await start.RequestPinAsync("share.site.test", transfer, "alice@example.com");
+        var (deviceCode, userCode, _) = await start.StartDeviceAsync("share.site.test");
+        var codePage = await start.RequestPinAsync("share.site.test", userCode, "alice@example.com");
         var pin = await start.PinFromEdgeLogAsync("alice@example.com", "share.site.test");
 
-        var signedIn = await finish.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), pin);
+        var confirmPage = await finish.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), pin);
+        var signedIn = await finish.ConfirmAsync(confirmPage.Html);
         using var http = Edge(2).Http();
-        var collected = await http.GetAsync($"/cdn-cgi/access/transfer/{transfer}");
-        var again = await Edge(0).Http().GetAsync($"/cdn-cgi/access/transfer/{transfer}");
+        var collected = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
+        var again = await Edge(0).Http().GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
 
         Assert.Contains("id=\"signed-in\"", signedIn.Html);
         Assert.Equal(System.Net.HttpStatusCode.OK, collected.StatusCode);

@@ -19,17 +19,21 @@ public sealed class LoginTests(EchoTunnelFixture fixture)
             "--edge", fixture.Rig.EdgeUrl, "--ca-file", fixture.Rig.CaFile, "--no-browser");
         await login.WaitForOutput("/cdn-cgi/access/login?app=", TimeSpan.FromSeconds(30));
         var url = Regex.Match(login.Output, @"https://\S+/cdn-cgi/access/login\?\S+").Value;
-        var transfer = Regex.Match(url, "transfer=([^&]+)").Groups[1].Value;
+        var userCode = BrowserlessLogin.UserCode(url);
+        Assert.Contains($"Your code is {userCode}", login.Output);
         var browser = new BrowserlessLogin(fixture.Rig);
 
         var form = await browser.OpenAsync(url);
-        var codePage = await browser.RequestPinAsync(Hostname, transfer, "alice@example.com");
+        var codePage = await browser.RequestPinAsync(Hostname, userCode, "alice@example.com");
         var pin = await browser.PinFromEdgeLogAsync("alice@example.com", Hostname);
-        var signedIn = await browser.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), pin);
+        var confirmPage = await browser.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), pin);
+        Assert.Contains(userCode, confirmPage.Html);
+        Assert.False(login.HasExited); // signed in, but nothing is handed over before the user confirms the code
+        var signedIn = await browser.ConfirmAsync(confirmPage.Html);
 
         Assert.Equal(HttpStatusCode.OK, form.Status);
         Assert.Contains("id=\"signed-in\"", signedIn.Html);
-        var cookie = Assert.Single(signedIn.Response.Headers.GetValues("Set-Cookie"));
+        var cookie = Assert.Single(confirmPage.Response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("CF_Authorization="));
         Assert.Contains("CF_Authorization=", cookie);
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
@@ -48,17 +52,20 @@ public sealed class LoginTests(EchoTunnelFixture fixture)
     }
 
     [Fact]
-    public async Task TransferId_IsCollectedOnlyOnce()
+    public async Task DeviceSignIn_IsCollectedOnlyOnceAndOnlyAfterConfirmation()
     {
         var browser = new BrowserlessLogin(fixture.Rig);
-        var transfer = "t" + Guid.NewGuid().ToString("N");
-        var codePage = await browser.RequestPinAsync(Hostname, transfer, "carol@example.com");
-        await browser.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), await browser.PinFromEdgeLogAsync("carol@example.com", Hostname));
+        var (deviceCode, userCode, _) = await browser.StartDeviceAsync(Hostname);
+        var codePage = await browser.RequestPinAsync(Hostname, userCode, "carol@example.com");
+        var confirmPage = await browser.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), await browser.PinFromEdgeLogAsync("carol@example.com", Hostname));
         using var http = fixture.Rig.Http();
 
-        var first = await http.GetAsync($"/cdn-cgi/access/transfer/{transfer}");
-        var second = await http.GetAsync($"/cdn-cgi/access/transfer/{transfer}");
+        var beforeConfirming = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
+        await browser.ConfirmAsync(confirmPage.Html);
+        var first = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
+        var second = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
 
+        Assert.Equal(HttpStatusCode.NotFound, beforeConfirming.StatusCode);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
     }

@@ -25,9 +25,9 @@ public sealed class QuickstartTests
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true }, // the test trusts its own edge
         }) { BaseAddress = new Uri(url) };
         var browser = new BrowserlessLogin(http, () => quickstart.Output, (text, timeout) => quickstart.WaitFor(text, timeout));
-        var transfer = Regex.Match(url, "transfer=([^&]+)").Groups[1].Value;
-        var codePage = await browser.RequestPinAsync("smb.site.test", transfer, "erin@example.com");
-        var signedIn = await browser.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), await browser.PinFromEdgeLogAsync("erin@example.com", "smb.site.test"));
+        var codePage = await browser.RequestPinAsync("smb.site.test", BrowserlessLogin.UserCode(url), "erin@example.com");
+        var confirmPage = await browser.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), await browser.PinFromEdgeLogAsync("erin@example.com", "smb.site.test"));
+        var signedIn = await browser.ConfirmAsync(confirmPage.Html);
         Assert.Contains("signed-in", signedIn.Html);
 
         await quickstart.WaitFor("Press Ctrl+C");

@@ -83,14 +83,13 @@ public sealed class SsoBrowserTests(SsoFixture fixture) : IClassFixture<SsoFixtu
     {
         var home = Directory.CreateTempSubdirectory($"home-{user}-").FullName;
         var (login, url) = await StartCliLogin(home);
-        var transfer = Regex.Match(url, "transfer=([^&]+)").Groups[1].Value;
 
         var page = await SignInWithIdp(url, user, $"{user}-password");
 
         await page.WaitForSelectorAsync("#denied");
         Assert.Contains(email, await page.ContentAsync());
         using var http = fixture.Rig.Http();
-        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/cdn-cgi/access/transfer/{transfer}")).StatusCode);
+        Assert.False(login.HasExited); // the terminal got nothing and is still waiting
         Assert.False(File.Exists(Path.Combine(home, ".tunnelactors", "tokens", $"{SsoFixture.Hostname}.jwt")));
         var failed = (await Audit("login_failed")).First(e => e.GetProperty("identity").GetString() == email);
         Assert.Equal(blockingPolicy, failed.GetProperty("policy").GetString());
@@ -129,6 +128,10 @@ public sealed class SsoBrowserTests(SsoFixture fixture) : IClassFixture<SsoFixtu
         var pin = await new BrowserlessLogin(fixture.Rig).PinFromEdgeLogAsync("dora@example.com", SsoFixture.Hostname);
         await page.FillAsync("#code", pin);
         await page.ClickAsync("#verify");
+        await page.WaitForSelectorAsync("#confirm");
+        Assert.Contains(BrowserlessLogin.UserCode(url), await page.TextContentAsync("#user-code") ?? "");
+        await Shot(page, "otp-confirm");
+        await page.ClickAsync("#confirm");
 
         await page.WaitForSelectorAsync("#signed-in");
         await Shot(page, "otp-signed-in");
@@ -157,8 +160,16 @@ public sealed class SsoBrowserTests(SsoFixture fixture) : IClassFixture<SsoFixtu
         await page.FillAsync("#password", password);
         await Shot(page, $"{user}-2-idp-login");
         await page.ClickAsync("#sign-in");
-        await page.WaitForSelectorAsync("#signed-in, #denied, #error");
+        await page.WaitForSelectorAsync("#confirm, #signed-in, #denied, #error");
         await Shot(page, $"{user}-3-result");
+        if (await page.QuerySelectorAsync("#confirm") is { } confirm)
+        {
+            // Nothing reaches the terminal before the user confirms the code it shows.
+            Assert.Contains(BrowserlessLogin.UserCode(loginUrl), await page.TextContentAsync("#user-code") ?? "");
+            await confirm.ClickAsync();
+            await page.WaitForSelectorAsync("#signed-in, #error");
+            await Shot(page, $"{user}-4-confirmed");
+        }
         return page;
     }
 

@@ -16,13 +16,14 @@ public sealed class TunnelLoginTests(EchoTunnelFixture fixture)
             "tunnel", "login", "--edge", fixture.Rig.EdgeUrl, "--ca-file", fixture.Rig.CaFile, "--no-browser");
         await login.WaitForOutput("/cdn-cgi/access/login?app=", TimeSpan.FromSeconds(30));
         var url = Regex.Match(login.Output, @"https://\S+/cdn-cgi/access/login\?\S+").Value;
-        var transfer = Regex.Match(url, "transfer=([^&]+)").Groups[1].Value;
+        var userCode = BrowserlessLogin.UserCode(url);
         var browser = new BrowserlessLogin(fixture.Rig);
 
-        var codePage = await browser.RequestPinAsync("127.0.0.1", transfer, "ops@example.com");
+        var codePage = await browser.RequestPinAsync("127.0.0.1", userCode, "ops@example.com");
         var picker = await browser.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), await browser.PinFromEdgeLogAsync("ops@example.com", "127.0.0.1"));
         Assert.Contains("id=\"zone-site.test\"", picker.Html);
-        var sent = await browser.ChooseZoneAsync("site.test", transfer);
+        Assert.Contains(userCode, picker.Html);
+        var sent = await browser.ChooseZoneAsync("site.test", picker.Html);
 
         Assert.Contains("certificate-sent", sent.Html);
         Assert.Equal(0, await login.WaitForExit(TimeSpan.FromSeconds(30)));
@@ -36,8 +37,10 @@ public sealed class TunnelLoginTests(EchoTunnelFixture fixture)
     [Fact]
     public async Task TunnelLogin_ZoneWithoutSession_Refused()
     {
-        var step = await new BrowserlessLogin(fixture.Rig).ChooseZoneAsync("site.test", "t" + Guid.NewGuid().ToString("N"));
+        // A forged form without this browser's anti-forgery cookie, and one with it but without a session.
+        var browser = new BrowserlessLogin(fixture.Rig);
+        var forged = await browser.ChooseZoneAsync("site.test", """<input name="user_code" value="BCDF-GHJK"><input name="csrf" value="00">""");
 
-        Assert.Equal(HttpStatusCode.Unauthorized, step.Status);
+        Assert.Equal(HttpStatusCode.Forbidden, forged.Status);
     }
 }

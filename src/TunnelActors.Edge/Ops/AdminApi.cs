@@ -49,6 +49,19 @@ public static class AdminApi
                         ? Results.Json(new { tunnel, replica, draining = drain, connections = count })
                         : Results.Json(new { error = $"tunnel {tunnel} has no live connection of replica {replica}" }, statusCode: 404));
 
+        // Origin certificates: every one `tunnel login` issued, and revocation (refused at registration from then on, on every edge).
+        api.MapGet("/origin-certificates", (TunnelActors.Edge.Hosting.EdgeIdentity edge) =>
+            Results.Json(new { certificates = edge.OriginCertificates.List() }));
+        api.MapPost("/origin-certificates/{serial}/revoke", (string serial, string? reason, TunnelActors.Edge.Hosting.EdgeIdentity edge, IAuditLog audit) =>
+        {
+            if (serial.Length is 0 or > 64 || !serial.Replace(":", "").All(char.IsAsciiHexDigit))
+                return Results.Json(new { error = $"'{serial}' is not a certificate serial number (hex)" }, statusCode: 400);
+            var revoked = edge.OriginCertificates.Revoke(serial, reason ?? "revoked by an operator");
+            audit.Record(new AuditEvent(DateTimeOffset.UtcNow, AuditKinds.OriginCertificate, null, "operator", "admin-api", false,
+                Detail: $"origin certificate {serial} revoked: {reason ?? "no reason given"}"));
+            return Results.Json(new { serial = TunnelActors.Edge.State.OriginCertificateStore.Normalize(serial), revoked = true, already = !revoked });
+        });
+
         api.MapGet("/audit", (IAuditLog audit, string? kind, string? application, string? identity, DateTimeOffset? since, int? limit, long? before) =>
         {
             var events = audit.Query(new AuditQuery(kind, application, identity, since, limit ?? 100, before));

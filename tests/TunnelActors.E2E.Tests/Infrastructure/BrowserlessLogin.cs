@@ -17,10 +17,30 @@ public sealed partial class BrowserlessLogin(HttpClient http, Func<string> edgeL
 
     public async Task<Step> OpenAsync(string loginUrl) => await Send(new HttpRequestMessage(HttpMethod.Get, loginUrl));
 
-    public async Task<Step> RequestPinAsync(string hostname, string? transfer, string email) =>
+    /// <summary>What `access login` / `tunnel login` do first: the edge's device code (to poll with), user code and sign-in URL.</summary>
+    public async Task<(string DeviceCode, string UserCode, string Url)> StartDeviceAsync(string hostname, string kind = "token")
+    {
+        var step = await Send(new HttpRequestMessage(HttpMethod.Post, "/cdn-cgi/access/device")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["app"] = hostname, ["kind"] = kind }),
+        });
+        if (step.Status != HttpStatusCode.OK) throw new InvalidOperationException($"device sign-in refused: {step.Status} {step.Html}");
+        using var json = System.Text.Json.JsonDocument.Parse(step.Html);
+        return (json.RootElement.GetProperty("device_code").GetString()!, json.RootElement.GetProperty("user_code").GetString()!,
+            json.RootElement.GetProperty("verification_uri_complete").GetString()!);
+    }
+
+    public async Task<Step> RequestPinAsync(string hostname, string? userCode, string email) =>
         await Send(new HttpRequestMessage(HttpMethod.Post, "/cdn-cgi/access/otp")
         {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["app"] = hostname, ["transfer"] = transfer ?? "", ["email"] = email }),
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["app"] = hostname, ["user_code"] = userCode ?? "", ["email"] = email }),
+        });
+
+    /// <summary>Presses "Yes, my terminal shows CODE" on the confirmation page <paramref name="html"/>.</summary>
+    public async Task<Step> ConfirmAsync(string html) =>
+        await Send(new HttpRequestMessage(HttpMethod.Post, "/cdn-cgi/access/device/confirm")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["user_code"] = Field(html, "user_code"), ["csrf"] = Field(html, "csrf") }),
         });
 
     public async Task<Step> SubmitPinAsync(string challenge, string pin) =>
@@ -29,11 +49,22 @@ public sealed partial class BrowserlessLogin(HttpClient http, Func<string> edgeL
             Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["challenge"] = challenge, ["code"] = pin }),
         });
 
-    public async Task<Step> ChooseZoneAsync(string zone, string transfer) =>
+    /// <summary>Picks <paramref name="zone"/> on the zone picker page <paramref name="pickerHtml"/> (its user code and anti-forgery token).</summary>
+    public async Task<Step> ChooseZoneAsync(string zone, string pickerHtml) =>
         await Send(new HttpRequestMessage(HttpMethod.Post, "/cdn-cgi/access/tunnel-login/zone")
         {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["zone"] = zone, ["transfer"] = transfer }),
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["zone"] = zone, ["user_code"] = Field(pickerHtml, "user_code"), ["csrf"] = Field(pickerHtml, "csrf"),
+            }),
         });
+
+    /// <summary>The value of the hidden form field <paramref name="name"/> (empty when the page has none).</summary>
+    public static string Field(string html, string name) =>
+        Regex.Match(html, $"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"") is { Success: true } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : "";
+
+    /// <summary>The user code in a sign-in URL.</summary>
+    public static string UserCode(string url) => Regex.Match(url, "user_code=([A-Z-]+)").Groups[1].Value;
 
     public static string Challenge(string html) => ChallengeField().Match(html) is { Success: true } m ? m.Groups[1].Value
         : throw new InvalidOperationException("no challenge field in:\n" + html);
