@@ -21,14 +21,24 @@ public static class SecretDirectory
         if (!OperatingSystem.IsWindows()) _ = Umask(0x3F); // 077 octal
     }
 
-    /// <summary>Creates <paramref name="path"/> 0700, or checks that an existing one is not open to others.</summary>
-    public static void Ensure(string path)
+    /// <summary>
+    /// Creates <paramref name="path"/> 0700, or closes an existing one to other users (a `mkdir -p`
+    /// made it 0755). Returns the mode it had when it had to be tightened, else null; throws when
+    /// it cannot be.
+    /// </summary>
+    public static string? Ensure(string path)
     {
-        if (OperatingSystem.IsWindows()) { Directory.CreateDirectory(path); return; }
-        if (!Directory.Exists(path)) Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        if (OperatingSystem.IsWindows()) { Directory.CreateDirectory(path); return null; }
+        if (!Directory.Exists(path)) Directory.CreateDirectory(path, Private);
         var mode = File.GetUnixFileMode(path);
-        if ((mode & GroupOrOthers) != 0)
-            throw new InsecureSecretException($"data directory {path} is open to other users (mode {Octal(mode)}); run: chmod 700 {Quote(path)}");
+        if ((mode & GroupOrOthers) == 0) return null;
+        try { File.SetUnixFileMode(path, Private); }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new InsecureSecretException($"data directory {path} is open to other users (mode {Octal(mode)}) and cannot be closed ({e.Message}); run: chmod 700 {Quote(path)}");
+        }
+        return Octal(mode);
     }
 
     /// <summary>Throws, naming the file and the fix, when an existing secret file is readable or writable by group or others.</summary>

@@ -43,6 +43,34 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task ClusterPort_AStrangerWithoutTheClustersCertificate_CannotConnect()
+    {
+        // Remoting is TLS with client certificates from the cluster's own CA: a stranger's
+        // handshake fails (nothing it could send reaches the deserializer), with or without a certificate.
+        using var stranger = TunnelActors.Access.Certificates.EdgeCertificateAuthority.Create("stranger")
+            .IssueClusterCertificate("stranger", TimeSpan.FromDays(1));
+        foreach (var presented in new[] { null, stranger })
+        {
+            using var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync(System.Net.IPAddress.Loopback, Edge(0).ClusterPort);
+            using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+            var outcome = await Record.ExceptionAsync(async () =>
+            {
+                await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+                {
+                    TargetHost = "127.0.0.1",
+                    ClientCertificates = presented is null ? null : [presented],
+                });
+                await tls.WriteAsync(new byte[] { 0, 0, 0, 4, 1, 2, 3, 4 });
+                // A server that refused the client certificate closes the connection.
+                if (await tls.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)) == 0) throw new IOException("closed by the edge");
+            });
+            Assert.NotNull(outcome);
+        }
+        Assert.True((await Edge(0).Http().GetAsync("/ready")).IsSuccessStatusCode);
+    }
+
+    [Fact]
     public async Task SharedControlPlane_AdminTokenAndCa_AreTheSameOnEveryEdge()
     {
         var tokens = fixture.Cluster.Edges.Select(e => File.ReadAllText(Path.Combine(e.DataDir, "admin-token")).Trim()).Distinct().ToList();

@@ -61,7 +61,8 @@ public sealed class LoginTests(EchoTunnelFixture fixture)
         using var http = fixture.Rig.Http();
 
         var beforeConfirming = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
-        await browser.ConfirmAsync(confirmPage.Html);
+        var confirmed = await browser.ConfirmAsync(confirmPage.Html);
+        Assert.True(confirmed.Html.Contains("signed-in"), $"{confirmed.Status}: {confirmed.Html}\n---\n{confirmPage.Html}");
         var first = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
         var second = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
 

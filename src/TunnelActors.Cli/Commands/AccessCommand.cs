@@ -27,12 +27,13 @@ public static class AccessCommand
         var edge = CommonOptions.Edges("an unreachable or draining edge is skipped for the next");
         var caFile = CommonOptions.CaFile();
         var tokenId = new Option<string?>("--service-token-id") { Description = "Service token client id (or TUNNEL_SERVICE_TOKEN_ID)" };
-        var tokenSecret = new Option<string?>("--service-token-secret") { Description = "Service token secret (or TUNNEL_SERVICE_TOKEN_SECRET)" };
+        var tokenSecret = new Option<string?>("--service-token-secret") { Description = "Service token secret; prefer --service-token-secret-file or TUNNEL_SERVICE_TOKEN_SECRET (a flag shows in ps)" };
+        var tokenSecretFile = new Option<string?>("--service-token-secret-file") { Description = "File (0600) holding the service token secret" };
         var noBrowser = NoBrowser();
 
         var command = new Command("tcp", "Listen on a local port; each connection is carried to the application through the edge. Signs you in through the browser when needed")
         {
-            hostname, url, config, edge, caFile, tokenId, tokenSecret, noBrowser,
+            hostname, url, config, edge, caFile, tokenId, tokenSecret, tokenSecretFile, noBrowser,
         };
         command.SetAction(async (result, _) =>
         {
@@ -47,7 +48,7 @@ public static class AccessCommand
                     OtherEdges = others,
                     CaFile = ca,
                     ServiceTokenId = result.GetValue(tokenId) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_ID"),
-                    ServiceTokenSecret = result.GetValue(tokenSecret) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_SECRET"),
+                    ServiceTokenSecret = CommonOptions.Secret(result.GetValue(tokenSecret), "--service-token-secret", result.GetValue(tokenSecretFile), "TUNNEL_SERVICE_TOKEN_SECRET"),
                     OpenBrowser = !result.GetValue(noBrowser),
                 };
             }

@@ -27,6 +27,23 @@ public static class CommonOptions
         Description = "PEM CA certificate to trust for the edge (the embedded edge writes data/edge-ca.pem)",
     };
 
+    /// <summary>
+    /// A secret from, in order: its file flag (read, trimmed), its environment variable, or its
+    /// command-line flag — the last one with a warning, since every local user sees it in `ps`.
+    /// </summary>
+    public static string? Secret(string? flagValue, string flagName, string? file, string environmentVariable)
+    {
+        if (file is not null)
+        {
+            TunnelActors.Access.SecretDirectory.CheckPrivate(file);
+            return File.ReadAllText(file).Trim();
+        }
+        if (Environment.GetEnvironmentVariable(environmentVariable) is { Length: > 0 } fromEnvironment) return fromEnvironment;
+        if (flagValue is not null)
+            Console.Error.WriteLine($"warning: {flagName} on the command line is visible to every local user (ps); use {flagName}-file or {environmentVariable}");
+        return flagValue;
+    }
+
     public static Uri EdgeUri(string? edge, string hostname)
     {
         var text = string.IsNullOrEmpty(edge) ? $"https://{hostname}" : edge;

@@ -17,12 +17,15 @@ public static class EdgeCommand
         var config = new Option<string?>("--config") { Description = "Edge configuration (YAML, `applications:` with Access policies; reloaded on change). Default: embedded dev policies" };
         var oidcIssuer = new Option<string?>("--oidc-issuer") { Description = "OpenID Connect issuer URL of your SSO provider (enables single sign-on)" };
         var oidcClientId = new Option<string?>("--oidc-client-id") { Description = "OIDC client id registered for this edge (redirect URI: <edge>/cdn-cgi/access/oidc/callback)" };
-        var oidcSecret = new Option<string?>("--oidc-client-secret") { Description = "OIDC client secret (or TUNNEL_OIDC_CLIENT_SECRET)" };
+        var oidcSecret = new Option<string?>("--oidc-client-secret") { Description = "OIDC client secret; prefer --oidc-client-secret-file or TUNNEL_OIDC_CLIENT_SECRET (a flag shows in ps)" };
+        var oidcSecretFile = new Option<string?>("--oidc-client-secret-file") { Description = "File (0600) holding the OIDC client secret" };
+        var allowUnverified = new Option<bool>("--oidc-allow-unverified-email") { Description = "Accept id_tokens without email_verified=true (only for an IdP that never sends the claim)" };
+        var originLifetime = new Option<string>("--origin-cert-lifetime") { Description = "Lifetime of origin certificates issued by `tunnel login` and of the dev cert.pem", DefaultValueFactory = _ => "8760h" };
         var oidcGroups = new Option<string>("--oidc-groups-claim") { Description = "id_token claim holding the user's groups", DefaultValueFactory = _ => "groups" };
         var smtp = new Option<string?>("--otp-smtp") { Description = "host:port of the SMTP relay that mails one-time PINs (default: PINs go to the edge log)" };
         var smtpFrom = new Option<string>("--otp-from") { Description = "Sender address of one-time PIN mails", DefaultValueFactory = _ => "access@localhost" };
         var metrics = new Option<string?>("--metrics") { Description = "host:port serving Prometheus /metrics over plain HTTP (e.g. 127.0.0.1:20240); off by default" };
-        var database = new Option<string?>("--database") { Description = "Control-plane database shared by the edges of a cluster: postgres://user:password@host:port/db (or TUNNEL_DATABASE). Default: SQLite in --data-dir" };
+        var database = new Option<string?>("--database") { Description = "Control-plane database shared by the edges of a cluster: postgres://user@host:port/db (or TUNNEL_DATABASE); keep the password out of the command line: PGPASSWORD or ~/.pgpass. Default: SQLite in --data-dir" };
         var detectorPause = new Option<string>("--failure-detector-pause") { Description = "How long a silent edge is tolerated before it counts as unreachable", DefaultValueFactory = _ => "5s" };
         var stableAfter = new Option<string>("--down-unreachable-after") { Description = "How long unreachability must be stable before the majority downs the silent edges (split-brain resolver)", DefaultValueFactory = _ => "15s" };
         var grace = new Option<string>("--grace-period") { Description = "On SIGTERM, time open streams get to finish (connectors move to other edges first)", DefaultValueFactory = _ => "30s" };
@@ -30,7 +33,7 @@ public static class EdgeCommand
 
         var command = new Command("edge", "Run an edge node: HTTPS/WebSocket front for clients and connectors, Akka cluster member")
         {
-            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcGroups, smtp, smtpFrom, metrics, database, clusterPort, clusterHost, seeds, detectorPause, stableAfter, grace,
+            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcSecretFile, allowUnverified, originLifetime, oidcGroups, smtp, smtpFrom, metrics, database, clusterPort, clusterHost, seeds, detectorPause, stableAfter, grace,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -53,7 +56,9 @@ public static class EdgeCommand
                 ConfigFile = result.GetValue(config),
                 MetricsAddress = result.GetValue(metrics) is { } address ? TunnelActors.Origin.Hosting.ConnectorHost.ParseEndpoint(address) : null,
                 Oidc = Oidc(result.GetValue(oidcIssuer), result.GetValue(oidcClientId),
-                    result.GetValue(oidcSecret) ?? Environment.GetEnvironmentVariable("TUNNEL_OIDC_CLIENT_SECRET"), result.GetValue(oidcGroups)!),
+                    CommonOptions.Secret(result.GetValue(oidcSecret), "--oidc-client-secret", result.GetValue(oidcSecretFile), "TUNNEL_OIDC_CLIENT_SECRET"),
+                    result.GetValue(oidcGroups)!) is { } sso ? sso with { RequireVerifiedEmail = !result.GetValue(allowUnverified) } : null,
+                OriginCertificateLifetime = TunnelActors.Access.Durations.Parse(result.GetValue(originLifetime)!),
                 Smtp = result.GetValue(smtp) is { } relay ? Smtp(relay, result.GetValue(smtpFrom)!) : null,
             };
             await EdgeHost.Build(options).RunAsync();

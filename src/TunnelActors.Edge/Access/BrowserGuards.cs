@@ -26,7 +26,8 @@ public static class BrowserGuards
         var headers = context.Response.Headers;
         headers.ContentSecurityPolicy = LoginPolicy;
         headers.XFrameOptions = "DENY";
-        headers["Referrer-Policy"] = "no-referrer";
+        // same-origin, not no-referrer: under no-referrer browsers send `Origin: null` on our own form posts.
+        headers["Referrer-Policy"] = "same-origin";
         headers.XContentTypeOptions = "nosniff";
         headers.CacheControl = "no-store";
         if (HttpMethods.IsPost(context.Request.Method) && CrossSite(context) is { } why)
@@ -62,6 +63,8 @@ public static class BrowserGuards
             return "the form was sent from another site";
         var origin = request.Headers.Origin.ToString();
         if (origin.Length == 0) return null;
+        // An opaque origin (sandboxed frame, data: URL) is only ours when the browser says so.
+        if (origin == "null") return request.Headers["Sec-Fetch-Site"].ToString() == "same-origin" ? null : "the form was sent from an opaque origin";
         var own = $"{request.Scheme}://{request.Host}";
         return string.Equals(origin, own, StringComparison.OrdinalIgnoreCase) ? null : $"origin {origin} is not {own}";
     }

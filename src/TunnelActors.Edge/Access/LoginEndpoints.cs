@@ -138,14 +138,14 @@ public static class LoginEndpoints
                 return Html(LoginPages.EmailForm("", null, "This sign-in has expired or was already confirmed. Run the login in your terminal again."), 400);
             TokenIdentity identity;
             try { identity = await tokens.VerifyAsync(context.Request.Cookies[CookieName] ?? "", application); }
-            catch (TokenRejectedException e) { return Html(LoginPages.EmailForm(application.Domain, device.UserCode, $"Sign in again: {e.Message}"), 401); }
+            catch (TokenRejectedException e) { return Html(LoginPages.EmailForm(device.Hostname, device.UserCode, $"Sign in again: {e.Message}"), 401); }
             var token = tokens.Issue(application, identity.Email, identity.Groups, identity.LoginMethod);
-            var confirmed = devices.Confirm(device.UserCode, application.Domain, DeviceSignIns.Token, token);
+            var confirmed = devices.Confirm(device.UserCode, device.Hostname, DeviceSignIns.Token, token); // the hostname, not a wildcard domain
             audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.Login, application.Name, identity.Email, RemoteIp(context).ToString(), confirmed,
                 Detail: confirmed ? $"token handed to the terminal showing {device.UserCode}" : $"sign-in {device.UserCode} was already used"));
             return confirmed
-                ? Html(LoginPages.SignedIn(application.Domain, identity.Email, forCli: true))
-                : Html(LoginPages.EmailForm(application.Domain, null, "This sign-in was already confirmed. Run the login in your terminal again."), 400);
+                ? Html(LoginPages.SignedIn(device.Hostname, identity.Email, forCli: true))
+                : Html(LoginPages.EmailForm(device.Hostname, null, "This sign-in was already confirmed. Run the login in your terminal again."), 400);
         });
 
         // `tunnel login`: picking a zone is the confirmation; the certificate goes to the terminal showing the code.
@@ -209,7 +209,7 @@ public static class LoginEndpoints
             var request = new AccessRequest(ip, email, groups.ToHashSet(), method);
             return Html(LoginPages.ZonePicker(email, policies.Zones.Where(z => z.IsAdministeredBy(request)).Select(z => z.Name).ToList(), userCode, csrf));
         }
-        return Html(LoginPages.ConfirmDevice(application.Domain, email, userCode, csrf));
+        return Html(LoginPages.ConfirmDevice(hostname, email, userCode, csrf));
     }
 
     private static AccessApplication? FindApplication(AccessPolicySource policies, string? hostname) =>

@@ -59,7 +59,8 @@ public static class EdgeHost
         builder.Services.AddSingleton(TimeProvider.System);
         var metrics = new EdgeMetrics();
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddSingleton<IAuditLog>(new DatabaseAuditLog(identity.Store.Database));
+        // Refusals are aggregated per source: a flood of bad requests writes a few rows, not one each.
+        builder.Services.AddSingleton<IAuditLog>(sp => new RefusalAggregator(new DatabaseAuditLog(identity.Store.Database), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new AccessPolicySource(options.ConfigFile, sp.GetRequiredService<ILogger<AccessPolicySource>>(), options.Listen.Host, options.DevZone,
             new ApplicationStore(identity.Store.Database)));
         builder.Services.AddSingleton(sp => new SigningKeyRing(identity.Store, sp.GetRequiredService<TimeProvider>()));
@@ -99,8 +100,14 @@ public static class EdgeHost
             // Cross-node messages are records holding actor refs: Hyperion serialises them without per-type code.
             .WithCustomSerializer("hyperion", [typeof(IClusterMessage)], system => new Akka.Serialization.HyperionSerializer(system))
             .AddHocon(ClusterTuning(options), HoconAddMode.Prepend)
-            .WithRemoting(new RemoteOptions { HostName = options.ClusterHost, Port = options.ClusterPort })
-            .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = options.SeedNodes.ToArray() })
+            .WithRemoting(new RemoteOptions
+            {
+                HostName = options.ClusterHost,
+                Port = options.ClusterPort,
+                EnableSsl = true,
+                Ssl = ClusterLinks.MutualTls(identity),
+            })
+            .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = options.SeedNodes.Select(ClusterLinks.SeedAddress).ToArray() })
             .WithShardRegion<TunnelEntity>("tunnel",
                 tunnelId => Props.Create(() => new TunnelEntity(tunnelId, options.HeartbeatInterval)),
                 new TunnelMessageExtractor(),
