@@ -11,7 +11,8 @@ install_packages() {
   # samba/smbclient: the SMB end-to-end tests; chromium: the browser tests (driven by Playwright).
   # iperf3/openssh: the benchmark's CI smoke run (ssh -L is its baseline).
   # postgresql: the edge cluster tests share a control plane (each starts its own server).
-  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl python3 postgresql)
+  # afl++: the fuzzing smoke (ops/fuzz/run.sh, SharpFuzz-instrumented .NET targets).
+  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl python3 postgresql afl++)
   command -v node >/dev/null 2>&1 || wanted+=(nodejs npm)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -53,6 +54,10 @@ for project in tests/*/*.Tests.csproj; do
   failed=$((failed + $(count failed) + $(count error) + $(count timeout) + $(count aborted)))
   skipped=$((skipped + $(count total) - $(count executed)))  # xunit skips are counted as not executed
 done
+
+# A short fuzzing run (frame decoder and payloads, both YAML readers): one test, failed by any crash.
+log "fuzzing (ops/fuzz/run.sh --seconds 15)"
+if bash ops/fuzz/run.sh --seconds 15 2>&1 | tee "$results/fuzz.txt" | grep -E "^fuzz "; then passed=$((passed + 1)); else echo "fuzzing found a crash or could not run: see artifacts/fuzz"; failed=$((failed + 1)); status=1; fi
 
 echo
 if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi

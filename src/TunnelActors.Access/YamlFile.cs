@@ -15,6 +15,8 @@ public sealed class YamlFile(string source, Func<string, Exception> error)
         var stream = new YamlStream();
         try { stream.Load(new StringReader(yaml)); }
         catch (YamlException e) { throw error($"{source}:{e.Start.Line}: not valid YAML: {e.InnerException?.Message ?? e.Message}"); }
+        // YamlDotNet reports some malformed input this way instead (found by ops/fuzz): still the file's fault.
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { throw error($"{source}: not valid YAML: {e.Message}"); }
         return stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode root ? root : throw Error(expected);
     }
 

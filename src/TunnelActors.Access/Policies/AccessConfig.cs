@@ -38,13 +38,14 @@ public static class AccessConfig
         .Build();
 
     public static IReadOnlyList<AccessApplication> Parse(string yaml, string source = "configuration") =>
-        (Read(yaml, source)?.Applications ?? []).Select((a, i) => ToApplication(a, $"{source}: applications[{i}]")).ToList();
+        (Read(yaml, source)?.Applications ?? []).Select((a, i) => ToApplication(Present(a, $"{source}: applications[{i}]"), $"{source}: applications[{i}]")).ToList();
 
     /// <summary>The `zones:` section: which zones `tunnel login` may issue origin certificates for, and to whom.</summary>
     public static IReadOnlyList<Zone> ParseZones(string yaml, string source = "configuration") =>
         (Read(yaml, source)?.Zones ?? []).Select((z, i) =>
         {
             var path = $"{source}: zones[{i}]";
+            Present(z, path);
             return new Zone(Required(z.Name, $"{path}.name").ToLowerInvariant(), Rules(z.Admins, $"{path}.admins"));
         }).ToList();
 
@@ -55,7 +56,16 @@ public static class AccessConfig
         {
             throw new AccessConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: {e.InnerException?.Message ?? e.Message}");
         }
+        // YamlDotNet reports some malformed input this way instead (found by ops/fuzz): still the file's fault.
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new AccessConfigException($"{source}: not valid YAML: {e.Message}");
+        }
     }
+
+    // An empty list item (`- `) reads as null.
+    private static T Present<T>(T? value, string path) where T : class =>
+        value ?? throw new AccessConfigException($"{path}: empty entry");
 
     private static AccessApplication ToApplication(ApplicationDocument app, string path)
     {
@@ -64,7 +74,7 @@ public static class AccessConfig
         if (domain.Contains('*') && !(domain.StartsWith("*.", StringComparison.Ordinal) && domain.LastIndexOf('*') == 0))
             throw new AccessConfigException($"{path}.domain '{domain}': a wildcard must be the whole first label, like *.site.test");
         var duration = app.SessionDuration is null ? TimeSpan.FromHours(24) : ParseDuration(app.SessionDuration, $"{path}.session_duration");
-        var policies = (app.Policies ?? []).Select((p, i) => ToPolicy(p, $"{path}.policies[{i}]")).ToList();
+        var policies = (app.Policies ?? []).Select((p, i) => ToPolicy(Present(p, $"{path}.policies[{i}]"), $"{path}.policies[{i}]")).ToList();
         return new AccessApplication(name, domain, duration, policies);
     }
 
@@ -85,7 +95,7 @@ public static class AccessConfig
     }
 
     private static List<Rule> Rules(List<Dictionary<string, object>>? rules, string path) =>
-        (rules ?? []).Select((r, i) => ToRule(r, $"{path}[{i}]")).ToList();
+        (rules ?? []).Select((r, i) => ToRule(Present(r, $"{path}[{i}]"), $"{path}[{i}]")).ToList();
 
     private static Rule ToRule(Dictionary<string, object> rule, string path)
     {
