@@ -9,8 +9,11 @@ using TunnelActors.Edge.State;
 
 namespace TunnelActors.Edge.Clients;
 
-/// <summary>Outcome of checking a client: who it is and the decision, or the HTTP status and reason to refuse with.</summary>
-public sealed record ClientAuthentication(string? Identity, int Status, string Reason, AccessApplication? Application = null)
+/// <summary>
+/// Outcome of checking a client: who it is and the decision, or the HTTP status and reason to
+/// refuse with. <paramref name="Request"/> is what was decided on (a peer edge decides again with it).
+/// </summary>
+public sealed record ClientAuthentication(string? Identity, int Status, string Reason, AccessApplication? Application = null, AccessRequest? Request = null)
 {
     public bool Allowed => Identity is not null;
     public static ClientAuthentication Deny(int status, string reason, AccessApplication? app = null) => new(null, status, reason, app);
@@ -43,7 +46,7 @@ public sealed class ClientAuthenticator(EdgeStore store, AccessPolicySource poli
         audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.Decision, application.Name, credential.Identity, ip.ToString(),
             decision.Allowed, decision.Policy, decision.Rule, $"{hostname}: {decision.Reason}"));
         return decision.Allowed
-            ? new ClientAuthentication(credential.Identity, StatusCodes.Status200OK, decision.Reason, application)
+            ? new ClientAuthentication(credential.Identity, StatusCodes.Status200OK, decision.Reason, application, credential)
             : ClientAuthentication.Deny(StatusCodes.Status403Forbidden, $"access denied: {decision.Reason}", application);
     }
 

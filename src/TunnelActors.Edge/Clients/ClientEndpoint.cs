@@ -60,7 +60,7 @@ public sealed class ClientEndpoint(
             return;
         }
 
-        var stream = await OpenStreamAsync(context, hostname, route.ConnectorId, auth.Identity!);
+        var stream = await OpenStreamAsync(context, hostname, route.ConnectorId, auth);
         if (stream is null) return;
 
         using var webSocket = await AcceptOrAbort(context, stream);
@@ -90,9 +90,13 @@ public sealed class ClientEndpoint(
             audit.Record(new AuditEvent(clock.GetUtcNow(), kind, auth.Application?.Name, auth.Identity!, remote, Detail: detail));
     }
 
-    private async Task<MuxStream?> OpenStreamAsync(HttpContext context, string hostname, string tunnelId, string identity)
+    private async Task<MuxStream?> OpenStreamAsync(HttpContext context, string hostname, string tunnelId, ClientAuthentication auth)
     {
-        try { return await router.OpenAsync(new OpenPayload(hostname, identity, MuxOptions.Default.StreamWindow), tunnelId, localOnly: false, context.RequestAborted); }
+        try
+        {
+            return await router.OpenAsync(new OpenPayload(hostname, auth.Identity!, MuxOptions.Default.StreamWindow), tunnelId, localOnly: false,
+                context.RequestAborted, auth.Request);
+        }
         catch (StreamRouteException e)
         {
             log.LogWarning("No stream for {Hostname}: {Reason}", hostname, e.Message);

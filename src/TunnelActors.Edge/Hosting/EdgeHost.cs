@@ -113,7 +113,7 @@ public static class EdgeHost
                 new TunnelMessageExtractor(),
                 // Tunnel entities hold live routing state: never stop them for being idle.
                 new ShardOptions { ShouldPassivateIdleEntities = false, Role = "edge" })
-            .WithActors((system, registry) =>
+            .WithActors((system, registry, resolver) =>
             {
                 var cluster = Cluster.Get(system);
                 if (options.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress); // embedded default: a cluster of one
@@ -122,7 +122,8 @@ public static class EdgeHost
                 var manager = system.ActorOf(Props.Create(() =>
                     new OriginConnectionManager(identity, options, tunnels, node, metrics)), "origin-connections");
                 registry.Register<OriginConnectionManager>(manager);
-                registry.Register<PeerLinks>(system.ActorOf(Props.Create(() => new PeerLinks(options, identity, manager, node)), "peer-links"));
+                var admission = new PeerAdmission(resolver.GetService<AccessPolicySource>(), resolver.GetService<IAuditLog>(), TimeProvider.System);
+                registry.Register<PeerLinks>(system.ActorOf(Props.Create(() => new PeerLinks(options, identity, manager, node, admission)), "peer-links"));
             });
     }
 

@@ -27,11 +27,11 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
     private readonly MuxSession _session;
     private readonly IMaterializer _materializer = Context.Materializer();
 
-    public InboundPeerLinkActor(AcceptPeerLink accept, StreamRouter router, State.EdgeStore store)
+    public InboundPeerLinkActor(AcceptPeerLink accept, StreamRouter router, State.EdgeStore store, PeerAdmission admission)
     {
         _accept = accept;
         _session = new MuxSession($"peer-from-{accept.RemoteAddress}", MuxOptions.Default, new ActorMuxHandler(Self));
-        Receive<MuxStreamOpened>(m => RelayAsync(m.Stream, router, store, _materializer)
+        Receive<MuxStreamOpened>(m => RelayAsync(m.Stream, router, store, admission, _materializer)
             .PipeTo(Self, success: outcome => new RelayEnded(m.Stream.Id, outcome), failure: e => new RelayEnded(m.Stream.Id, "failed: " + e.GetBaseException().Message)));
         Receive<RelayEnded>(r => _log.Debug("Peer link from {0}: stream {1} {2}", accept.RemoteAddress, r.StreamId, r.Outcome));
         Receive<SessionEnded>(ended =>
@@ -68,16 +68,19 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
         _accept.Done.TrySetResult();
     }
 
-    private static async Task<string> RelayAsync(MuxStream fromPeer, StreamRouter router, State.EdgeStore store, IMaterializer materializer)
+    // Runs off the actor (PipeTo): the route lookup is a database query.
+    private static async Task<string> RelayAsync(MuxStream fromPeer, StreamRouter router, State.EdgeStore store, PeerAdmission admission, IMaterializer materializer)
     {
         MuxStream toOrigin;
         try
         {
+            // Decide again here, with this edge's policies: entering through another edge bypasses nothing.
+            var open = admission.Admit(fromPeer.Open);
             // The dialling edge resolved the route; resolve it here too (the open frame names the hostname only).
-            var route = store.FindRoute(fromPeer.Open.Hostname) ?? throw new StreamRouteException($"unknown hostname {fromPeer.Open.Hostname}");
-            toOrigin = await router.OpenAsync(fromPeer.Open, route.ConnectorId, localOnly: true, CancellationToken.None);
+            var route = store.FindRoute(open.Hostname) ?? throw new StreamRouteException($"unknown hostname {open.Hostname}");
+            toOrigin = await router.OpenAsync(open, route.ConnectorId, localOnly: true, CancellationToken.None);
         }
-        catch (StreamRouteException e)
+        catch (Exception e) when (e is StreamRouteException or ProtocolException)
         {
             fromPeer.Abort(new ProtocolException(ProtocolError.Refused, e.Message));
             return "refused: " + e.Message;

@@ -14,7 +14,7 @@ public sealed class PeerLinks : ReceiveActor
 {
     private readonly Dictionary<string, IActorRef> _outbound = new();
 
-    public PeerLinks(EdgeOptions options, EdgeIdentity identity, IActorRef localConnections, string nodeName)
+    public PeerLinks(EdgeOptions options, EdgeIdentity identity, IActorRef localConnections, string nodeName, PeerAdmission admission)
     {
         // Streams arriving from a peer go to this node's connections only: never bounced on, so never looped.
         var localRouter = new Routing.StreamRouter(localConnections, ActorRefs.Nobody, ActorRefs.Nobody, nodeName);
@@ -28,10 +28,15 @@ public sealed class PeerLinks : ReceiveActor
                     "to-" + Uri.EscapeDataString(open.PeerUrl)));
                 _outbound[open.PeerUrl] = link;
             }
-            link.Forward(new OpenStream(open.Open));
+            if (open.Request is null)
+            {
+                Sender.Tell(new StreamRefused("a stream relayed to a peer edge needs the client's access request"));
+                return;
+            }
+            link.Forward(new OpenStream(PeerClaim.Attach(open.Open, open.Request)));
         });
         Receive<AcceptPeerLink>(accept =>
-            Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, localRouter, identity.Store)), $"from-{++inbound}"));
+            Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, localRouter, identity.Store, admission)), $"from-{++inbound}"));
         // Idle links from other edges would hold this edge's shutdown open: they close once their streams end.
         Receive<DrainConnection>(drain =>
         {

@@ -28,7 +28,9 @@ public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, 
 
     /// <param name="tunnelId">The tunnel serving the hostname (its route's key).</param>
     /// <param name="localOnly">Only this node's connections (streams arriving from a peer edge).</param>
-    public async Task<MuxStream> OpenAsync(OpenPayload open, string tunnelId, bool localOnly, CancellationToken cancellationToken)
+    /// <param name="request">What the client proved: a peer edge that carries the stream decides again with it.</param>
+    public async Task<MuxStream> OpenAsync(OpenPayload open, string tunnelId, bool localOnly, CancellationToken cancellationToken,
+        TunnelActors.Access.Policies.AccessRequest? request = null)
     {
         var hostname = open.Hostname;
         for (var attempt = 1; ; attempt++)
@@ -41,7 +43,7 @@ public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, 
 
             var local = connection.EdgeNode == nodeName;
             var opened = await AskOr(local ? connection.Connection : peers,
-                local ? new OpenStream(open) : new OpenPeerStream(connection.PeerUrl, open), OpenTimeout, $"connection {connection.ConnectionId}", cancellationToken);
+                local ? new OpenStream(open) : new OpenPeerStream(connection.PeerUrl, open, request), OpenTimeout, $"connection {connection.ConnectionId}", cancellationToken);
             if (opened is StreamOpened ok) return ok.Stream;
 
             var why = (opened as StreamRefused)?.Reason ?? (opened as NoConnection)?.Reason ?? opened.ToString();
