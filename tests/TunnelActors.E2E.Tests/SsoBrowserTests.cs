@@ -102,6 +102,21 @@ public sealed class SsoBrowserTests(SsoFixture fixture) : IClassFixture<SsoFixtu
     }
 
     [Fact]
+    public async Task Sso_AddressTheIdpHasNotVerified_IsRefused()
+    {
+        // dan@example.com would match the engineering policy, but anyone can claim an unverified address.
+        var home = Directory.CreateTempSubdirectory("home-dan-").FullName;
+        var (login, url) = await StartCliLogin(home);
+        await using var _ = login;
+
+        var page = await SignInWithIdp(url, "dan", "dan-password");
+
+        await page.WaitForSelectorAsync("#error");
+        Assert.Contains("has not verified dan@example.com", await page.ContentAsync());
+        Assert.DoesNotContain(await Audit("login"), e => e.GetProperty("identity").GetString() == "dan@example.com");
+    }
+
+    [Fact]
     public async Task Sso_WrongPasswordAtIdp_StaysOnIdpWithError()
     {
         var home = Directory.CreateTempSubdirectory("home-x-").FullName;

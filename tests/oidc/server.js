@@ -1,6 +1,7 @@
 // A real OpenID Connect provider for the end-to-end tests, on loopback.
 //   node server.js --port 9000 --client-id tunnelactors --client-secret s3cret --redirect-uri https://localhost:8443/cdn-cgi/access/oidc/callback
-// Users (password = "<name>-password"): alice (engineering), bob (finance), carol (contractors).
+// Users (password = "<name>-password"): alice (engineering), bob (finance), carol (contractors),
+// and dan, whose address the IdP has not verified (email_verified: false).
 // oidc-provider's built-in dev login accepts any password, so it is off and this file serves
 // its own login form; consent is granted automatically for the test client.
 import http from 'node:http';
@@ -20,6 +21,7 @@ const users = {
   alice: { email: 'alice@example.com', groups: ['engineering'] },
   bob: { email: 'bob@example.com', groups: ['finance'] },
   carol: { email: 'carol@contractor.test', groups: ['contractors'] },
+  dan: { email: 'dan@example.com', groups: ['engineering'], unverified: true },
 };
 
 const provider = new Provider(issuer, {
@@ -34,7 +36,7 @@ const provider = new Provider(issuer, {
   async findAccount(ctx, id) {
     const user = users[id];
     if (!user) return undefined;
-    return { accountId: id, claims: async () => ({ sub: id, email: user.email, email_verified: true, groups: user.groups }) };
+    return { accountId: id, claims: async () => ({ sub: id, email: user.email, email_verified: !user.unverified, groups: user.groups }) };
   },
   claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
   scopes: ['openid', 'email', 'groups'],
