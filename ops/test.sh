@@ -55,7 +55,7 @@ for project in tests/*/*.Tests.csproj; do
   skipped=$((skipped + $(count total) - $(count executed)))  # xunit skips are counted as not executed
 done
 
-# A short fuzzing run (frame decoder and payloads, both YAML readers): one test, failed by any crash.
+# A short fuzzing run (frame decoder and payloads, a mux session, both YAML readers): one test, failed by any crash.
 log "fuzzing (ops/fuzz/run.sh --seconds 15)"
 if bash ops/fuzz/run.sh --seconds 15 2>&1 | tee "$results/fuzz.txt" | grep -E "^fuzz "; then passed=$((passed + 1)); else echo "fuzzing found a crash or could not run: see artifacts/fuzz"; failed=$((failed + 1)); status=1; fi
 

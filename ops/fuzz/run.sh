@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the frame decoder and payload parsers and the YAML configuration readers with
+# Fuzzes the frame decoder and payload parsers, a whole mux session, and the YAML configuration readers with
 # SharpFuzz + AFL++ (Debian's afl++). Each target runs for the given seconds; the script prints
 # executions and crashes per target and exits non-zero when any crash was found, leaving the
 # crashing inputs in artifacts/fuzz/<target>/default/crashes (replay one: see Program.cs).
@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -eq 0 ] && targets=(frames access-yaml tunnel-yaml)
+[ ${#targets[@]} -eq 0 ] && targets=(frames mux access-yaml tunnel-yaml)
 
 if ! command -v afl-fuzz >/dev/null; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -27,7 +27,7 @@ bin="$out/bin"
 rm -rf "$out"; mkdir -p "$out"
 dotnet build ops/fuzz/TunnelActors.Fuzz -c Release -o "$bin" > "$out/build.txt" 2>&1 || { tail -n 30 "$out/build.txt"; exit 1; }
 # Instrument what is fuzzed (never rebuild afterwards: a build copies the plain assemblies back).
-for dll in TunnelActors.Protocol TunnelActors.Access TunnelActors.Origin YamlDotNet; do
+for dll in TunnelActors.Protocol TunnelActors.Transport TunnelActors.Access TunnelActors.Origin YamlDotNet; do
   dotnet tool exec SharpFuzz.CommandLine@2.3.0 --yes -- "$bin/$dll.dll" > "$out/instrument-$dll.txt" 2>&1 \
     || { cat "$out/instrument-$dll.txt"; exit 1; }
 done

@@ -4,7 +4,7 @@ using TunnelActors.Origin.Ingress;
 using TunnelActors.Protocol;
 
 // One harness, one target per run: `frames` (the frame decoder and every control payload parser),
-// `access-yaml` (the edge's Access configuration: applications and zones) or `tunnel-yaml` (a
+// `mux` (a whole multiplexed session fed the input as its carrier's bytes), `access-yaml` (the edge's Access configuration: applications and zones) or `tunnel-yaml` (a
 // named tunnel's config.yml with ingress rules). An input may be refused only with the error its
 // reader documents (ProtocolException, AccessConfigException, TunnelConfigException); any other
 // exception escaping is a crash afl-fuzz records. Without afl, the same binary replays one input
@@ -13,9 +13,10 @@ var target = args.FirstOrDefault() ?? "frames";
 Action<Stream> run = target switch
 {
     "frames" => Targets.Frames,
+    "mux" => MuxTarget.Run,
     "access-yaml" => Targets.AccessYaml,
     "tunnel-yaml" => Targets.TunnelYaml,
-    _ => throw new ArgumentException($"unknown target {target}: frames, access-yaml or tunnel-yaml"),
+    _ => throw new ArgumentException($"unknown target {target}: frames, mux, access-yaml or tunnel-yaml"),
 };
 Fuzzer.OutOfProcess.Run(run);
 
@@ -76,7 +77,7 @@ internal static class Targets
         catch (TunnelConfigException) { }
     }
 
-    private static byte[] ReadAll(Stream input)
+    public static byte[] ReadAll(Stream input)
     {
         using var memory = new MemoryStream();
         input.CopyTo(memory);
