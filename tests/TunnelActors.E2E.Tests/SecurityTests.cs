@@ -233,6 +233,74 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Contains("laptop stolen", listed);
     }
 
+    [Fact]
+    public async Task SignInStarts_FromOneSource_AreBudgeted()
+    {
+        await using var edge = await EdgeRig.StartAsync();
+        var browser = new BrowserlessLogin(edge);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 31; i++) statuses.Add((await browser.RequestPinAsync("smb.site.test", null, $"flood{i}@evil.test")).Status);
+
+        Assert.All(statuses.Take(30), s => Assert.Equal(HttpStatusCode.OK, s));
+        var refused = await browser.RequestPinAsync("smb.site.test", null, "one-more@evil.test");
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[30]);
+        Assert.True(refused.Response.Headers.RetryAfter is not null);
+        Assert.Contains("too many sign-in attempts from 127.0.0.1", refused.Html);
+    }
+
+    [Fact]
+    public async Task ServiceTokenSecret_FromAFile_NeverOnTheCommandLine()
+    {
+        await using var edge = await EdgeRig.StartAsync(); // embedded policies: the dev service token may enter *.site.test
+        var (id, secret) = edge.ServiceToken;
+        var file = Path.Combine(edge.DataDir, "backup.secret");
+        TunnelActors.Access.SecretFile.Write(file, secret + "\n");
+        await using var echo = new EchoServer();
+        await edge.StartTunnel("filesecret.site.test", echo.Port, haConnections: 1);
+        var port = Ports.Free();
+
+        await using var access = CliProcess.Start("access-secret-file", edge.DataDir, new Dictionary<string, string> { ["TUNNEL_SERVICE_TOKEN_ID"] = id },
+            "access", "tcp", "--hostname", "filesecret.site.test", "--url", $"127.0.0.1:{port}", "--edge", edge.EdgeUrl, "--ca-file", edge.CaFile,
+            "--service-token-secret-file", file);
+        await Ports.WaitListening(port, TimeSpan.FromSeconds(30));
+        var result = await TcpExchange.RunAsync(port, 64 * 1024, seed: 5, TimeSpan.FromSeconds(30));
+
+        Assert.Equal(result.SentSha256, result.ReceivedSha256);
+        Assert.DoesNotContain(secret, File.ReadAllText($"/proc/{access.Pid}/cmdline"));
+        Assert.DoesNotContain("warning", access.Output);
+    }
+
+    [Fact]
+    public async Task Connection_SendingASecondRegister_IsRefused()
+    {
+        using var origin = X509Certificate2.CreateFromPemFile(_rig.OriginCert);
+        using var socket = await _rig.ConnectClient("127.0.0.1", withToken: false, path: "/cdn-cgi/tunnel/connect");
+        var challenge = socket.HttpResponseHeaders![OriginCredential.ChallengeHeader].Single();
+        var signature = OriginCredential.Sign(origin, challenge, "twice.site.test", "twice");
+        var register = new TunnelActors.Protocol.RegisterPayload("twice.site.test", "twice", "r1", origin.RawData, signature).ToFrame();
+        var bytes = TunnelActors.Protocol.FrameCodec.Encode(register);
+
+        await socket.SendAsync(bytes.Concat(bytes).ToArray(), WebSocketMessageType.Binary, true, CancellationToken.None);
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var reader = new TunnelActors.Protocol.FrameReader();
+        var frames = new List<TunnelActors.Protocol.Frame>();
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (!frames.Any(f => f.Type == TunnelActors.Protocol.FrameType.GoAway))
+            {
+                var received = await socket.ReceiveAsync(buffer, cancel.Token);
+                if (received.MessageType == WebSocketMessageType.Close) break;
+                reader.Feed(buffer.AsSpan(0, received.Count), frames);
+            }
+        }
+        catch (WebSocketException) { }
+        var goAway = Assert.Single(frames, f => f.Type == TunnelActors.Protocol.FrameType.GoAway);
+        Assert.Contains("second REGISTER", TunnelActors.Protocol.ReasonPayload.Parse(goAway.Payload.Span, TunnelActors.Protocol.FrameType.GoAway).Reason);
+        Assert.DoesNotContain(frames, f => f.Type == TunnelActors.Protocol.FrameType.Registered);
+    }
+
     private static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
         new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
 }
