@@ -51,6 +51,17 @@ public sealed class DeviceSignInsTests
     }
 
     [Fact]
+    public void UserCode_LookedUpTooOften_IsWornOut()
+    {
+        var (deviceCode, userCode) = _devices.Begin("smb.site.test", DeviceSignIns.Token, "203.0.113.5")!.Value;
+
+        for (var i = 0; i < DeviceSignIns.MaxLookups; i++) Assert.NotNull(_devices.Find(userCode));
+
+        Assert.Null(_devices.Find(userCode)); // a guessed live code cannot be probed on and on
+        Assert.Null(_devices.Collect(deviceCode));
+    }
+
+    [Fact]
     public void Codes_AreFreshAndWellFormed()
     {
         var first = _devices.Begin("a.test", DeviceSignIns.Token)!.Value;

@@ -30,6 +30,8 @@ public sealed class EmailAddressTests
     [InlineData("nobody")]
     [InlineData("nobody@localhost")]
     [InlineData("nobody@example..com")]
+    [InlineData("\u212Aelvin@example.com")]                 // the Kelvin sign lower-cases to k: would alias kelvin@example.com
+    [InlineData("nobody@exämple.com")]
     [InlineData("")]
     public void Normalize_AnythingButOneAddress_IsRefusedWithAReason(string input)
     {

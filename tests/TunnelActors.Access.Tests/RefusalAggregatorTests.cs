@@ -55,7 +55,7 @@ public sealed class RefusalAggregatorTests
 
         for (var i = 0; i < RefusalAggregator.MaxSources + 5000; i++) audit.Record(Refusal($"2001:db8::{i:x}"));
 
-        Assert.Equal(RefusalAggregator.MaxSources + 1, _rows.Rows.Count);
+        Assert.Equal(RefusalAggregator.MaxRowsPerWindow + 1, _rows.Rows.Count);
         Assert.Contains("counted together", _rows.Rows[^1].Detail);
     }
 }

@@ -114,8 +114,8 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         var confirmPage = await finish.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), pin);
         var signedIn = await finish.ConfirmAsync(confirmPage.Html);
         using var http = Edge(2).Http();
-        var collected = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
-        var again = await Edge(0).Http().GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
+        var collected = await BrowserlessLogin.CollectAsync(http, deviceCode);
+        var again = await BrowserlessLogin.CollectAsync(Edge(0).Http(), deviceCode);
 
         Assert.Contains("id=\"signed-in\"", signedIn.Html);
         Assert.Equal(System.Net.HttpStatusCode.OK, collected.StatusCode);

@@ -60,11 +60,11 @@ public sealed class LoginTests(EchoTunnelFixture fixture)
         var confirmPage = await browser.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), await browser.PinFromEdgeLogAsync("carol@example.com", Hostname));
         using var http = fixture.Rig.Http();
 
-        var beforeConfirming = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
+        var beforeConfirming = await BrowserlessLogin.CollectAsync(http, deviceCode);
         var confirmed = await browser.ConfirmAsync(confirmPage.Html);
         Assert.True(confirmed.Html.Contains("signed-in"), $"{confirmed.Status}: {confirmed.Html}\n---\n{confirmPage.Html}");
-        var first = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
-        var second = await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}");
+        var first = await BrowserlessLogin.CollectAsync(http, deviceCode);
+        var second = await BrowserlessLogin.CollectAsync(http, deviceCode);
 
         Assert.Equal(HttpStatusCode.NotFound, beforeConfirming.StatusCode);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);

@@ -64,7 +64,7 @@ public sealed class SecurityTests : IAsyncLifetime
         var codePage = await victim.RequestPinAsync(App, BrowserlessLogin.UserCode(link), "victim@example.com");
         var afterSignIn = await victim.SubmitPinAsync(BrowserlessLogin.Challenge(codePage.Html), await victim.PinFromEdgeLogAsync("victim@example.com", App));
         using var http = _rig.Http();
-        var collected = await http.GetAsync($"/cdn-cgi/access/transfer/{attackerDeviceCode}");
+        var collected = await BrowserlessLogin.CollectAsync(http, attackerDeviceCode);
 
         // The victim is signed in (their own cookie) but is asked to confirm a code their terminal never showed.
         Assert.Contains("id=\"confirm\"", afterSignIn.Html);
@@ -90,7 +90,7 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, crossSiteAnswer.StatusCode);
         Assert.Contains("origin https://evil.test", await crossSiteAnswer.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/cdn-cgi/access/transfer/{deviceCode}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await BrowserlessLogin.CollectAsync(http, deviceCode)).StatusCode);
         Assert.Contains("id=\"signed-in\"", (await browser.ConfirmAsync(confirmPage.Html)).Html); // the real page still works
     }
 
@@ -216,16 +216,18 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RevokedOriginCertificate_IsRefusedAtRegistration()
+    public async Task RevokedOriginCertificate_CutsItsLiveConnectionsAndIsRefusedAtRegistration()
     {
         var certificate = Path.Combine(_rig.DataDir, "to-revoke.pem");
         File.Copy(_rig.OriginCert, certificate);
+        var live = await _rig.StartTunnel("live-revoked.site.test", Ports.Free(), haConnections: 1, originCert: certificate);
         var revoke = _rig.Run("revoke-cert", null, "tunnel", "revoke-cert", "--origincert", certificate, "--edge", _rig.EdgeUrl,
             "--ca-file", _rig.CaFile, "--admin-token-file", Path.Combine(_rig.DataDir, "admin-token"), "--reason", "laptop stolen");
         Assert.Equal(0, await revoke.WaitForExit(TimeSpan.FromSeconds(30)));
 
+        await live.WaitForOutput("was revoked", TimeSpan.FromSeconds(20)); // the open connection is closed within the check interval
         var connector = await _rig.StartTunnel("revoked.site.test", Ports.Free(), haConnections: 1, originCert: certificate, waitReady: false);
-        await connector.WaitForOutput("revoked", TimeSpan.FromSeconds(30));
+        await connector.WaitForOutput("is revoked", TimeSpan.FromSeconds(30));
 
         using var http = _rig.Http();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(_rig.DataDir, "admin-token")).Trim());

@@ -86,3 +86,16 @@ public sealed class PeerAdmissionTests : IDisposable
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 }
+
+public sealed class PeerClaimTests
+{
+    [Fact]
+    public void Claim_TooLargeForAnOpen_IsARefusalNotAnException()
+    {
+        var groups = Enumerable.Range(0, 2000).Select(i => $"group-{i}").ToHashSet();
+        var request = new AccessRequest(IPAddress.Loopback, "alice@example.com", groups, "oidc");
+
+        Assert.False(PeerClaim.TryAttach(new OpenPayload("smb.site.test", "alice@example.com", 1024), request, out _, out var refusal));
+        Assert.Contains("more than a stream relayed to another edge carries", refusal);
+    }
+}

@@ -4,13 +4,15 @@ namespace TunnelActors.Access.Audit;
 /// Keeps a flood of refusals from filling the audit log (and the disk): the first refusal of a
 /// kind for one (application, identity, source) is written at once; repeats within
 /// <see cref="Window"/> are only counted, and one summary row per window says how many there were.
-/// At most <see cref="MaxSources"/> keys are tracked; beyond that, refusals fold into one
-/// "many sources" row. Allowed events pass straight through. Thread-safe.
+/// At most <see cref="MaxSources"/> keys are tracked and <see cref="MaxRowsPerWindow"/> refusal rows
+/// written per window; beyond either, refusals fold into one "many sources" row (with its count).
+/// Allowed events pass straight through. Thread-safe.
 /// </summary>
 public sealed class RefusalAggregator : IAuditLog, IDisposable
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     public const int MaxSources = 10_000;
+    public const int MaxRowsPerWindow = 1_000;
 
     private sealed class Burst(DateTimeOffset start, AuditEvent last)
     {
@@ -27,6 +29,8 @@ public sealed class RefusalAggregator : IAuditLog, IDisposable
     private readonly TimeProvider _clock;
     private readonly Dictionary<Key, Burst> _bursts = new();
     private readonly ITimer _flush;
+    private DateTimeOffset _rowsWindowStart;
+    private int _rowsInWindow;
 
     public RefusalAggregator(IAuditLog inner, TimeProvider clock)
     {
@@ -45,8 +49,9 @@ public sealed class RefusalAggregator : IAuditLog, IDisposable
         var write = new List<AuditEvent>(2);
         lock (_bursts)
         {
+            if (now - _rowsWindowStart >= Window) (_rowsWindowStart, _rowsInWindow) = (now, 0);
             var key = new Key(auditEvent.Kind, auditEvent.Application, auditEvent.Identity, auditEvent.SourceIp);
-            if (!_bursts.ContainsKey(key) && _bursts.Count >= MaxSources) key = Overflow;
+            if (!_bursts.ContainsKey(key) && (_bursts.Count >= MaxSources || _rowsInWindow >= MaxRowsPerWindow)) key = Overflow;
             if (_bursts.TryGetValue(key, out var burst) && now - burst.Start < Window)
             {
                 burst.Repeats++;
@@ -56,7 +61,8 @@ public sealed class RefusalAggregator : IAuditLog, IDisposable
             {
                 if (burst is { Repeats: > 0 }) write.Add(Summary(burst));
                 _bursts[key] = new Burst(now, auditEvent);
-                write.Add(key == Overflow ? auditEvent with { Detail = $"{auditEvent.Detail} (refusals from more than {MaxSources} sources are counted together)" } : auditEvent);
+                write.Add(key == Overflow ? auditEvent with { Detail = $"{auditEvent.Detail} (refusals beyond {MaxSources} sources or {MaxRowsPerWindow} rows a minute are counted together)" } : auditEvent);
+                _rowsInWindow += write.Count;
             }
         }
         foreach (var e in write) _inner.Record(e);

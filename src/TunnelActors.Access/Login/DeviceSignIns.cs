@@ -4,8 +4,11 @@ using System.Text.Json;
 
 namespace TunnelActors.Access.Login;
 
-/// <summary>A sign-in a CLI is waiting for: what it wants, for which application, and the code it shows.</summary>
-public sealed record DeviceSignIn(string UserCode, string Hostname, string Kind, string DeviceCodeHash);
+/// <summary>
+/// A sign-in a CLI is waiting for: what it wants, for which application, the code it shows, and
+/// where and when it was asked for (the confirmation page shows both).
+/// </summary>
+public sealed record DeviceSignIn(string UserCode, string Hostname, string Kind, string DeviceCodeHash, string RequestedFrom, DateTimeOffset RequestedAt);
 
 /// <summary>
 /// Hands what a browser sign-in produced (an app token, or an origin certificate for
@@ -29,27 +32,33 @@ public sealed class DeviceSignIns(ILoginStateStore store, TimeProvider clock)
     public TimeSpan Lifetime { get; init; } = TimeSpan.FromMinutes(10);
     public int MaxPending { get; init; } = 10_000;
 
+    /// <summary>Page views and confirmations one user code serves before it is worn out (bounds guessing a live code).</summary>
+    public const int MaxLookups = 20;
+
     public const string Token = "token";
     public const string Certificate = "certificate";
 
     private sealed record Parked(string Kind, string Value);
 
     /// <summary>Starts a device sign-in; null when too many are pending.</summary>
-    public (string DeviceCode, string UserCode)? Begin(string hostname, string kind)
+    public (string DeviceCode, string UserCode)? Begin(string hostname, string kind, string requestedFrom = "unknown")
     {
         if (kind is not (Token or Certificate)) throw new ArgumentException($"unknown sign-in kind {kind}", nameof(kind));
         var now = clock.GetUtcNow();
         var deviceCode = Base64Url(RandomNumberGenerator.GetBytes(32));
-        var userCode = NewUserCode();
-        var pending = new DeviceSignIn(userCode, hostname.ToLowerInvariant(), kind, Hash(deviceCode));
-        return store.Put(PendingKind, userCode, JsonSerializer.Serialize(pending), now + Lifetime, MaxPending, now)
-            ? (deviceCode, userCode)
-            : null;
+        // Never overwrite a live code: a colliding one would hand its confirmation to the newcomer.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var userCode = NewUserCode();
+            var pending = new DeviceSignIn(userCode, hostname.ToLowerInvariant(), kind, Hash(deviceCode), requestedFrom, now);
+            if (store.Claim(PendingKind, userCode, now + Lifetime, MaxPending, now, JsonSerializer.Serialize(pending))) return (deviceCode, userCode);
+        }
+        return null; // the store is full (five collisions in a row do not happen otherwise)
     }
 
     /// <summary>The pending sign-in behind a user code (as the user typed or followed it), without consuming it.</summary>
     public DeviceSignIn? Find(string? userCode) =>
-        NormalizeUserCode(userCode) is { } code && store.Attempt(PendingKind, code, clock.GetUtcNow()) is { } entry
+        NormalizeUserCode(userCode) is { } code && store.Attempt(PendingKind, code, clock.GetUtcNow()) is { Attempts: <= MaxLookups } entry
             ? JsonSerializer.Deserialize<DeviceSignIn>(entry.Value)
             : null;
 

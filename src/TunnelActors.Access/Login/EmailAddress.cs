@@ -5,7 +5,7 @@ namespace TunnelActors.Access.Login;
 /// <summary>
 /// The one rule for what counts as a sign-in address, for the PIN form and the OIDC `email`
 /// claim alike: exactly one plain <c>local@domain</c> — no display name, no list, no comments,
-/// no quotes, no whitespace — within RFC 5321's lengths, lower-cased (Access compares
+/// no quotes, no whitespace, ASCII only — within RFC 5321's lengths, lower-cased (Access compares
 /// identities without regard to case, as Cloudflare Access does). The
 /// normalised value is what policies evaluate, what is mailed and what the token carries, so a
 /// string like <c>attacker@evil.test,victim@example.com</c> can never mean two things at once.
@@ -23,6 +23,10 @@ public static class EmailAddress
         if (text.Length == 0) return Fail(out error, "enter an email address");
         if (text.Length > MaxLength) return Fail(out error, $"an email address has at most {MaxLength} characters");
         // Everything that lets one string carry a second address, a name or a comment.
+        foreach (var c in text)
+            if (!char.IsAscii(c))
+                // Case folding of other scripts (the Kelvin sign folds to k) would let two addresses become one identity.
+                return Fail(out error, "enter the address in ASCII (internationalised addresses are not supported)");
         foreach (var c in text)
             if (char.IsWhiteSpace(c) || char.IsControl(c) || c is ',' or ';' or '<' or '>' or '(' or ')' or '"' or '\\' or '[' or ']' or ':')
                 return Fail(out error, "enter a single email address, without a name, list or comment");

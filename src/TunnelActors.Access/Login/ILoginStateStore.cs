@@ -14,10 +14,13 @@ public interface ILoginStateStore
     bool Put(string kind, string id, string value, DateTimeOffset expiresAt, int limit, DateTimeOffset now);
 
     /// <summary>
-    /// Records <paramref name="id"/> only if it is not live yet: true the first time, false for a
-    /// repeat (a replay) or when <paramref name="kind"/> is full.
+    /// Records <paramref name="id"/> (with <paramref name="value"/>) only if it is not live yet: true
+    /// the first time, false for a repeat (a replay, a colliding code) or when <paramref name="kind"/> is full.
     /// </summary>
-    bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now);
+    bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now, string value = "");
+
+    /// <summary>The value of a live entry, without taking it or counting an attempt; null when unknown or expired.</summary>
+    string? Peek(string kind, string id, DateTimeOffset now);
 
     /// <summary>Removes the entry and returns its value, or null when it is unknown or expired.</summary>
     string? Take(string kind, string id, DateTimeOffset now);
@@ -47,12 +50,15 @@ public sealed class InMemoryLoginStateStore : ILoginStateStore
         return true;
     }
 
-    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now)
+    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now, string value = "")
     {
         foreach (var (key, entry) in _entries)
             if (entry.ExpiresAt <= now) _entries.TryRemove(key, out _);
-        return _entries.Keys.Count(k => k.Kind == kind) < limit && _entries.TryAdd((kind, id), new Entry("", expiresAt));
+        return _entries.Keys.Count(k => k.Kind == kind) < limit && _entries.TryAdd((kind, id), new Entry(value, expiresAt));
     }
+
+    public string? Peek(string kind, string id, DateTimeOffset now) =>
+        _entries.TryGetValue((kind, id), out var entry) && entry.ExpiresAt > now ? entry.Value : null;
 
     public string? Take(string kind, string id, DateTimeOffset now) =>
         _entries.TryRemove((kind, id), out var entry) && entry.ExpiresAt > now ? entry.Value : null;

@@ -43,6 +43,10 @@ public sealed class PinChallenges(ILoginStateStore store, TimeProvider clock)
         return store.Put(Kind, challenge.Id, stored, challenge.ExpiresAt, MaxOutstanding, now) ? (challenge, send ? pin : null) : null;
     }
 
+    /// <summary>The live challenge behind an id, without counting a guess; null when unknown or expired.</summary>
+    public PinChallenge? Peek(string challengeId) =>
+        store.Peek(Kind, challengeId, clock.GetUtcNow()) is { } json ? JsonSerializer.Deserialize<Stored>(json)?.Challenge : null;
+
     public (PinCheck Result, PinChallenge? Challenge) Check(string challengeId, string pin)
     {
         var now = clock.GetUtcNow();

@@ -42,7 +42,8 @@ public sealed class AccessLogin(Uri edge, string? caFile, TokenCache cache, Text
         {
             try
             {
-                using var response = await http.GetAsync(new Uri(edge, $"/cdn-cgi/access/transfer/{deviceCode}"), deadline.Token);
+                using var response = await http.PostAsync(new Uri(edge, "/cdn-cgi/access/transfer"),
+                    new FormUrlEncodedContent(new Dictionary<string, string> { ["device_code"] = deviceCode }), deadline.Token);
                 if (response.IsSuccessStatusCode)
                 {
                     var body = await response.Content.ReadFromJsonAsync<JsonElement>(deadline.Token);

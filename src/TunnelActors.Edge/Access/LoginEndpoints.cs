@@ -24,14 +24,16 @@ public static class LoginEndpoints
 
     public static void MapLogin(this WebApplication app)
     {
-        app.MapGet("/cdn-cgi/access/login", (string? app, string? user_code, AccessPolicySource policies, DeviceSignIns devices, HttpContext context) =>
+        app.MapGet("/cdn-cgi/access/login", (string? app, string? user_code, string? transfer, AccessPolicySource policies, DeviceSignIns devices, HttpContext context) =>
         {
             var sso = context.RequestServices.GetService(typeof(OidcLogin)) is not null;
             if (FindApplication(policies, app) is null) return Html(LoginPages.EmailForm(app ?? "", null, $"no application covers '{app}'"), 404);
-            if (user_code is not null && devices.Find(user_code) is null)
+            if (transfer is not null)
+                return Html(LoginPages.EmailForm(app!, null, "this sign-in link comes from an older tunnelactors CLI: update it and run the login again", sso), 400);
+            if (user_code is not null && (devices.Find(user_code) is not { } device || !string.Equals(device.Hostname, app, StringComparison.OrdinalIgnoreCase)))
                 return Html(LoginPages.EmailForm(app!, null, "this sign-in link has expired or is not valid; run the login in your terminal again", sso), 400);
             return Html(LoginPages.EmailForm(app!, DeviceSignIns.NormalizeUserCode(user_code), sso: sso));
-        });
+        }).RequireRateLimiting(SignInLimits.PagePolicy);
 
         // The CLI starts here: the edge picks the secret it polls with and the code the user compares.
         app.MapPost("/cdn-cgi/access/device", async (HttpContext context, AccessPolicySource policies, DeviceSignIns devices) =>
@@ -42,7 +44,7 @@ public static class LoginEndpoints
             var application = FindApplication(policies, hostname);
             if (application is null || (kind == DeviceSignIns.Certificate) != (application == policies.Console))
                 return Results.NotFound(new { error = $"no application covers '{hostname}'" });
-            if (devices.Begin(hostname, kind) is not var (deviceCode, userCode))
+            if (devices.Begin(hostname, kind, RemoteIp(context).ToString()) is not var (deviceCode, userCode))
                 return Results.Json(new { error = "too many sign-ins are in progress; try again in a few minutes" }, statusCode: 503);
             var page = $"{context.Request.Scheme}://{context.Request.Host}/cdn-cgi/access/login?app={Uri.EscapeDataString(hostname)}&user_code={userCode}";
             return Results.Json(new Dictionary<string, object>
@@ -73,11 +75,15 @@ public static class LoginEndpoints
             return Html(LoginPages.CodeForm(hostname, email, challenge.Id));
         }).RequireRateLimiting(SignInLimits.StartPolicy);
 
+        var wrongPins = SignInLimits.WrongPinsPerApp();
         app.MapPost("/cdn-cgi/access/otp/verify", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
-            AppTokens tokens, IAuditLog audit, TimeProvider clock) =>
+            AppTokens tokens, DeviceSignIns devices, IAuditLog audit, TimeProvider clock) =>
         {
             var form = await context.Request.ReadFormAsync();
+            if (pins.Peek(form["challenge"].ToString()) is { } pending && wrongPins.GetStatistics(pending.Hostname)?.CurrentAvailablePermits == 0)
+                return Html(LoginPages.CodeForm(pending.Hostname, pending.Email, pending.Id, "Too many wrong codes were entered for this application; try again in a few minutes."), 429);
             var (result, challenge) = pins.Check(form["challenge"].ToString(), form["code"].ToString());
+            if (result == PinCheck.Wrong && challenge is not null) wrongPins.AttemptAcquire(challenge.Hostname).Dispose();
             var ip = RemoteIp(context);
             if (result != PinCheck.Accepted || challenge is null)
             {
@@ -91,12 +97,16 @@ public static class LoginEndpoints
                 };
             }
 
-            return CompleteSignIn(context, policies, tokens, audit, clock, challenge.Hostname, challenge.UserCode, challenge.Email, [], "otp");
+            return CompleteSignIn(context, policies, tokens, devices, audit, clock, challenge.Hostname, challenge.UserCode, challenge.Email, [], "otp");
         }).RequireRateLimiting(SignInLimits.GuessPolicy);
 
-        app.MapGet("/cdn-cgi/access/oidc/start", async (string? app, string? user_code, HttpContext context, AccessPolicySource policies) =>
+        app.MapGet("/cdn-cgi/access/oidc/start", async (string? app, string? user_code, HttpContext context, AccessPolicySource policies, EdgeOptions options) =>
         {
             if (context.RequestServices.GetService(typeof(OidcLogin)) is not OidcLogin oidc) return Html(LoginPages.EmailForm(app ?? "", null, "single sign-on is not configured on this edge"), 404);
+            // The IdP returns to the issuer's callback: the state cookie must be set on that same host.
+            var issuer = new Uri(options.Issuer);
+            if (!string.Equals(context.Request.Host.Value, issuer.Authority, StringComparison.OrdinalIgnoreCase) && issuer.Host is not ("0.0.0.0" or "[::]"))
+                return Results.Redirect($"{options.Issuer}/cdn-cgi/access/oidc/start{context.Request.QueryString}");
             if (FindApplication(policies, app) is null) return Html(LoginPages.EmailForm(app ?? "", null, $"no application covers '{app}'"), 404);
             var userCode = DeviceSignIns.NormalizeUserCode(user_code);
             if (!string.IsNullOrEmpty(user_code) && userCode is null) return Html(LoginPages.EmailForm(app!, null, "this sign-in link is malformed"), 400);
@@ -110,7 +120,7 @@ public static class LoginEndpoints
         }).RequireRateLimiting(SignInLimits.StartPolicy);
 
         app.MapGet("/cdn-cgi/access/oidc/callback", async (string? code, string? state, string? error, HttpContext context, AccessPolicySource policies,
-            AppTokens tokens, IAuditLog audit, TimeProvider clock, ILogger<OidcLogin> log) =>
+            AppTokens tokens, DeviceSignIns devices, IAuditLog audit, TimeProvider clock, ILogger<OidcLogin> log) =>
         {
             if (context.RequestServices.GetService(typeof(OidcLogin)) is not OidcLogin oidc) return Results.NotFound();
             try
@@ -118,7 +128,7 @@ public static class LoginEndpoints
                 var browserState = context.Request.Cookies[OidcStateCookie];
                 context.Response.Cookies.Delete(OidcStateCookie, new CookieOptions { Secure = true, Path = "/" });
                 var (identity, hostname, userCode) = await oidc.CompleteAsync(code, state, browserState, error, context.RequestAborted);
-                return CompleteSignIn(context, policies, tokens, audit, clock, hostname, userCode, identity.Email, identity.Groups, "oidc");
+                return CompleteSignIn(context, policies, tokens, devices, audit, clock, hostname, userCode, identity.Email, identity.Groups, "oidc");
             }
             catch (OidcLoginException e)
             {
@@ -174,9 +184,10 @@ public static class LoginEndpoints
             return Html(LoginPages.CertificateSent(zone.Name));
         });
 
-        // The CLI polls here with its device code: 404 until the user confirmed, then the result, once.
-        app.MapGet("/cdn-cgi/access/transfer/{deviceCode}", (string deviceCode, DeviceSignIns devices) =>
-            devices.Collect(deviceCode) is { } parked
+        // The CLI polls here with its device code, in the body (never in a URL a proxy might log):
+        // 404 until the user confirmed, then the result, once.
+        app.MapPost("/cdn-cgi/access/transfer", async (HttpContext context, DeviceSignIns devices) =>
+            context.Request.HasFormContentType && devices.Collect((await context.Request.ReadFormAsync())["device_code"].ToString()) is { } parked
                 ? Results.Json(new Dictionary<string, string> { [parked.Kind] = parked.Value })
                 : Results.Json(new { status = "pending" }, statusCode: StatusCodes.Status404NotFound));
     }
@@ -186,7 +197,7 @@ public static class LoginEndpoints
     /// the login, issue the app token and set the session cookie. A terminal waiting for the
     /// result gets nothing yet: the page asks the user to confirm its code first.
     /// </summary>
-    private static IResult CompleteSignIn(HttpContext context, AccessPolicySource policies, AppTokens tokens,
+    private static IResult CompleteSignIn(HttpContext context, AccessPolicySource policies, AppTokens tokens, DeviceSignIns devices,
         IAuditLog audit, TimeProvider clock, string hostname, string? userCode, string email, IReadOnlyList<string> groups, string method)
     {
         var ip = RemoteIp(context);
@@ -202,14 +213,16 @@ public static class LoginEndpoints
         {
             HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = application.SessionDuration,
         });
-        if (userCode is null) return Html(LoginPages.SignedIn(hostname, email, forCli: false));
+        // A device sign-in for another application (or worn out) is simply not continued.
+        if (userCode is null || devices.Find(userCode) is not { } device || !string.Equals(device.Hostname, hostname, StringComparison.OrdinalIgnoreCase))
+            return Html(LoginPages.SignedIn(hostname, email, forCli: false));
         var csrf = BrowserGuards.IssueCsrf(context);
         if (application == policies.Console)
         {
             var request = new AccessRequest(ip, email, groups.ToHashSet(), method);
-            return Html(LoginPages.ZonePicker(email, policies.Zones.Where(z => z.IsAdministeredBy(request)).Select(z => z.Name).ToList(), userCode, csrf));
+            return Html(LoginPages.ZonePicker(email, policies.Zones.Where(z => z.IsAdministeredBy(request)).Select(z => z.Name).ToList(), userCode, csrf, device));
         }
-        return Html(LoginPages.ConfirmDevice(hostname, email, userCode, csrf));
+        return Html(LoginPages.ConfirmDevice(hostname, email, userCode, csrf, device));
     }
 
     private static AccessApplication? FindApplication(AccessPolicySource policies, string? hostname) =>

@@ -1,4 +1,5 @@
 using System.Text.Encodings.Web;
+using TunnelActors.Access.Login;
 
 namespace TunnelActors.Edge.Access;
 
@@ -56,10 +57,11 @@ public static class LoginPages
         """);
 
     /// <summary>After sign-in for a terminal: nothing is handed over until the user confirms the code their terminal shows.</summary>
-    public static string ConfirmDevice(string hostname, string email, string userCode, string csrf) => Page("Confirm your terminal", $"""
+    public static string ConfirmDevice(string hostname, string email, string userCode, string csrf, DeviceSignIn device) => Page("Confirm your terminal", $"""
         <h1>Confirm your terminal</h1>
         <p>Signed in to {E(hostname)} as <strong>{E(email)}</strong>.</p>
         <p>A terminal asks for your access token. Confirm only if <strong>your own terminal</strong> shows this code:</p>
+        {Requested(device)}
         <p style="font-size:1.6rem;letter-spacing:.2rem" id="user-code"><strong>{E(userCode)}</strong></p>
         <form method="post" action="/cdn-cgi/access/device/confirm">
           <input type="hidden" name="user_code" value="{E(userCode)}"><input type="hidden" name="csrf" value="{E(csrf)}">
@@ -68,13 +70,18 @@ public static class LoginPages
         <p class="note">If you did not start this sign-in, close this page: nothing has been sent.</p>
         """);
 
-    public static string ZonePicker(string email, IReadOnlyList<string> zones, string userCode, string csrf) => Page("Choose a zone", zones.Count == 0
+    private static string Requested(DeviceSignIn device) =>
+        $"<p class=\"note\" id=\"requested\">Asked for from {E(device.RequestedFrom)} at {E(device.RequestedAt.ToString("yyyy-MM-dd HH:mm:ss 'UTC'"))}.</p>";
+
+    public static string ZonePicker(string email, IReadOnlyList<string> zones, string userCode, string csrf, DeviceSignIn device) => Page("Choose a zone", zones.Count == 0
         ? $"""<h1 id="no-zones">No zones</h1><p><strong>{E(email)}</strong> administers no zone on this edge.</p>"""
         : $"""
         <h1>Authorize a connector</h1>
         <p>Signed in as <strong>{E(email)}</strong>. Choose the zone whose hostnames the connector may serve;
         its origin certificate goes to the `tunnelactors tunnel login` that shows the code
-        <strong id="user-code">{E(userCode)}</strong>. Authorize only if your own terminal shows it.</p>
+        <strong id="user-code">{E(userCode)}</strong>. Authorize only if your own terminal shows it: whoever holds the
+        certificate can route every hostname of the zone.</p>
+        {Requested(device)}
         <form method="post" action="/cdn-cgi/access/tunnel-login/zone">
           <input type="hidden" name="user_code" value="{E(userCode)}"><input type="hidden" name="csrf" value="{E(csrf)}">
           {ZoneChoices(zones)}

@@ -14,22 +14,33 @@ namespace TunnelActors.Edge.Access;
 /// <see cref="Window"/>. Per address: <see cref="PinsPerAddress"/> PINs per window, each good for
 /// <see cref="TunnelActors.Access.Login.PinChallenges.MaxAttempts"/> guesses — so one address faces at
 /// most 25 guesses of a 6-digit PIN per 10 minutes (a 0.0025 % chance), and the per-IP guess budget
-/// caps it lower still. Refused requests get 429 with Retry-After: the wait is the backoff.
+/// caps it lower still. IPv6 sources count per /64. Refused requests get 429 with Retry-After: the wait is the backoff.
 /// </summary>
 public static class SignInLimits
 {
     public const string StartPolicy = "sign-in-start";
     public const string GuessPolicy = "sign-in-guess";
+    public const string PagePolicy = "sign-in-page";
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(10);
     public const int StartsPerIp = 30;
     public const int GuessesPerIp = 30;
+    public const int PagesPerIp = 300;
     public const int PinsPerAddress = 5;
+
+    /// <summary>
+    /// Wrong PINs one application takes per window on this edge, whatever their sources: what
+    /// bounds guessing across many addresses of an allowed domain from many sources (at most
+    /// 2,000 guesses of a 6-digit PIN per 10 minutes, 0.2 %). When spent, PIN sign-in to that
+    /// application waits for the window (single sign-on is not affected).
+    /// </summary>
+    public const int WrongPinsPerApplication = 2000;
 
     public static IServiceCollection AddSignInLimits(this IServiceCollection services) => services.AddRateLimiter(limiter =>
     {
         limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
         limiter.AddPolicy(StartPolicy, context => PerIp(context, StartsPerIp));
         limiter.AddPolicy(GuessPolicy, context => PerIp(context, GuessesPerIp));
+        limiter.AddPolicy(PagePolicy, context => PerIp(context, PagesPerIp));
         limiter.OnRejected = async (rejected, cancellationToken) =>
         {
             var retry = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : Window;
@@ -44,6 +55,11 @@ public static class SignInLimits
     public static PartitionedRateLimiter<string> PerAddress() => PartitionedRateLimiter.Create<string, string>(email =>
         RateLimitPartition.GetSlidingWindowLimiter(email, _ => Sliding(PinsPerAddress)));
 
+    /// <summary>Wrong PINs per application (see <see cref="WrongPinsPerApplication"/>).</summary>
+    public static PartitionedRateLimiter<string> WrongPinsPerApp() => PartitionedRateLimiter.Create<string, string>(hostname =>
+        RateLimitPartition.GetSlidingWindowLimiter(hostname, _ => Sliding(WrongPinsPerApplication)));
+
+    // IPv6 sources count per /64: one host usually holds the whole prefix.
     private static RateLimitPartition<IPAddress> PerIp(HttpContext context, int permits) =>
         RateLimitPartition.GetSlidingWindowLimiter(Source(context), _ => Sliding(permits));
 
@@ -55,6 +71,5 @@ public static class SignInLimits
         QueueLimit = 0,
     };
 
-    private static IPAddress Source(HttpContext context) =>
-        context.Connection.RemoteIpAddress is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip) : IPAddress.None;
+    private static IPAddress Source(HttpContext context) => context.Connection.RemoteIpAddress is { } ip ? Hosting.SourcePrefix.Of(ip) : IPAddress.None;
 }

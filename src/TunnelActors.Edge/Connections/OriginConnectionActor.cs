@@ -46,6 +46,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private bool _edgeDraining;
     private bool _operatorDrained;
     private string? _tunnelId; // the routing key Registration admitted: a quick tunnel's hostname or a named tunnel's id
+    private string? _certificateSerial; // the origin certificate it registered with (quick tunnels)
     // Per-stream byte counts at the last tick and the rates measured over that interval.
     private Dictionary<uint, (long Out, long In, double RateOut, double RateIn)> _rates = new();
     private DateTime _lastSample = DateTime.UtcNow;
@@ -105,7 +106,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         {
             Timers.Cancel("register");
             _accept.Slot.Dispose();
-            (_register, _tunnelId) = (r.Register, r.Admission.TunnelId);
+            (_register, _tunnelId, _certificateSerial) = (r.Register, r.Admission.TunnelId, r.Admission.CertificateSerial);
             _metrics.ConnectionRegistered();
             _counted = true;
             _session.TrySend(new RegisteredPayload(_connectionId, _nodeName).ToFrame());
@@ -188,6 +189,13 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
                     return new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn, r.RateOut, r.RateIn, Age(s));
                 })
                 .OrderBy(s => s.StreamId).ToList(), _edgeDraining || _operatorDrained)));
+        Receive<RevokedCertificates>(revoked =>
+        {
+            if (_certificateSerial is null || !revoked.Serials.Contains(_certificateSerial)) return;
+            _log.Warning("Connection {0}: its origin certificate {1} was revoked; closing it", _connectionId, _certificateSerial);
+            _session.Close(ProtocolError.Refused, $"origin certificate {_certificateSerial} was revoked");
+            _certificateSerial = null;
+        });
         Receive<SetOperatorDrain>(drain =>
         {
             _log.Warning("Connection {0} {1} by an operator", _connectionId, drain.Drained ? "drained (new streams go elsewhere)" : "resumed");

@@ -15,12 +15,28 @@ public sealed record PickLocalConnection(string TunnelId);
 /// cluster hop per stream, and no dependence on the node hosting that entity being alive —
 /// the reason new streams recover within a heartbeat when another edge dies.
 /// </summary>
-public sealed class OriginConnectionManager : ReceiveActor
+public sealed class OriginConnectionManager : ReceiveActor, IWithTimers
 {
+    private sealed record CheckRevocations;
+
+    // How soon a revoked origin certificate's live connections are cut (one query per edge per interval).
+    private static readonly TimeSpan RevocationCheckInterval = TimeSpan.FromSeconds(5);
+
     private readonly ConnectionTable _local = new();
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public OriginConnectionManager(EdgeIdentity identity, EdgeOptions options, IActorRef tunnels, string nodeName, EdgeMetrics metrics)
     {
+        var revokedCount = 0;
+        Receive<CheckRevocations>(_ => Task.Run(identity.OriginCertificates.RevokedSerials)
+            .PipeTo(Self, success: serials => new RevokedCertificates(serials), failure: _ => new RevokedCertificates(new HashSet<string>())));
+        Receive<RevokedCertificates>(revoked =>
+        {
+            if (revoked.Serials.Count == revokedCount) return;
+            revokedCount = revoked.Serials.Count;
+            foreach (var child in Context.GetChildren()) child.Tell(revoked);
+        });
         var counter = 0L;
         // URL-safe and readable in logs and the admin API: "<n>@<host>:<port>" of this edge node.
         var node = nodeName[(nodeName.LastIndexOf('@') + 1)..];
@@ -49,6 +65,8 @@ public sealed class OriginConnectionManager : ReceiveActor
         Receive<PickLocalConnection>(pick => Sender.Tell(_local.Pick(pick.TunnelId, nodeName)
             ?? (object)new NoConnection(pick.TunnelId, $"no connection of {pick.TunnelId} on this edge")));
     }
+
+    protected override void PreStart() => Timers.StartPeriodicTimer("revocations", new CheckRevocations(), RevocationCheckInterval);
 
     // A connection that fails is gone: its connector reconnects (with backoff) on its own, so
     // restarting an actor around a dead socket would only hide the failure.

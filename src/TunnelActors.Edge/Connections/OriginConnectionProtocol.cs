@@ -42,3 +42,6 @@ public sealed record CloseConnection(string Reason) : IClusterMessage;
 /// new streams, and close once the open ones have finished.
 /// </summary>
 public sealed record DrainConnection(string Reason);
+
+/// <summary>The origin certificates revoked so far: a connection registered with one of them closes.</summary>
+public sealed record RevokedCertificates(IReadOnlySet<string> Serials);

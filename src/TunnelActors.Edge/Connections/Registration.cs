@@ -5,8 +5,8 @@ using TunnelActors.Protocol;
 
 namespace TunnelActors.Edge.Connections;
 
-/// <summary>What a checked REGISTER admits: the tunnel (routing key) the connection serves.</summary>
-public sealed record Admission(string TunnelId, string Zone, string Describe);
+/// <summary>What a checked REGISTER admits: the tunnel (routing key) the connection serves, and the origin certificate's serial (quick tunnels).</summary>
+public sealed record Admission(string TunnelId, string Zone, string Describe, string? CertificateSerial = null);
 
 /// <summary>
 /// Checks a REGISTER. Two kinds exist:
@@ -37,6 +37,6 @@ public static class Registration
         var route = identity.Store.EnsureRoute(hostname, zone, hostname);
         if (route.ConnectorId != hostname)
             throw new OriginCredentialException($"hostname {hostname} is routed to {identity.Tunnels.OwnerOf(route)}; a quick tunnel cannot take it over");
-        return new Admission(hostname, zone, $"{hostname} (connector {register.ConnectorId})");
+        return new Admission(hostname, zone, $"{hostname} (connector {register.ConnectorId})", serial);
     }
 }

@@ -6,12 +6,12 @@ namespace TunnelActors.Edge.Connections;
 /// <summary>
 /// Bounds what a stranger can hold open before proving anything: connector upgrades that have
 /// not registered yet, at most <see cref="MaxPending"/> on this edge and <see cref="MaxPendingPerIp"/>
-/// from one address. A slot is taken before the WebSocket is accepted and given back when the
+/// from one address (one IPv6 /64). A slot is taken before the WebSocket is accepted and given back when the
 /// connection registers or ends; the registration timeout bounds how long one can be held.
 /// </summary>
 public sealed class RegistrationSlots(int maxPending = RegistrationSlots.MaxPending, int maxPendingPerIp = RegistrationSlots.MaxPendingPerIp)
 {
-    public const int MaxPending = 256;
+    public const int MaxPending = 1024;
     public const int MaxPendingPerIp = 16;
 
     private readonly ConcurrentDictionary<IPAddress, int> _perIp = new();
@@ -27,6 +27,7 @@ public sealed class RegistrationSlots(int maxPending = RegistrationSlots.MaxPend
             Interlocked.Decrement(ref _pending);
             return (null, $"{maxPending} connector connections are waiting to register on this edge; try again shortly");
         }
+        source = Hosting.SourcePrefix.Of(source);
         var count = _perIp.AddOrUpdate(source, 1, (_, n) => n + 1);
         if (count > maxPendingPerIp)
         {

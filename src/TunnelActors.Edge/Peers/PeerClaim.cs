@@ -21,13 +21,18 @@ public static class PeerClaim
     private sealed record Claim(string Identity, string SourceIp, string? Email, string[]? Groups, string? LoginMethod, string? ServiceTokenId);
 
     /// <summary>The OPEN to send to the peer edge: <paramref name="open"/> with the claim in place of the identity.</summary>
-    public static OpenPayload Attach(OpenPayload open, AccessRequest request)
+    public static OpenPayload Attach(OpenPayload open, AccessRequest request) =>
+        TryAttach(open, request, out var withClaim, out var refusal) ? withClaim : throw new InvalidOperationException(refusal);
+
+    /// <summary>As <see cref="Attach"/>; false with the reason when the claim is larger than a peer OPEN carries.</summary>
+    public static bool TryAttach(OpenPayload open, AccessRequest request, out OpenPayload withClaim, out string refusal)
     {
         var claim = new Claim(open.Identity, request.SourceIp.ToString(), request.Email, request.Groups?.ToArray(), request.LoginMethod, request.ServiceTokenId);
         var encoded = Prefix + Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(claim));
-        return encoded.Length <= MaxEncoded
-            ? open with { Identity = encoded }
-            : throw new InvalidOperationException($"the access claim for {open.Identity} is {encoded.Length} bytes, more than a peer OPEN carries ({MaxEncoded})");
+        (withClaim, refusal) = (open with { Identity = encoded }, "");
+        if (encoded.Length <= MaxEncoded) return true;
+        refusal = $"the access claim for {open.Identity} is {encoded.Length} bytes, more than a stream relayed to another edge carries ({MaxEncoded}); connect to the edge holding the tunnel";
+        return false;
     }
 
     /// <summary>The access request and plain identity an OPEN from a peer edge carries; throws <see cref="ProtocolException"/> naming what is wrong.</summary>

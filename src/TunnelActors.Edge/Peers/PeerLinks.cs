@@ -33,7 +33,9 @@ public sealed class PeerLinks : ReceiveActor
                 Sender.Tell(new StreamRefused("a stream relayed to a peer edge needs the client's access request"));
                 return;
             }
-            link.Forward(new OpenStream(PeerClaim.Attach(open.Open, open.Request)));
+            // A claim too large for an OPEN (hundreds of groups) refuses that stream, never the links.
+            if (PeerClaim.TryAttach(open.Open, open.Request, out var withClaim, out var refusal)) link.Forward(new OpenStream(withClaim));
+            else Sender.Tell(new StreamRefused(refusal));
         });
         Receive<AcceptPeerLink>(accept =>
             Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, localRouter, identity.Store, admission)), $"from-{++inbound}"));

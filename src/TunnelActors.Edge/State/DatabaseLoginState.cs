@@ -33,13 +33,17 @@ public sealed class DatabaseLoginState : ILoginStateStore
         return true;
     }
 
-    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now)
+    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now, string value = "")
     {
         _db.Execute("DELETE FROM login_state WHERE expires_at <= @now", ("@now", Time(now)));
         if (Convert.ToInt64(_db.Scalar("SELECT COUNT(*) FROM login_state WHERE kind = @kind", ("@kind", kind))) >= limit) return false;
-        return _db.Execute("INSERT INTO login_state VALUES (@kind, @id, '', 0, @expires) ON CONFLICT (kind, id) DO NOTHING",
-            ("@kind", kind), ("@id", id), ("@expires", Time(expiresAt))) == 1;
+        return _db.Execute("INSERT INTO login_state VALUES (@kind, @id, @value, 0, @expires) ON CONFLICT (kind, id) DO NOTHING",
+            ("@kind", kind), ("@id", id), ("@value", value), ("@expires", Time(expiresAt))) == 1;
     }
+
+    public string? Peek(string kind, string id, DateTimeOffset now) =>
+        _db.Scalar("SELECT value FROM login_state WHERE kind = @kind AND id = @id AND expires_at > @now",
+            ("@kind", kind), ("@id", id), ("@now", Time(now))) as string;
 
     public string? Take(string kind, string id, DateTimeOffset now) =>
         _db.Query("DELETE FROM login_state WHERE kind = @kind AND id = @id RETURNING value, expires_at",

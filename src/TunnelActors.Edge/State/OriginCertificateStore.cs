@@ -44,6 +44,9 @@ public sealed class OriginCertificateStore
     public bool IsRevoked(string serial) =>
         _db.Scalar("SELECT revoked_at FROM origin_certificates WHERE serial = @serial", ("@serial", Normalize(serial))) is string;
 
+    public IReadOnlySet<string> RevokedSerials() =>
+        _db.Query("SELECT serial FROM origin_certificates WHERE revoked_at IS NOT NULL", r => r.GetString(0)).ToHashSet();
+
     public IReadOnlyList<OriginCertificateRecord> List() =>
         _db.Query("SELECT serial, zone, issued_to, issued_at, expires_at, revoked_at, revoke_reason FROM origin_certificates ORDER BY issued_at",
             r => new OriginCertificateRecord(r.GetString(0), Text(r, 1), Text(r, 2), Time(r, 3), Time(r, 4), Time(r, 5), Text(r, 6)));

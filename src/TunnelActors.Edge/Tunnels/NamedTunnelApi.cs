@@ -22,7 +22,7 @@ public static partial class NamedTunnelApi
     private const string BodyItem = "tunnel-api-body";
     private const int MaxBody = 16 * 1024;
     private const string NonceKind = "api-nonce";
-    private const int MaxRememberedNonces = 100_000; // ~170 signed requests a second, sustained for the whole window
+    private const int MaxNoncesPerCertificate = 10_000; // ~17 signed requests a second per certificate, sustained for the whole window
 
     public static void MapNamedTunnelApi(this WebApplication app)
     {
@@ -39,7 +39,8 @@ public static partial class NamedTunnelApi
                 var now = DateTimeOffset.UtcNow;
                 var (zone, serial) = OriginRequestSignature.Verify(identity!.OriginAuthority.Certificate, name => http.Request.Headers[name].FirstOrDefault(),
                     http.Request.Method, http.Request.Path + http.Request.QueryString, body, now,
-                    nonce => nonces.Claim(NonceKind, nonce, now + OriginRequestSignature.ReplayWindow, MaxRememberedNonces, now));
+                    // Counted per certificate: one holder filling its quota blocks no other zone.
+                    nonce => nonces.Claim($"{NonceKind}:{nonce[..nonce.IndexOf('/')]}", nonce, now + OriginRequestSignature.ReplayWindow, MaxNoncesPerCertificate, now));
                 if (identity.OriginCertificates.IsRevoked(serial)) return Error(401, $"origin certificate {serial} is revoked; run `tunnelactors tunnel login` for a new one");
                 http.Items[ZoneItem] = zone;
             }

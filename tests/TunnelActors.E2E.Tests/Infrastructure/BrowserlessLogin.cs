@@ -63,6 +63,10 @@ public sealed partial class BrowserlessLogin(HttpClient http, Func<string> edgeL
     public static string Field(string html, string name) =>
         Regex.Match(html, $"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"") is { Success: true } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : "";
 
+    /// <summary>What the CLI does while it waits: POST its device code (404 until the sign-in is confirmed).</summary>
+    public static Task<HttpResponseMessage> CollectAsync(HttpClient http, string deviceCode) =>
+        http.PostAsync("/cdn-cgi/access/transfer", new FormUrlEncodedContent(new Dictionary<string, string> { ["device_code"] = deviceCode }));
+
     /// <summary>The user code in a sign-in URL.</summary>
     public static string UserCode(string url) => Regex.Match(url, "user_code=([A-Z-]+)").Groups[1].Value;
 
