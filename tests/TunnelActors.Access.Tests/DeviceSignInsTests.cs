@@ -72,3 +72,27 @@ public sealed class DeviceSignInsTests
         Assert.Equal(first.UserCode, DeviceSignIns.NormalizeUserCode(first.UserCode));
     }
 }
+
+public sealed class SharedBudgetTests
+{
+    [Fact]
+    public void Budget_RefusesBeyondItsLimitUntilTheWindowPasses()
+    {
+        var store = new InMemoryLoginStateStore();
+        var clock = new ManualClock();
+        var budget = new SharedBudget(store, clock);
+
+        for (var i = 0; i < 3; i++) Assert.True(budget.TryTake("pins:a@example.com", 3, TimeSpan.FromMinutes(10)));
+        Assert.False(budget.TryTake("pins:a@example.com", 3, TimeSpan.FromMinutes(10)));
+        Assert.True(budget.TryTake("pins:b@example.com", 3, TimeSpan.FromMinutes(10))); // scopes are separate
+
+        clock.Now += TimeSpan.FromMinutes(10);
+        Assert.True(budget.TryTake("pins:a@example.com", 3, TimeSpan.FromMinutes(10)));
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}

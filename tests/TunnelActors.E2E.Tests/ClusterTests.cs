@@ -71,6 +71,18 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task PinBudgetPerAddress_IsCountedAcrossTheCluster()
+    {
+        // Spreading requests over the edges buys nothing: 5 PINs per address per 10 minutes, cluster-wide.
+        var statuses = new List<System.Net.HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+            statuses.Add((await new BrowserlessLogin(Edge(i % 3)).RequestPinAsync("share.site.test", null, "spread-budget@evil.test")).Status);
+
+        Assert.All(statuses.Take(5), s => Assert.Equal(System.Net.HttpStatusCode.OK, s));
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, statuses[5]);
+    }
+
+    [Fact]
     public async Task SharedControlPlane_AdminTokenAndCa_AreTheSameOnEveryEdge()
     {
         var tokens = fixture.Cluster.Edges.Select(e => File.ReadAllText(Path.Combine(e.DataDir, "admin-token")).Trim()).Distinct().ToList();

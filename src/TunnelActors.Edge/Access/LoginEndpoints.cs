@@ -54,18 +54,16 @@ public static class LoginEndpoints
             });
         }).RequireRateLimiting(SignInLimits.StartPolicy);
 
-        var perAddress = SignInLimits.PerAddress();
         app.MapPost("/cdn-cgi/access/otp", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
-            PinOutbox outbox, ILogger<PinChallenges> log) =>
+            PinOutbox outbox, SharedBudget budget, ILogger<PinChallenges> log) =>
         {
             var form = await context.Request.ReadFormAsync();
             var (hostname, userCode) = (form["app"].ToString(), DeviceSignIns.NormalizeUserCode(NullIfEmpty(form["user_code"])));
             var application = FindApplication(policies, hostname);
             if (application is null) return Html(LoginPages.EmailForm(hostname, userCode, $"no application covers '{hostname}'"), 404);
             if (EmailAddress.Normalize(form["email"], out var invalid) is not { } email) return Html(LoginPages.EmailForm(hostname, userCode, invalid), 400);
-            using (var lease = perAddress.AttemptAcquire(email))
-                if (!lease.IsAcquired)
-                    return Html(LoginPages.EmailForm(hostname, userCode, $"too many codes were requested for {email}; try again in a few minutes"), 429);
+            if (!budget.TryTake($"pins:{email}", SignInLimits.PinsPerAddress, SignInLimits.Window))
+                return Html(LoginPages.EmailForm(hostname, userCode, $"too many codes were requested for {email}; try again in a few minutes"), 429);
 
             var mayEnter = PolicyEvaluator.Decide(application, new AccessRequest(RemoteIp(context), email, null, "otp")).Allowed;
             if (pins.Create(email, hostname, userCode, send: mayEnter) is not var (challenge, pin))
@@ -75,15 +73,15 @@ public static class LoginEndpoints
             return Html(LoginPages.CodeForm(hostname, email, challenge.Id));
         }).RequireRateLimiting(SignInLimits.StartPolicy);
 
-        var wrongPins = SignInLimits.WrongPinsPerApp();
         app.MapPost("/cdn-cgi/access/otp/verify", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
-            AppTokens tokens, DeviceSignIns devices, IAuditLog audit, TimeProvider clock) =>
+            AppTokens tokens, DeviceSignIns devices, SharedBudget budget, IAuditLog audit, TimeProvider clock) =>
         {
             var form = await context.Request.ReadFormAsync();
-            if (pins.Peek(form["challenge"].ToString()) is { } pending && wrongPins.GetStatistics(pending.Hostname)?.CurrentAvailablePermits == 0)
-                return Html(LoginPages.CodeForm(pending.Hostname, pending.Email, pending.Id, "Too many wrong codes were entered for this application; try again in a few minutes."), 429);
+            // Every guess spends the application's cluster-wide budget before it is compared.
+            if (pins.Peek(form["challenge"].ToString()) is { } pending
+                && !budget.TryTake($"pin-guesses:{pending.Hostname}", SignInLimits.PinGuessesPerApplication, SignInLimits.Window))
+                return Html(LoginPages.CodeForm(pending.Hostname, pending.Email, pending.Id, "Too many codes were entered for this application; try again in a few minutes."), 429);
             var (result, challenge) = pins.Check(form["challenge"].ToString(), form["code"].ToString());
-            if (result == PinCheck.Wrong && challenge is not null) wrongPins.AttemptAcquire(challenge.Hostname).Dispose();
             var ip = RemoteIp(context);
             if (result != PinCheck.Accepted || challenge is null)
             {

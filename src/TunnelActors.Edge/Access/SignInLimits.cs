@@ -8,10 +8,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace TunnelActors.Edge.Access;
 
 /// <summary>
-/// Budgets for everything a stranger can do before signing in, from ASP.NET Core's rate limiter.
-/// Per source IP (every edge counts its own): <see cref="StartsPerIp"/> sign-in starts (PIN
+/// Budgets for everything a stranger can do before signing in. Per source (ASP.NET Core's rate
+/// limiter; every edge counts its own): <see cref="StartsPerIp"/> sign-in starts (PIN
 /// requests, SSO starts, CLI device sign-ins) and <see cref="GuessesPerIp"/> PIN guesses per
-/// <see cref="Window"/>. Per address: <see cref="PinsPerAddress"/> PINs per window, each good for
+/// <see cref="Window"/>. Per address, across the cluster: <see cref="PinsPerAddress"/> PINs per window, each good for
 /// <see cref="TunnelActors.Access.Login.PinChallenges.MaxAttempts"/> guesses — so one address faces at
 /// most 25 guesses of a 6-digit PIN per 10 minutes (a 0.0025 % chance), and the per-IP guess budget
 /// caps it lower still. IPv6 sources count per /64. Refused requests get 429 with Retry-After: the wait is the backoff.
@@ -28,12 +28,13 @@ public static class SignInLimits
     public const int PinsPerAddress = 5;
 
     /// <summary>
-    /// Wrong PINs one application takes per window on this edge, whatever their sources: what
-    /// bounds guessing across many addresses of an allowed domain from many sources (at most
-    /// 2,000 guesses of a 6-digit PIN per 10 minutes, 0.2 %). When spent, PIN sign-in to that
-    /// application waits for the window (single sign-on is not affected).
+    /// PIN guesses one application takes per window across the whole cluster, whatever their
+    /// sources: what bounds guessing across many addresses of an allowed domain from many sources
+    /// and edges (at most 2,000 guesses of a 6-digit PIN per 10 minutes, 0.2 %). When spent, PIN
+    /// sign-in to that application waits for the window (single sign-on is not affected).
+    /// Counted in the shared login state (<see cref="TunnelActors.Access.Login.SharedBudget"/>), as is <see cref="PinsPerAddress"/>.
     /// </summary>
-    public const int WrongPinsPerApplication = 2000;
+    public const int PinGuessesPerApplication = 2000;
 
     public static IServiceCollection AddSignInLimits(this IServiceCollection services) => services.AddRateLimiter(limiter =>
     {
@@ -50,14 +51,6 @@ public static class SignInLimits
                 $"too many sign-in attempts from {Source(rejected.HttpContext)}; try again in {Math.Ceiling(retry.TotalMinutes)} minutes\n", cancellationToken);
         };
     });
-
-    /// <summary>PINs mailed per address (whichever IP asks), so nobody can flood one mailbox or farm challenges for it.</summary>
-    public static PartitionedRateLimiter<string> PerAddress() => PartitionedRateLimiter.Create<string, string>(email =>
-        RateLimitPartition.GetSlidingWindowLimiter(email, _ => Sliding(PinsPerAddress)));
-
-    /// <summary>Wrong PINs per application (see <see cref="WrongPinsPerApplication"/>).</summary>
-    public static PartitionedRateLimiter<string> WrongPinsPerApp() => PartitionedRateLimiter.Create<string, string>(hostname =>
-        RateLimitPartition.GetSlidingWindowLimiter(hostname, _ => Sliding(WrongPinsPerApplication)));
 
     // IPv6 sources count per /64: one host usually holds the whole prefix.
     private static RateLimitPartition<IPAddress> PerIp(HttpContext context, int permits) =>

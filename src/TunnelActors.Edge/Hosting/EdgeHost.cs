@@ -69,6 +69,7 @@ public static class EdgeHost
         builder.Services.AddSingleton(sp => new LiveState(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<ActorRegistry>().Get<TunnelEntity>()));
         builder.Services.AddSingleton<ILoginStateStore>(new DatabaseLoginState(identity.Store.Database));
         builder.Services.AddSingleton<PinChallenges>();
+        builder.Services.AddSingleton<SharedBudget>();
         if (options.Oidc is { } oidc)
             builder.Services.AddSingleton(sp => new OidcLogin(oidc, new Uri(options.Issuer + "/cdn-cgi/access/oidc/callback"),
                 new HttpClient { Timeout = TimeSpan.FromSeconds(15) }, sp.GetRequiredService<ILoginStateStore>(), sp.GetRequiredService<TimeProvider>()));
