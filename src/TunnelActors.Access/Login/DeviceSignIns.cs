@@ -62,6 +62,10 @@ public sealed class DeviceSignIns(ILoginStateStore store, TimeProvider clock)
             ? JsonSerializer.Deserialize<DeviceSignIn>(entry.Value)
             : null;
 
+    /// <summary>The pending sign-in behind a user code, only when it is for <paramref name="hostname"/>.</summary>
+    public DeviceSignIn? FindFor(string? userCode, string hostname) =>
+        Find(userCode) is { } device && string.Equals(device.Hostname, hostname, StringComparison.OrdinalIgnoreCase) ? device : null;
+
     /// <summary>
     /// The user confirmed: takes the pending sign-in (once) and parks <paramref name="value"/> for
     /// its terminal. False when the code is unknown, expired, already used or for something else.

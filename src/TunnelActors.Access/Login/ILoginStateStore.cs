@@ -43,18 +43,20 @@ public sealed class InMemoryLoginStateStore : ILoginStateStore
 
     public bool Put(string kind, string id, string value, DateTimeOffset expiresAt, int limit, DateTimeOffset now)
     {
-        foreach (var (key, entry) in _entries)
-            if (entry.ExpiresAt <= now) _entries.TryRemove(key, out _);
-        if (_entries.Keys.Count(k => k.Kind == kind) >= limit) return false;
+        if (!HasRoom(kind, limit, now)) return false;
         _entries[(kind, id)] = new Entry(value, expiresAt);
         return true;
     }
 
-    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now, string value = "")
+    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now, string value = "") =>
+        HasRoom(kind, limit, now) && _entries.TryAdd((kind, id), new Entry(value, expiresAt));
+
+    // Sweeps expired entries, then says whether kind holds fewer than limit live ones.
+    private bool HasRoom(string kind, int limit, DateTimeOffset now)
     {
         foreach (var (key, entry) in _entries)
             if (entry.ExpiresAt <= now) _entries.TryRemove(key, out _);
-        return _entries.Keys.Count(k => k.Kind == kind) < limit && _entries.TryAdd((kind, id), new Entry(value, expiresAt));
+        return _entries.Keys.Count(k => k.Kind == kind) < limit;
     }
 
     public string? Peek(string kind, string id, DateTimeOffset now) =>

@@ -30,7 +30,7 @@ public static class LoginEndpoints
             if (FindApplication(policies, app) is null) return Html(LoginPages.EmailForm(app ?? "", null, $"no application covers '{app}'"), 404);
             if (transfer is not null)
                 return Html(LoginPages.EmailForm(app!, null, "this sign-in link comes from an older tunnelactors CLI: update it and run the login again", sso), 400);
-            if (user_code is not null && (devices.Find(user_code) is not { } device || !string.Equals(device.Hostname, app, StringComparison.OrdinalIgnoreCase)))
+            if (user_code is not null && devices.FindFor(user_code, app!) is null)
                 return Html(LoginPages.EmailForm(app!, null, "this sign-in link has expired or is not valid; run the login in your terminal again", sso), 400);
             return Html(LoginPages.EmailForm(app!, DeviceSignIns.NormalizeUserCode(user_code), sso: sso));
         }).RequireRateLimiting(SignInLimits.PagePolicy);
@@ -176,9 +176,9 @@ public static class LoginEndpoints
             if (!allowed) return Html(LoginPages.Denied(zoneName, identity.Email), 403);
 
             using var certificate = edge.OriginAuthority.IssueOriginCertificate(zone!.Name, options.OriginCertificateLifetime);
-            edge.OriginCertificates.Record(certificate, zone.Name, identity.Email);
             if (!devices.Confirm(device.UserCode, policies.Console.Domain, DeviceSignIns.Certificate, Pem.WithPrivateKey(certificate)))
                 return Html(LoginPages.EmailForm(policies.Console.Domain, null, "This sign-in was already used. Run `tunnel login` again."), 400);
+            edge.OriginCertificates.Record(certificate, zone.Name, identity.Email); // only a certificate that reached a terminal is on the list
             return Html(LoginPages.CertificateSent(zone.Name));
         });
 
@@ -212,15 +212,15 @@ public static class LoginEndpoints
             HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = application.SessionDuration,
         });
         // A device sign-in for another application (or worn out) is simply not continued.
-        if (userCode is null || devices.Find(userCode) is not { } device || !string.Equals(device.Hostname, hostname, StringComparison.OrdinalIgnoreCase))
+        if (devices.FindFor(userCode, hostname) is not { } device)
             return Html(LoginPages.SignedIn(hostname, email, forCli: false));
         var csrf = BrowserGuards.IssueCsrf(context);
         if (application == policies.Console)
         {
             var request = new AccessRequest(ip, email, groups.ToHashSet(), method);
-            return Html(LoginPages.ZonePicker(email, policies.Zones.Where(z => z.IsAdministeredBy(request)).Select(z => z.Name).ToList(), userCode, csrf, device));
+            return Html(LoginPages.ZonePicker(email, policies.Zones.Where(z => z.IsAdministeredBy(request)).Select(z => z.Name).ToList(), device.UserCode, csrf, device));
         }
-        return Html(LoginPages.ConfirmDevice(hostname, email, userCode, csrf, device));
+        return Html(LoginPages.ConfirmDevice(hostname, email, device.UserCode, csrf, device));
     }
 
     private static AccessApplication? FindApplication(AccessPolicySource policies, string? hostname) =>

@@ -24,8 +24,7 @@ public sealed class DatabaseLoginState : ILoginStateStore
 
     public bool Put(string kind, string id, string value, DateTimeOffset expiresAt, int limit, DateTimeOffset now)
     {
-        _db.Execute("DELETE FROM login_state WHERE expires_at <= @now", ("@now", Time(now)));
-        if (Convert.ToInt64(_db.Scalar("SELECT COUNT(*) FROM login_state WHERE kind = @kind", ("@kind", kind))) >= limit) return false;
+        if (!HasRoom(kind, limit, now)) return false;
         _db.Execute("""
             INSERT INTO login_state VALUES (@kind, @id, @value, 0, @expires)
             ON CONFLICT (kind, id) DO UPDATE SET value = excluded.value, attempts = 0, expires_at = excluded.expires_at
@@ -33,12 +32,15 @@ public sealed class DatabaseLoginState : ILoginStateStore
         return true;
     }
 
-    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now, string value = "")
+    public bool Claim(string kind, string id, DateTimeOffset expiresAt, int limit, DateTimeOffset now, string value = "") =>
+        HasRoom(kind, limit, now) && _db.Execute("INSERT INTO login_state VALUES (@kind, @id, @value, 0, @expires) ON CONFLICT (kind, id) DO NOTHING",
+            ("@kind", kind), ("@id", id), ("@value", value), ("@expires", Time(expiresAt))) == 1;
+
+    // Sweeps expired rows, then says whether kind holds fewer than limit live ones.
+    private bool HasRoom(string kind, int limit, DateTimeOffset now)
     {
         _db.Execute("DELETE FROM login_state WHERE expires_at <= @now", ("@now", Time(now)));
-        if (Convert.ToInt64(_db.Scalar("SELECT COUNT(*) FROM login_state WHERE kind = @kind", ("@kind", kind))) >= limit) return false;
-        return _db.Execute("INSERT INTO login_state VALUES (@kind, @id, @value, 0, @expires) ON CONFLICT (kind, id) DO NOTHING",
-            ("@kind", kind), ("@id", id), ("@value", value), ("@expires", Time(expiresAt))) == 1;
+        return Convert.ToInt64(_db.Scalar("SELECT COUNT(*) FROM login_state WHERE kind = @kind", ("@kind", kind))) < limit;
     }
 
     public string? Peek(string kind, string id, DateTimeOffset now) =>
