@@ -40,9 +40,10 @@ public sealed class PeerAdmissionTests : IDisposable
     {
         var open = PeerClaim.Attach(new OpenPayload("smb.site.test", "alice@example.com", 1024), User("alice@example.com"));
 
-        var admitted = _admission.Admit(open);
+        var (admitted, access) = _admission.Admit(open);
 
         Assert.Equal(new OpenPayload("smb.site.test", "alice@example.com", 1024), admitted);
+        Assert.Equal(("alice@example.com", "alice@example.com"), (access.Identity, access.Request.Email));
     }
 
     [Fact]

@@ -4,10 +4,11 @@ namespace TunnelActors.Access.Policies;
 
 /// <summary>
 /// Who is asking, as far as the edge knows: a signed-in user (email, groups, login method),
-/// a service token, or neither. Always with the source address.
+/// a service token, or neither. Always with the source address. <paramref name="SessionId"/> is
+/// the sign-in session a user's token belongs to (what revoking a session matches).
 /// </summary>
 public sealed record AccessRequest(IPAddress SourceIp, string? Email = null, IReadOnlySet<string>? Groups = null,
-    string? LoginMethod = null, string? ServiceTokenId = null)
+    string? LoginMethod = null, string? ServiceTokenId = null, string? SessionId = null)
 {
     public IReadOnlySet<string> GroupSet => Groups ?? EmptyGroups;
     public bool IsUser => Email is not null;

@@ -43,6 +43,12 @@ public sealed class AccessPolicySource : IDisposable
         _watch = new Timer(_ => ReloadIfChanged(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
+    /// <summary>
+    /// The configuration file was reloaded: live streams are decided again. (Changes through the
+    /// admin API are announced cluster-wide instead: see <see cref="Streams.AccessRevoked"/>.)
+    /// </summary>
+    public event Action? Changed;
+
     /// <summary>Applications from the configuration file first, then those created through the admin API.</summary>
     public IReadOnlyList<AccessApplication> Applications => [.. _applications, .. _stored];
     public IReadOnlyList<Zone> Zones => _zones;
@@ -87,6 +93,7 @@ public sealed class AccessPolicySource : IDisposable
             var text = File.ReadAllText(_path!);
             (_applications, _zones) = (AccessConfig.Parse(text, _path!), AccessConfig.ParseZones(text, _path!));
             _log.LogInformation("Reloaded {Count} Access applications from {Path}", _applications.Count, _path);
+            Changed?.Invoke();
         }
         catch (Exception e) when (e is AccessConfigException or IOException)
         {

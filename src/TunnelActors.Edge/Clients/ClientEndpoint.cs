@@ -1,31 +1,28 @@
 using Akka.Actor;
-using Akka.Streams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using TunnelActors.Access.Audit;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Ops;
-using TunnelActors.Edge.Routing;
 using TunnelActors.Edge.State;
-using TunnelActors.Edge.Tunnels;
-using TunnelActors.Protocol;
-using TunnelActors.Transport.Channels;
-using TunnelActors.Transport.Mux;
-using TunnelActors.Transport.Stages;
+using TunnelActors.Edge.Streams;
 
 namespace TunnelActors.Edge.Clients;
 
 /// <summary>
 /// `wss://&lt;hostname&gt;/` — cloudflared's `access tcp` carrier. Authenticates, finds the
-/// hostname's tunnel, opens a stream on one of its connections (<see cref="StreamRouter"/>), and only then
-/// accepts the WebSocket and relays raw bytes both ways. Every refusal happens before any
-/// byte reaches the origin and carries its reason in the status line body and a header.
+/// hostname's tunnel, has a stream actor (<see cref="EdgeStreamActor"/>) open a stream on one of
+/// its connections, and only then accepts the WebSocket and hands it to that actor, awaiting its
+/// end. Every refusal happens before any byte reaches the origin and carries its reason in the
+/// status line body and a header.
 /// </summary>
 public sealed class ClientEndpoint(
-    ClientAuthenticator authenticator, EdgeStore store, IAuditLog audit, TimeProvider clock, StreamRouter router,
-    IMaterializer materializer, EdgeMetrics metrics, Hosting.EdgeDrain drain, ILogger<ClientEndpoint> log)
+    ClientAuthenticator authenticator, EdgeStore store, TimeProvider clock, IActorRef streams,
+    EdgeMetrics metrics, Hosting.EdgeDrain drain, ILogger<ClientEndpoint> log)
 {
     public const string ErrorHeader = Transport.Tls.EdgeDialer.ErrorHeader;
+
+    // Above the stream actor's own open deadline: it always answers first.
+    private static readonly TimeSpan OpenTimeout = TimeSpan.FromSeconds(25);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -60,58 +57,37 @@ public sealed class ClientEndpoint(
             return;
         }
 
-        var stream = await OpenStreamAsync(context, hostname, route.ConnectorId, auth);
-        if (stream is null) return;
-
-        using var webSocket = await AcceptOrAbort(context, stream);
-        if (webSocket is null) return;
-        var carrier = new WebSocketChannel(webSocket);
-        log.LogInformation("Stream {StreamId} opened: {Identity} from {Remote} to {Hostname}", stream.Id, auth.Identity, remote, hostname);
-        metrics.StreamOpened(clock.GetElapsedTime(requested));
-        var started = clock.GetUtcNow();
-        Audit(AuditKinds.SessionStart, $"{hostname}: stream {stream.Id}");
-        string outcome;
+        object answer;
         try
         {
-            var result = await ByteRelay.RunAsync(carrier, stream, materializer, KillSwitches.Shared($"client-{stream.Id}"));
-            outcome = "closed";
-            log.LogInformation("Stream {StreamId} ended: {Up} bytes to origin, {Down} bytes to client", stream.Id, result.AToB, result.BToA);
+            var access = new StreamAccess(hostname, auth.Identity!, auth.Application?.Name, auth.Request!);
+            answer = await streams.Ask<object>(new OpenClientStream(access, route.TunnelId, requested), OpenTimeout, context.RequestAborted);
         }
+        catch (OperationCanceledException) { return; } // the client left: its stream actor gives up at its attach deadline
+        catch (AskTimeoutException)
+        {
+            await Refuse(context, StatusCodes.Status504GatewayTimeout, $"this edge did not place a stream for {hostname} within {OpenTimeout.TotalSeconds:0} s");
+            return;
+        }
+        if (answer is not ClientStreamReady ready)
+        {
+            var reason = (answer as StreamRefused)?.Reason ?? answer.ToString();
+            await Refuse(context, StatusCodes.Status502BadGateway, $"tunnel for {hostname} is down: {reason}");
+            return;
+        }
+
+        System.Net.WebSockets.WebSocket webSocket;
+        try { webSocket = await context.WebSockets.AcceptWebSocketAsync(); }
         catch (Exception e)
         {
-            outcome = "aborted: " + e.GetBaseException().Message;
-            log.LogWarning("Stream {StreamId} to {Hostname} aborted: {Reason}", stream.Id, hostname, e.GetBaseException().Message);
+            ready.Stream.Tell(new AbandonClient($"client went away during the upgrade: {e.Message}"));
+            return;
         }
-        var seconds = (clock.GetUtcNow() - started).TotalSeconds;
-        metrics.StreamClosed(stream.BytesOut, stream.BytesIn);
-        Audit(AuditKinds.SessionEnd, $"{hostname}: stream {stream.Id} {outcome}; bytes_to_origin={stream.BytesOut} bytes_to_client={stream.BytesIn} duration_s={seconds:0.###}");
-
-        void Audit(string kind, string detail) =>
-            audit.Record(new AuditEvent(clock.GetUtcNow(), kind, auth.Application?.Name, auth.Identity!, remote, Detail: detail));
-    }
-
-    private async Task<MuxStream?> OpenStreamAsync(HttpContext context, string hostname, string tunnelId, ClientAuthentication auth)
-    {
-        try
+        using (webSocket)
         {
-            return await router.OpenAsync(new OpenPayload(hostname, auth.Identity!, MuxOptions.Default.StreamWindow), tunnelId, localOnly: false,
-                context.RequestAborted, auth.Request);
-        }
-        catch (StreamRouteException e)
-        {
-            log.LogWarning("No stream for {Hostname}: {Reason}", hostname, e.Message);
-            await Refuse(context, StatusCodes.Status502BadGateway, $"tunnel for {hostname} is down: {e.Message}");
-            return null;
-        }
-    }
-
-    private async Task<System.Net.WebSockets.WebSocket?> AcceptOrAbort(HttpContext context, MuxStream stream)
-    {
-        try { return await context.WebSockets.AcceptWebSocketAsync(); }
-        catch (Exception e)
-        {
-            stream.Abort(new IOException($"client went away during the upgrade: {e.Message}"));
-            return null;
+            var ended = ready.Stream.WatchAsync();
+            ready.Stream.Tell(new AttachClient(webSocket));
+            await ended;
         }
     }
 

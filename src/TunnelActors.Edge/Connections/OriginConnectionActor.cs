@@ -56,7 +56,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     {
         _metrics = metrics;
         (_connectionId, _accept, _identity, _options, _tunnels, _nodeName) = (connectionId, accept, identity, options, tunnels, nodeName);
-        _session = new MuxSession($"origin-{connectionId}", MuxOptions.Default, new ActorMuxHandler(Self));
+        _session = new MuxSession($"origin-{connectionId}", _options.Mux, new ActorMuxHandler(Self));
         AwaitingRegister();
     }
 
@@ -129,7 +129,8 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         {
             var replyTo = Sender;
             _session.OpenStreamAsync(open.Open, CancellationToken.None)
-                .PipeTo(replyTo, success: stream => new StreamOpened(stream), failure: e => new StreamRefused(e.Message));
+                .PipeTo(replyTo, success: stream => open.Handoff.Deliver(stream) ? new StreamOpened(stream) : new StreamRefused("the requester gave up"),
+                    failure: e => new StreamRefused(e.Message));
         });
         Receive<Tick>(_ =>
         {

@@ -11,8 +11,11 @@ namespace TunnelActors.Edge.Connections;
 public sealed record AcceptOriginConnection(WebSocket WebSocket, string Challenge, string RemoteAddress, TaskCompletionSource Done,
     RegistrationSlots.Slot Slot);
 
-/// <summary>Open a stream on this connection (node-local: the reply carries the live stream object).</summary>
-public sealed record OpenStream(OpenPayload Open);
+/// <summary>
+/// Open a stream on this connection (node-local: the reply carries the live stream object).
+/// The stream goes through <paramref name="Handoff"/>: if the requester gave up meanwhile, it is reset.
+/// </summary>
+public sealed record OpenStream(OpenPayload Open, Streams.StreamHandoff Handoff);
 
 public sealed record StreamOpened(MuxStream Stream);
 

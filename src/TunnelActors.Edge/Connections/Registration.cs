@@ -35,7 +35,7 @@ public static class Registration
         if (identity.OriginCertificates.IsRevoked(serial))
             throw new OriginCredentialException($"origin certificate {serial} for zone {zone} is revoked; run `tunnelactors tunnel login` for a new one");
         var route = identity.Store.EnsureRoute(hostname, zone, hostname);
-        if (route.ConnectorId != hostname)
+        if (route.TunnelId != hostname)
             throw new OriginCredentialException($"hostname {hostname} is routed to {identity.Tunnels.OwnerOf(route)}; a quick tunnel cannot take it over");
         return new Admission(hostname, zone, $"{hostname} (connector {register.ConnectorId})", serial);
     }

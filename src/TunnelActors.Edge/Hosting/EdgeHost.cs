@@ -24,6 +24,7 @@ using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.Tunnels;
 using TunnelActors.Edge.Peers;
 using TunnelActors.Edge.Routing;
+using TunnelActors.Edge.Streams;
 
 namespace TunnelActors.Edge.Hosting;
 
@@ -109,6 +110,7 @@ public static class EdgeHost
                 Ssl = ClusterLinks.MutualTls(identity),
             })
             .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = options.SeedNodes.Select(ClusterLinks.SeedAddress).ToArray() })
+            .WithDistributedPubSub("edge") // revocations reach every edge's streams at once
             .WithShardRegion<TunnelEntity>("tunnel",
                 tunnelId => Props.Create(() => new TunnelEntity(tunnelId, options.HeartbeatInterval)),
                 new TunnelMessageExtractor(),
@@ -123,8 +125,14 @@ public static class EdgeHost
                 var manager = system.ActorOf(Props.Create(() =>
                     new OriginConnectionManager(identity, options, tunnels, node, metrics)), "origin-connections");
                 registry.Register<OriginConnectionManager>(manager);
-                var admission = new PeerAdmission(resolver.GetService<AccessPolicySource>(), resolver.GetService<IAuditLog>(), TimeProvider.System);
-                registry.Register<PeerLinks>(system.ActorOf(Props.Create(() => new PeerLinks(options, identity, manager, node, admission)), "peer-links"));
+                var peers = system.ActorOf(Props.Create(() => new PeerLinks(options, identity, () => registry.Get<EdgeStreams>())), "peer-links");
+                registry.Register<PeerLinks>(peers);
+                var policies = resolver.GetService<AccessPolicySource>();
+                var audit = resolver.GetService<IAuditLog>();
+                var logs = resolver.GetService<ILoggerFactory>();
+                var services = new StreamServices(new StreamRouter(manager, tunnels, peers, node, logs.CreateLogger<StreamRouter>()), identity.Store,
+                    new PeerAdmission(policies, audit, TimeProvider.System), policies, audit, metrics, TimeProvider.System, options.Mux, node, logs);
+                registry.Register<EdgeStreams>(system.ActorOf(Props.Create(() => new EdgeStreams(services)), EdgeStreams.Name));
             });
     }
 
@@ -173,11 +181,8 @@ public static class EdgeHost
         var clients = new Lazy<ClientEndpoint>(() => new ClientEndpoint(
             services.GetRequiredService<ClientAuthenticator>(),
             services.GetRequiredService<State.EdgeStore>(),
-            services.GetRequiredService<IAuditLog>(),
             services.GetRequiredService<TimeProvider>(),
-            new StreamRouter(Actor<OriginConnectionManager>(), Actor<TunnelEntity>(), Actor<PeerLinks>(), Cluster.Get(System()).SelfAddress.ToString(),
-                services.GetRequiredService<ILogger<StreamRouter>>()),
-            System().Materializer(), services.GetRequiredService<EdgeMetrics>(), services.GetRequiredService<EdgeDrain>(),
+            Actor<EdgeStreams>(), services.GetRequiredService<EdgeMetrics>(), services.GetRequiredService<EdgeDrain>(),
             services.GetRequiredService<ILogger<ClientEndpoint>>()));
         app.MapFallback(context => clients.Value.HandleAsync(context));
     }

@@ -30,6 +30,9 @@ public sealed record EdgeOptions
     /// <summary>Plain-HTTP address for Prometheus `/metrics` (default none; /metrics is then off the public port too).</summary>
     public System.Net.IPEndPoint? MetricsAddress { get; init; }
 
+    /// <summary>Windows and limits of every multiplexed connection this edge terminates or dials (connectors, peer edges).</summary>
+    public TunnelActors.Transport.Mux.MuxOptions Mux { get; init; } = TunnelActors.Transport.Mux.MuxOptions.Default;
+
     /// <summary>Akka remoting port (default 0: any free port, fine for a single node).</summary>
     public int ClusterPort { get; init; }
 

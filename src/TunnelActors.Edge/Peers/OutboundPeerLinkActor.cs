@@ -54,7 +54,7 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
         });
         Receive<Dialled>(d =>
         {
-            _session = new MuxSession($"peer-{_peerUrl}", MuxOptions.Default, new ActorMuxHandler(Self));
+            _session = new MuxSession($"peer-{_peerUrl}", _options.Mux, new ActorMuxHandler(Self));
             _session.Start(new WebSocketChannel(d.Socket), Context.Materializer());
             _session.Completion.PipeTo(Self, success: () => new SessionEnded(null), failure: e => new SessionEnded(e));
             Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
@@ -116,7 +116,8 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
 
     private void Open(OpenStream open, IActorRef replyTo) =>
         _session!.OpenStreamAsync(open.Open, CancellationToken.None)
-            .PipeTo(replyTo, success: stream => new StreamOpened(stream), failure: e => new StreamRefused($"peer link to {_peerUrl}: {e.Message}"));
+            .PipeTo(replyTo, success: stream => open.Handoff.Deliver(stream) ? new StreamOpened(stream) : new StreamRefused("the requester gave up"),
+                failure: e => new StreamRefused($"peer link to {_peerUrl}: {e.Message}"));
 
     protected override void PostStop() => _session?.Abort(new IOException("peer link actor stopped"));
 }

@@ -18,7 +18,7 @@ public static class PeerClaim
     private const string Prefix = "claim:";
     private const int MaxEncoded = 8 * 1024;
 
-    private sealed record Claim(string Identity, string SourceIp, string? Email, string[]? Groups, string? LoginMethod, string? ServiceTokenId);
+    private sealed record Claim(string Identity, string SourceIp, string? Email, string[]? Groups, string? LoginMethod, string? ServiceTokenId, string? SessionId = null);
 
     /// <summary>The OPEN to send to the peer edge: <paramref name="open"/> with the claim in place of the identity.</summary>
     public static OpenPayload Attach(OpenPayload open, AccessRequest request) =>
@@ -27,7 +27,7 @@ public static class PeerClaim
     /// <summary>As <see cref="Attach"/>; false with the reason when the claim is larger than a peer OPEN carries.</summary>
     public static bool TryAttach(OpenPayload open, AccessRequest request, out OpenPayload withClaim, out string refusal)
     {
-        var claim = new Claim(open.Identity, request.SourceIp.ToString(), request.Email, request.Groups?.ToArray(), request.LoginMethod, request.ServiceTokenId);
+        var claim = new Claim(open.Identity, request.SourceIp.ToString(), request.Email, request.Groups?.ToArray(), request.LoginMethod, request.ServiceTokenId, request.SessionId);
         var encoded = Prefix + Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(claim));
         (withClaim, refusal) = (open with { Identity = encoded }, "");
         if (encoded.Length <= MaxEncoded) return true;
@@ -45,6 +45,6 @@ public static class PeerClaim
         catch (Exception e) when (e is FormatException or JsonException) { throw new ProtocolException(ProtocolError.Refused, $"the peer edge's access claim does not parse: {e.Message}"); }
         if (claim is null || !IPAddress.TryParse(claim.SourceIp, out var ip) || string.IsNullOrEmpty(claim.Identity))
             throw new ProtocolException(ProtocolError.Refused, "the peer edge's access claim is incomplete");
-        return (new AccessRequest(ip, claim.Email, claim.Groups?.ToHashSet(), claim.LoginMethod, claim.ServiceTokenId), claim.Identity);
+        return (new AccessRequest(ip, claim.Email, claim.Groups?.ToHashSet(), claim.LoginMethod, claim.ServiceTokenId, claim.SessionId), claim.Identity);
     }
 }

@@ -14,10 +14,10 @@ public sealed class PeerLinks : ReceiveActor
 {
     private readonly Dictionary<string, IActorRef> _outbound = new();
 
-    public PeerLinks(EdgeOptions options, EdgeIdentity identity, IActorRef localConnections, string nodeName, PeerAdmission admission)
+    /// <param name="streams">This node's stream actors' parent, which the streams arriving on inbound links become children of
+    /// (resolved when the first link arrives: it is started after this actor, whose links its streams use).</param>
+    public PeerLinks(EdgeOptions options, EdgeIdentity identity, Func<IActorRef> streams)
     {
-        // Streams arriving from a peer go to this node's connections only: never bounced on, so never looped.
-        var localRouter = new Routing.StreamRouter(localConnections, ActorRefs.Nobody, ActorRefs.Nobody, nodeName);
         var inbound = 0L;
         Receive<OpenPeerStream>(open =>
         {
@@ -34,11 +34,11 @@ public sealed class PeerLinks : ReceiveActor
                 return;
             }
             // A claim too large for an OPEN (hundreds of groups) refuses that stream, never the links.
-            if (PeerClaim.TryAttach(open.Open, open.Request, out var withClaim, out var refusal)) link.Forward(new OpenStream(withClaim));
+            if (PeerClaim.TryAttach(open.Open, open.Request, out var withClaim, out var refusal)) link.Forward(new OpenStream(withClaim, open.Handoff));
             else Sender.Tell(new StreamRefused(refusal));
         });
         Receive<AcceptPeerLink>(accept =>
-            Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, localRouter, identity.Store, admission)), $"from-{++inbound}"));
+            Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, streams(), options.Mux)), $"from-{++inbound}"));
         // Idle links from other edges would hold this edge's shutdown open: they close once their streams end.
         Receive<DrainConnection>(drain =>
         {
@@ -50,7 +50,7 @@ public sealed class PeerLinks : ReceiveActor
         });
     }
 
-    // A link whose socket failed is gone; the next stream for that peer dials a fresh one.
+    // A link owns its socket: one that failed is gone, and the next stream for that peer dials a fresh one.
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(ex =>
         {

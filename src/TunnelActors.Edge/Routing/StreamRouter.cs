@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Peers;
+using TunnelActors.Edge.Streams;
 using TunnelActors.Edge.Tunnels;
 using TunnelActors.Protocol;
 using TunnelActors.Transport.Mux;
@@ -12,11 +13,15 @@ namespace TunnelActors.Edge.Routing;
 /// <summary>A new stream could not be placed on any connection of its tunnel; the message says why.</summary>
 public sealed class StreamRouteException(string message) : Exception(message);
 
+/// <summary>A stream placed on connection <paramref name="ConnectionId"/> of edge node <paramref name="EdgeNode"/>.</summary>
+public sealed record RoutedStream(MuxStream Stream, string ConnectionId, string EdgeNode);
+
 /// <summary>
 /// Places a new stream on a live connection of its tunnel: a connection on this node first
 /// (no cluster hop), else the one the tunnel's sharded entity picks anywhere in the cluster,
 /// reached through the edge-to-edge link. A connection that refuses (it died or began to
-/// drain between heartbeats) gets one retry elsewhere.
+/// drain between heartbeats) gets one retry elsewhere; one that does not answer in time does
+/// not (its stream may still arrive: the requester's <see cref="StreamHandoff"/> then resets it).
 /// </summary>
 public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, IActorRef peers, string nodeName, ILogger? log = null)
 {
@@ -29,8 +34,9 @@ public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, 
     /// <param name="tunnelId">The tunnel serving the hostname (its route's key).</param>
     /// <param name="localOnly">Only this node's connections (streams arriving from a peer edge).</param>
     /// <param name="request">What the client proved: a peer edge that carries the stream decides again with it.</param>
-    public async Task<MuxStream> OpenAsync(OpenPayload open, string tunnelId, bool localOnly, CancellationToken cancellationToken,
-        TunnelActors.Access.Policies.AccessRequest? request = null)
+    /// <param name="handoff">The requester's: a stream that arrives after it gave up is reset.</param>
+    public async Task<RoutedStream> OpenAsync(OpenPayload open, string tunnelId, bool localOnly, StreamHandoff handoff,
+        CancellationToken cancellationToken, TunnelActors.Access.Policies.AccessRequest? request = null)
     {
         var hostname = open.Hostname;
         for (var attempt = 1; ; attempt++)
@@ -43,10 +49,11 @@ public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, 
 
             var local = connection.EdgeNode == nodeName;
             var opened = await AskOr(local ? connection.Connection : peers,
-                local ? new OpenStream(open) : new OpenPeerStream(connection.PeerUrl, open, request), OpenTimeout, $"connection {connection.ConnectionId}", cancellationToken);
-            if (opened is StreamOpened ok) return ok.Stream;
+                local ? new OpenStream(open, handoff) : new OpenPeerStream(connection.PeerUrl, open, request, handoff), OpenTimeout, $"connection {connection.ConnectionId}", cancellationToken);
+            if (opened is StreamOpened ok) return new RoutedStream(ok.Stream, connection.ConnectionId, connection.EdgeNode);
+            if (opened is NoConnection timedOut) throw new StreamRouteException(timedOut.Reason);
 
-            var why = (opened as StreamRefused)?.Reason ?? (opened as NoConnection)?.Reason ?? opened.ToString();
+            var why = (opened as StreamRefused)?.Reason ?? opened.ToString();
             _log.LogWarning("Connection {ConnectionId} on {Node} refused a stream for {Hostname}: {Reason}", connection.ConnectionId, connection.EdgeNode, hostname, why);
             if (attempt == 2) throw new StreamRouteException($"the tunnel refused the stream: {why}");
         }

@@ -3,11 +3,11 @@ using TunnelActors.Access.Tokens;
 namespace TunnelActors.Edge.State;
 
 /// <summary>
-/// A hostname route: its zone and the tunnel serving it — <paramref name="ConnectorId"/> is the
-/// tunnel's routing key: a named tunnel's id, or for a quick tunnel the connector that registered
-/// the hostname first (its hostname).
+/// A hostname route: its zone and the tunnel serving it — <paramref name="TunnelId"/> is the
+/// tunnel's routing key: a named tunnel's id, or for a quick tunnel its hostname (column
+/// connector_id, named before named tunnels existed).
 /// </summary>
-public sealed record HostnameRoute(string Hostname, string Zone, string ConnectorId, DateTimeOffset CreatedAt);
+public sealed record HostnameRoute(string Hostname, string Zone, string TunnelId, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Durable control-plane state: service tokens (secret hashes only), hostname routes, the

@@ -58,7 +58,7 @@ public sealed class NamedTunnelStore
 
     /// <summary>Who serves <paramref name="route"/>, for messages: a named tunnel by name, else the quick tunnel's connector.</summary>
     public string OwnerOf(HostnameRoute route) =>
-        FindById(route.ConnectorId) is { } named ? $"tunnel {named.Name}" : $"the quick tunnel of connector {route.ConnectorId}";
+        FindById(route.TunnelId) is { } named ? $"tunnel {named.Name}" : $"the quick tunnel of connector {route.TunnelId}";
 
     private const string SelectTunnels = "SELECT id, name, zone, created_at FROM named_tunnels";
 

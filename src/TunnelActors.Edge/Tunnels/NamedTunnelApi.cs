@@ -99,7 +99,7 @@ public static partial class NamedTunnelApi
             if (!OriginCredential.HostnameIsInZone(hostname, zone)) return Error(400, $"hostname {hostname} is outside your zone {zone}");
             if (tunnel is null || tunnels.Find(zone, tunnel) is not { } target) return Error(404, $"no tunnel {tunnel} in zone {zone}");
             var route = store.RouteTo(hostname, zone, target.Id, overwrite == true);
-            if (route.ConnectorId != target.Id)
+            if (route.TunnelId != target.Id)
                 return Error(409, $"{hostname} is already routed to {tunnels.OwnerOf(route)}: pass --overwrite-dns to move it");
             return Results.Json(new { hostname, tunnel = target.Id, name = target.Name });
         });

@@ -151,7 +151,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private void StartSession(ClientWebSocket socket, string challenge)
     {
-        _session = new MuxSession($"edge-{_index}", MuxOptions.Default, new ActorMuxHandler(Self));
+        _session = new MuxSession($"edge-{_index}", _options.Mux, new ActorMuxHandler(Self));
         _session.Start(new WebSocketChannel(socket), Context.Materializer());
         _session.Completion.PipeTo(Self, success: () => new SessionEnded(null), failure: e => new SessionEnded(e.GetBaseException().Message));
         _session.TrySend(_identity.Register(challenge, _options.ReplicaId).ToFrame());

@@ -56,5 +56,8 @@ public sealed record ConnectorOptions
     /// <summary>Ping interval; a connection silent for three intervals is dropped (default 5 s).</summary>
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Windows and limits of each multiplexed connection to an edge.</summary>
+    public TunnelActors.Transport.Mux.MuxOptions Mux { get; init; } = TunnelActors.Transport.Mux.MuxOptions.Default;
+
     public string EffectiveConnectorId => ConnectorId ?? Hostname.ToLowerInvariant();
 }

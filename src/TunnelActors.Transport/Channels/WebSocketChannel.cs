@@ -74,7 +74,29 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
         catch (IOException) { }
     }
 
-    public void Abort(Exception reason) => WebSocket.Abort();
+    /// <summary>
+    /// Hard stop. A <see cref="StreamEndedException"/> first sends a Close frame with its reason
+    /// (a send in progress finishes first: the WebSocket serialises its sends), then cuts once the
+    /// peer answered or after <see cref="CloseGrace"/>: cutting at once could drop the frame unsent.
+    /// </summary>
+    public void Abort(Exception reason)
+    {
+        if (reason is StreamEndedException ended) _ = CloseThenAbortAsync(ended.Message);
+        else WebSocket.Abort();
+    }
+
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(1);
+
+    private async Task CloseThenAbortAsync(string reason)
+    {
+        using var grace = new CancellationTokenSource(CloseGrace);
+        try { await CloseAsync(WebSocketCloseStatus.PolicyViolation, reason, grace.Token); }
+        catch (OperationCanceledException) { }
+        catch (InvalidOperationException) { } // a close already under way
+        while (!grace.IsCancellationRequested && WebSocket.State != WebSocketState.Closed)
+            await Task.Delay(50, CancellationToken.None);
+        WebSocket.Abort();
+    }
 
     public void Dispose() => WebSocket.Dispose();
 

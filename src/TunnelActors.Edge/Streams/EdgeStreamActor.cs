@@ -1,0 +1,278 @@
+using Akka.Actor;
+using Akka.Streams;
+using Microsoft.Extensions.Logging;
+using TunnelActors.Access.Audit;
+using TunnelActors.Access.Policies;
+using TunnelActors.Edge.Connections;
+using TunnelActors.Edge.Routing;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Channels;
+using TunnelActors.Transport.Mux;
+using TunnelActors.Transport.Stages;
+
+namespace TunnelActors.Edge.Streams;
+
+/// <summary>
+/// One stream through this edge, from open to close: a client's (its WebSocket) or one a peer
+/// edge relays here (its mux stream on the peer link). Opens the stream on a tunnel connection
+/// through its <see cref="StreamHandoff"/>, owns the relay graph and its kill switch, knows who
+/// the stream is for, counts its bytes, and ends it on every path — the requester gone, a
+/// deadline, either side closing or resetting, an operator, a revocation or a policy that no
+/// longer admits it. Whatever ends it, both sides are reset in <see cref="PostStop"/>.
+/// </summary>
+public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
+{
+    /// <summary>How long an opened stream waits for its client's WebSocket before it is taken as abandoned.</summary>
+    public static readonly TimeSpan AttachDeadline = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan OpenDeadline = TimeSpan.FromSeconds(20); // above the router's own timeouts
+    private static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(1);
+
+    private sealed record Routed(RoutedStream Stream, StreamAccess Access, string TunnelId);
+    private sealed record RouteFailed(string Reason);
+    private sealed record RelayEnded(RelayResult? Result, Exception? Error);
+    private sealed record Deadline(string Reason);
+    private sealed record Sample;
+
+    private readonly string _id;
+    private readonly StreamServices _services;
+    private readonly bool _relayed;
+    private readonly string _source;
+    private readonly StreamHandoff _handoff = new();
+    private readonly CancellationTokenSource _stopped = new();
+    private readonly SharedKillSwitch _killSwitch;
+    private readonly DateTimeOffset _createdAt;
+    private readonly ILogger _log;
+    private StreamAccess? _access;
+    private string? _tunnelId;
+    private string? _connectionId;
+    private RoutedStream? _toOrigin;
+    private IByteChannel? _client;
+    private string _state = "opening";
+    private string? _endReason;
+    private bool _relayFinished;
+    private (long Out, long In, double RateOut, double RateIn) _sampled;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>What a stream starts from: a client of this edge waiting for it, or a stream a peer edge opened here.</summary>
+    public abstract record Start;
+
+    /// <summary>A client of this edge: opens the stream, answers <paramref name="Requester"/>, then relays its WebSocket.</summary>
+    public sealed record ForClient(OpenClientStream Open, IActorRef Requester) : Start;
+
+    /// <summary>A stream a peer edge relays: decided again here, opened on a connection of this node, relayed at once.</summary>
+    public sealed record ForPeer(RelayPeerStream Relay) : Start;
+
+    public EdgeStreamActor(string id, StreamServices services, Start start)
+    {
+        (_id, _services, _relayed) = (id, services, start is ForPeer);
+        _killSwitch = KillSwitches.Shared($"stream-{id}");
+        _createdAt = services.Clock.GetUtcNow();
+        _log = services.Logs.CreateLogger<EdgeStreamActor>();
+        switch (start)
+        {
+            case ForClient client:
+                (_access, _tunnelId, _source) = (client.Open.Access, client.Open.TunnelId, client.Open.Access.Request.SourceIp.ToString());
+                OpeningForClient(client.Open, client.Requester);
+                break;
+            case ForPeer peer:
+                (_client, _source) = (peer.Relay.FromPeer, peer.Relay.PeerAddress);
+                OpeningForPeer(peer.Relay.FromPeer);
+                break;
+            default: throw new ArgumentException($"unknown stream start {start}");
+        }
+    }
+
+    protected override void PreStart()
+    {
+        Timers.StartSingleTimer("deadline", new Deadline($"no connection of the tunnel opened the stream within {OpenDeadline.TotalSeconds:0} s"), OpenDeadline);
+        Timers.StartPeriodicTimer("sample", new Sample(), SampleInterval);
+    }
+
+    private void OpeningForClient(OpenClientStream open, IActorRef requester)
+    {
+        var access = open.Access;
+        _services.Router.OpenAsync(new OpenPayload(access.Hostname, access.Identity, _services.Mux.StreamWindow), open.TunnelId, localOnly: false,
+                _handoff, _stopped.Token, access.Request)
+            .PipeTo(Self, success: routed => new Routed(routed, access, open.TunnelId), failure: e => new RouteFailed(e.GetBaseException().Message));
+        Receive<Routed>(routed =>
+        {
+            (_toOrigin, _connectionId) = (routed.Stream, routed.Stream.ConnectionId);
+            _state = "awaiting client";
+            requester.Tell(new ClientStreamReady(Self, _id));
+            Timers.StartSingleTimer("deadline", new Deadline($"the client did not take its stream within {AttachDeadline.TotalSeconds:0} s (requester gone)"), AttachDeadline);
+            Become(() => AwaitingClient(open));
+        });
+        Receive<RouteFailed>(failed =>
+        {
+            StreamLog.Refused(_log, _id, access.Identity, access.Hostname, failed.Reason);
+            requester.Tell(new StreamRefused(failed.Reason));
+            Context.Stop(Self);
+        });
+        NotRelaying();
+    }
+
+    private void AwaitingClient(OpenClientStream open)
+    {
+        Receive<AttachClient>(attach =>
+        {
+            Timers.Cancel("deadline");
+            _client = new WebSocketChannel(attach.WebSocket);
+            _services.Metrics.StreamOpened(_services.Clock.GetElapsedTime(open.RequestedAt));
+            Audit(AuditKinds.SessionStart, $"{_access!.Hostname}: stream {_id}");
+            StartRelay();
+        });
+        Receive<AbandonClient>(abandon =>
+        {
+            StreamLog.Abandoned(_log, _id, _access!.Identity, abandon.Reason);
+            Context.Stop(Self);
+        });
+        NotRelaying();
+    }
+
+    private void OpeningForPeer(MuxStream fromPeer)
+    {
+        var (services, handoff, stopped) = (_services, _handoff, _stopped.Token);
+        // Off the actor: the route lookup is a database query.
+        Task.Run(async () =>
+        {
+            var (open, access) = services.Admission.Admit(fromPeer.Open);
+            var route = services.Store.FindRoute(open.Hostname) ?? throw new StreamRouteException($"unknown hostname {open.Hostname}");
+            return new Routed(await services.Router.OpenAsync(open, route.TunnelId, localOnly: true, handoff, stopped), access, route.TunnelId);
+        }).PipeTo(Self, failure: e => new RouteFailed(e.GetBaseException().Message));
+        Receive<Routed>(routed =>
+        {
+            (_access, _toOrigin, _connectionId, _tunnelId) = (routed.Access, routed.Stream, routed.Stream.ConnectionId, routed.TunnelId);
+            StartRelay();
+        });
+        Receive<RouteFailed>(failed =>
+        {
+            StreamLog.Refused(_log, _id, "(relayed)", fromPeer.Open.Hostname, failed.Reason);
+            fromPeer.Abort(new ProtocolException(ProtocolError.Refused, failed.Reason));
+            Context.Stop(Self);
+        });
+        NotRelaying();
+    }
+
+    // Before bytes flow, ending the stream is simply stopping: PostStop resets whatever was opened.
+    private void NotRelaying()
+    {
+        Receive<Deadline>(deadline =>
+        {
+            StreamLog.Abandoned(_log, _id, _access?.Identity ?? "(relayed)", deadline.Reason);
+            Context.Stop(Self);
+        });
+        Receive<CloseStream>(close =>
+        {
+            Sender.Tell(new StreamClosing(_id, _services.Node));
+            Context.Stop(Self);
+        });
+        Receive<AccessRevoked>(revoked =>
+        {
+            if (_access is not null && (revoked.Names(_access) || NoLongerAdmitted() is not null)) Context.Stop(Self);
+        });
+        CommonHandlers();
+    }
+
+    private void StartRelay()
+    {
+        _state = "relaying";
+        var (access, routed) = (_access!, _toOrigin!);
+        StreamLog.Opened(_log, _id, access.Identity, _source, access.Hostname, access.Application, routed.ConnectionId, _tunnelId ?? "?", routed.EdgeNode);
+        ByteRelay.RunAsync(_client!, routed.Stream, Context.Materializer(), _killSwitch)
+            .PipeTo(Self, success: result => new RelayEnded(result, null), failure: e => new RelayEnded(null, e));
+        Become(Relaying);
+    }
+
+    private void Relaying()
+    {
+        Receive<RelayEnded>(ended =>
+        {
+            _relayFinished = ended.Error is null;
+            var outcome = _endReason is { } why ? $"ended: {why}"
+                : ended.Error is { } error ? "aborted: " + error.GetBaseException().Message
+                : "closed";
+            var (toOrigin, toClient) = (_toOrigin!.Stream.BytesOut, _toOrigin.Stream.BytesIn);
+            StreamLog.Ended(_log, _id, _access!.Identity, outcome, toOrigin, toClient);
+            if (!_relayed)
+            {
+                _services.Metrics.StreamClosed(toOrigin, toClient);
+                var seconds = (_services.Clock.GetUtcNow() - _createdAt).TotalSeconds;
+                Audit(AuditKinds.SessionEnd, $"{_access.Hostname}: stream {_id} {outcome}; bytes_to_origin={toOrigin} bytes_to_client={toClient} duration_s={seconds:0.###}");
+            }
+            Context.Stop(Self);
+        });
+        Receive<CloseStream>(close =>
+        {
+            Sender.Tell(new StreamClosing(_id, _services.Node));
+            End($"closed by an operator: {close.Reason}");
+        });
+        Receive<AccessRevoked>(revoked =>
+        {
+            if (revoked.Names(_access!)) End(revoked.Reason);
+            else if (revoked.Scope == RevocationScope.Policies && NoLongerAdmitted() is { } why) End($"access no longer allowed ({revoked.Reason}): {why}");
+        });
+        Receive<Deadline>(_ => { });
+        CommonHandlers();
+    }
+
+    private void CommonHandlers()
+    {
+        Receive<Sample>(_ =>
+        {
+            if (_toOrigin is not { Stream: var stream }) return;
+            var seconds = SampleInterval.TotalSeconds;
+            var (bytesOut, bytesIn) = (stream.BytesOut, stream.BytesIn);
+            _sampled = (bytesOut, bytesIn, (bytesOut - _sampled.Out) / seconds, (bytesIn - _sampled.In) / seconds);
+        });
+        Receive<GetStreamSummary>(_ => Sender.Tell(Summary()));
+    }
+
+    /// <summary>Ends a relaying stream on purpose: both sides are told <paramref name="reason"/> where their carrier can carry it.</summary>
+    private void End(string reason)
+    {
+        if (_endReason is not null) return;
+        _endReason = reason;
+        _state = "ending";
+        StreamLog.Ending(_log, _id, _access!.Identity, _access.Application, reason);
+        _killSwitch.Abort(new StreamEndedException(reason));
+    }
+
+    /// <summary>Why this edge's policies no longer admit the stream, or null when they still do.</summary>
+    private string? NoLongerAdmitted()
+    {
+        var access = _access!;
+        var application = _services.Policies.Find(access.Hostname);
+        if (application is null) return $"no Access application covers {access.Hostname} any more";
+        var decision = PolicyEvaluator.Decide(application, access.Request);
+        if (decision.Allowed) return null;
+        _services.Audit.Record(new AuditEvent(_services.Clock.GetUtcNow(), AuditKinds.Decision, application.Name, access.Identity, _source, false,
+            decision.Policy, decision.Rule, $"{access.Hostname}: stream {_id} decided again after a policy change: {decision.Reason}"));
+        return decision.Reason;
+    }
+
+    private StreamSummary Summary()
+    {
+        var stream = _toOrigin?.Stream;
+        return new StreamSummary(_id, _services.Node, _relayed ? "relayed" : "client", _state, _access?.Hostname ?? "?", _tunnelId, _connectionId,
+            _access?.Identity ?? "?", _access?.Application, _access?.Credential ?? "?", _source, stream?.BytesOut ?? 0, stream?.BytesIn ?? 0,
+            _sampled.RateOut, _sampled.RateIn, (int)(_services.Clock.GetUtcNow() - _createdAt).TotalSeconds);
+    }
+
+    private void Audit(string kind, string detail) =>
+        _services.Audit.Record(new AuditEvent(_services.Clock.GetUtcNow(), kind, _access!.Application, _access.Identity, _source, Detail: detail));
+
+    protected override void PostStop()
+    {
+        var reason = new StreamEndedException(_endReason ?? "the edge ended the stream");
+        _stopped.Cancel();
+        _handoff.Abandon(reason.Message);
+        if (!_relayFinished)
+        {
+            _killSwitch.Abort(reason);
+            _toOrigin?.Stream.Abort(reason);
+            _client?.Abort(reason);
+        }
+        _stopped.Dispose();
+    }
+}

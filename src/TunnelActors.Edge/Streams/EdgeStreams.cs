@@ -1,0 +1,94 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+
+namespace TunnelActors.Edge.Streams;
+
+/// <summary>
+/// Parent of every stream actor on this node (`/user/edge-streams`) and their index by stream
+/// id: starts them, lists them for operators, closes one on request, and hands every
+/// revocation (from the cluster's <see cref="AccessRevoked.Topic"/>) and every local policy
+/// reload to each of them to decide on. A stream that fails is stopped, never restarted: it
+/// owns sockets, and its client reconnects.
+/// </summary>
+public sealed class EdgeStreams : ReceiveActor
+{
+    public const string Name = "edge-streams";
+    private static readonly TimeSpan SummaryTimeout = TimeSpan.FromSeconds(2);
+
+    private sealed record PoliciesReloaded(string Reason);
+
+    private readonly Dictionary<string, IActorRef> _streams = new();
+    private readonly StreamServices _services;
+    private readonly Action _onPoliciesChanged;
+    private long _counter;
+
+    public EdgeStreams(StreamServices services)
+    {
+        _services = services;
+        var self = Self;
+        _onPoliciesChanged = () => self.Tell(new PoliciesReloaded("the edge's Access configuration changed"));
+        // "<n>@<host>:<port>" of this node: unique in the cluster, readable in logs and URLs.
+        var node = services.Node[(services.Node.LastIndexOf('@') + 1)..];
+
+        Receive<OpenClientStream>(open => Start($"s{++_counter}@{node}", new EdgeStreamActor.ForClient(open, Sender)));
+        Receive<RelayPeerStream>(relay => Start($"s{++_counter}@{node}", new EdgeStreamActor.ForPeer(relay)));
+        Receive<ListStreams>(_ =>
+        {
+            var streams = _streams.Values.ToList();
+            Task.WhenAll(streams.Select(Summarise))
+                .PipeTo(Sender, success: summaries => new StreamList(services.Node, summaries.OfType<StreamSummary>().OrderBy(s => s.AgeSeconds).ToList()));
+        });
+        Receive<CloseStream>(close =>
+        {
+            if (_streams.TryGetValue(close.StreamId, out var stream)) stream.Forward(close);
+            else Sender.Tell(new NoSuchStream(close.StreamId));
+        });
+        Receive<AccessRevoked>(revoked =>
+        {
+            if (revoked.Scope != RevocationScope.Policies) Broadcast(revoked);
+            // Applications saved through the admin API live in the database: read them again, off the actor, then decide.
+            else Task.Run(services.Policies.LoadStored).PipeTo(Self, success: () => new PoliciesReloaded(revoked.Reason),
+                failure: e => new PoliciesReloaded($"{revoked.Reason} (stored applications not re-read: {e.GetBaseException().Message})"));
+        });
+        Receive<PoliciesReloaded>(reloaded => Broadcast(new AccessRevoked(RevocationScope.Policies, "", reloaded.Reason)));
+        Receive<SubscribeAck>(_ => { });
+        Receive<Terminated>(t =>
+        {
+            foreach (var id in _streams.Where(s => s.Value.Equals(t.ActorRef)).Select(s => s.Key).ToList()) _streams.Remove(id);
+        });
+    }
+
+    protected override void PreStart()
+    {
+        DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(AccessRevoked.Topic, Self));
+        _services.Policies.Changed += _onPoliciesChanged;
+    }
+
+    protected override void PostStop() => _services.Policies.Changed -= _onPoliciesChanged;
+
+    private void Start(string id, EdgeStreamActor.Start start)
+    {
+        var services = _services;
+        var stream = Context.ActorOf(Props.Create(() => new EdgeStreamActor(id, services, start)), Uri.EscapeDataString(id));
+        _streams[id] = Context.Watch(stream);
+    }
+
+    private void Broadcast(AccessRevoked revoked)
+    {
+        foreach (var stream in _streams.Values) stream.Tell(revoked);
+    }
+
+    private static async Task<StreamSummary?> Summarise(IActorRef stream)
+    {
+        try { return await stream.Ask<StreamSummary>(new GetStreamSummary(), SummaryTimeout); }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException) { return null; } // it ended meanwhile
+    }
+
+    // A stream owns its client's and its connection's sockets: a failure ends that stream alone.
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+    {
+        Context.GetLogger().Error(e, "Stream actor failed; stopping it (its client reconnects)");
+        return Directive.Stop;
+    });
+}

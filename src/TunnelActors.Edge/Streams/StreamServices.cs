@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Logging;
+using TunnelActors.Access.Audit;
+using TunnelActors.Edge.Access;
+using TunnelActors.Edge.Ops;
+using TunnelActors.Edge.Peers;
+using TunnelActors.Edge.Routing;
+using TunnelActors.Edge.State;
+using TunnelActors.Transport.Mux;
+
+namespace TunnelActors.Edge.Streams;
+
+/// <summary>What every stream actor of a node uses: routing, the policies it is decided with, audit, metrics, and the node's name.</summary>
+public sealed record StreamServices(StreamRouter Router, EdgeStore Store, PeerAdmission Admission, AccessPolicySource Policies,
+    IAuditLog Audit, EdgeMetrics Metrics, TimeProvider Clock, MuxOptions Mux, string Node, ILoggerFactory Logs);
