@@ -17,17 +17,21 @@ public sealed class ClientAuthenticatorTests : IDisposable
     private readonly ServiceToken _token = ServiceToken.Generate();
     private readonly ClientAuthenticator _authenticator;
     private readonly DatabaseAuditLog _audit;
-    private readonly AppTokens _tokens;
+    private readonly Sessions _tokens;
+    private readonly AppTokens _unboundTokens;
+    private readonly ServiceTokenStore _serviceTokens;
     private readonly AccessPolicySource _policies = new(null, NullLogger.Instance);
     private readonly EdgeMetrics _metrics = new();
 
     public ClientAuthenticatorTests()
     {
         var store = new EdgeStore(new SqliteDatabase(Path.Combine(_dir, "edge.db")));
-        store.AddServiceToken(_token.ClientId, ServiceToken.HashSecret(_token.ClientSecret), "test");
+        _serviceTokens = new ServiceTokenStore(store.Database);
+        _serviceTokens.Add(_token, "test", DateTimeOffset.UtcNow);
         _audit = new DatabaseAuditLog(store.Database);
-        _tokens = new AppTokens(new SigningKeyRing(store, TimeProvider.System), "https://edge.test", TimeProvider.System);
-        _authenticator = new ClientAuthenticator(store, _policies, _tokens, _audit, TimeProvider.System, _metrics);
+        _unboundTokens = new AppTokens(new SigningKeyRing(store, TimeProvider.System), "https://edge.test", TimeProvider.System);
+        _tokens = new Sessions(_unboundTokens, new SessionStore(store.Database), TimeProvider.System);
+        _authenticator = new ClientAuthenticator(_serviceTokens, _policies, _tokens, _audit, TimeProvider.System, _metrics);
     }
 
     private ClientAuthentication Authenticate(string? id, string? secret, string hostname = "smb.site.test", string? token = null)
@@ -56,13 +60,72 @@ public sealed class ClientAuthenticatorTests : IDisposable
     public void Authenticate_ValidUserToken_AllowedByPolicyAndAudited()
     {
         var app = _policies.Find("smb.site.test")!;
-        var token = _tokens.Issue(app, "alice@example.com", ["eng"], "otp");
+        var (token, session) = _tokens.Issue(app, "alice@example.com", ["eng"], "otp", IPAddress.Loopback);
 
         var result = Authenticate(null, null, token: token);
 
         Assert.True(result.Allowed);
-        Assert.Equal("alice@example.com", result.Identity);
-        Assert.Equal("anyone who signs in", _audit.Query(new AuditQuery(Identity: "alice@example.com")).Single().Policy);
+        Assert.Equal(("alice@example.com", session.Id), (result.Identity, result.Request!.SessionId));
+        var decision = _audit.Query(new AuditQuery(Identity: "alice@example.com")).Single();
+        Assert.Equal("anyone who signs in", decision.Policy);
+        Assert.Contains(session.Id, decision.Detail);
+        Assert.NotNull(_tokens.Store.Find(session.Id)!.LastUsedAt);
+    }
+
+    [Fact]
+    public void Authenticate_TokenOfARevokedSession_Denied401NamingTheRevocation()
+    {
+        var (token, session) = _tokens.Issue(_policies.Find("smb.site.test")!, "alice@example.com", [], "otp", IPAddress.Loopback);
+        _tokens.Store.Revoke(session.Id, "laptop stolen", DateTimeOffset.UtcNow);
+
+        var result = Authenticate(null, null, token: token);
+
+        Assert.Equal(401, result.Status);
+        Assert.Contains($"session {session.Id} was revoked (laptop stolen)", result.Reason);
+    }
+
+    [Fact]
+    public void Authenticate_ValidlySignedTokenWithoutASession_Denied401()
+    {
+        var token = _unboundTokens.Issue(_policies.Find("smb.site.test")!, "alice@example.com", [], "otp");
+
+        var result = Authenticate(null, null, token: token);
+
+        Assert.Equal(401, result.Status);
+        Assert.Contains("no sign-in session", result.Reason);
+    }
+
+    [Fact]
+    public void ServiceToken_RotatedWithoutOverlap_OldSecretRefusedNewOneAccepted()
+    {
+        var (created, _) = _serviceTokens.Create("backup", TimeSpan.FromDays(365), DateTimeOffset.UtcNow);
+        var rotated = _serviceTokens.Rotate(created.ClientId, TimeSpan.Zero, DateTimeOffset.UtcNow)!;
+
+        Assert.Equal(403, Authenticate(created.ClientId, created.ClientSecret).Status);
+        Assert.True(Authenticate(created.ClientId, rotated.ClientSecret).Allowed);
+        Assert.Contains("service token 'backup'", _audit.Query(new AuditQuery(Kind: AuditKinds.Decision, Limit: 1)).Single().Detail);
+    }
+
+    [Fact]
+    public void ServiceToken_RotatedWithOverlap_BothSecretsAcceptedMeanwhile()
+    {
+        var (created, _) = _serviceTokens.Create("backup", null, DateTimeOffset.UtcNow);
+        var rotated = _serviceTokens.Rotate(created.ClientId, TimeSpan.FromHours(1), DateTimeOffset.UtcNow)!;
+
+        Assert.True(Authenticate(created.ClientId, created.ClientSecret).Allowed);
+        Assert.True(Authenticate(created.ClientId, rotated.ClientSecret).Allowed);
+    }
+
+    [Fact]
+    public void ServiceToken_ExpiredOrRevoked_RefusedWithTheReason()
+    {
+        var (expired, _) = _serviceTokens.Create("old job", TimeSpan.FromHours(1), DateTimeOffset.UtcNow.AddHours(-2));
+        var (revoked, _) = _serviceTokens.Create("leaked", null, DateTimeOffset.UtcNow);
+        _serviceTokens.Revoke(revoked.ClientId, "found in a public repo", DateTimeOffset.UtcNow);
+
+        Assert.Contains("'old job' expired", Authenticate(expired.ClientId, expired.ClientSecret).Reason);
+        Assert.Contains("'leaked' was revoked (found in a public repo)", Authenticate(revoked.ClientId, revoked.ClientSecret).Reason);
+        Assert.Equal(ServiceTokenStore.Rejected, Authenticate(revoked.ClientId, "wrong").Reason); // no hint without the secret
     }
 
     [Fact]
@@ -121,6 +184,38 @@ public sealed class ClientAuthenticatorTests : IDisposable
 
         Assert.Equal(403, unknown.Status);
         Assert.Equal(wrong.Reason, unknown.Reason); // no hint which ids exist
+    }
+
+    [Theory]
+    [InlineData("192.0.2.10", true)]
+    [InlineData("198.51.100.7", false)]
+    public async Task Authenticate_NoCredential_OnlyABypassPolicyForTheSourceAdmits(string source, bool admitted)
+    {
+        var config = Path.Combine(_dir, "edge.yaml");
+        File.WriteAllText(config, """
+            applications:
+              - name: office share
+                domain: smb.site.test
+                policies:
+                  - name: office network
+                    decision: bypass
+                    include:
+                      - ip: 192.0.2.0/24
+                  - name: staff
+                    decision: allow
+                    include:
+                      - email_domain: example.com
+            """);
+        using var policies = new AccessPolicySource(config, NullLogger.Instance);
+        var authenticator = new ClientAuthenticator(_serviceTokens, policies, _tokens, _audit, TimeProvider.System, _metrics);
+        var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse(source);
+
+        var result = await authenticator.AuthenticateAsync(context.Request, "smb.site.test");
+
+        Assert.Equal(admitted, result.Allowed);
+        if (admitted) Assert.Equal(("anonymous", "office network"), (result.Identity, _audit.Query(new AuditQuery(Kind: AuditKinds.Decision)).Single().Policy!));
+        else Assert.Equal((401, true), (result.Status, result.Reason.Contains("access login")));
     }
 
     public void Dispose()

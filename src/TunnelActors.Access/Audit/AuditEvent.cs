@@ -9,6 +9,8 @@ public static class AuditKinds
     public const string SessionStart = "session_start";
     public const string SessionEnd = "session_end";
     public const string OriginCertificate = "origin_certificate";
+    public const string ServiceToken = "service_token";
+    public const string Revocation = "revocation";
 }
 
 /// <summary>One audit record. <see cref="Detail"/> holds kind-specific facts (bytes, duration, reason).</summary>

@@ -6,22 +6,23 @@ using TunnelActors.Access.Policies;
 
 namespace TunnelActors.Access.Tokens;
 
-/// <summary>The identity an app token carries.</summary>
-public sealed record TokenIdentity(string Email, IReadOnlySet<string> Groups, string LoginMethod, DateTimeOffset ExpiresAt);
+/// <summary>The identity an app token carries; <paramref name="SessionId"/> is its sign-in session (claim <c>sid</c>).</summary>
+public sealed record TokenIdentity(string Email, IReadOnlySet<string> Groups, string LoginMethod, DateTimeOffset ExpiresAt, string? SessionId = null);
 
 /// <summary>A token that did not verify, with why.</summary>
 public sealed class TokenRejectedException(string reason) : Exception(reason);
 
 /// <summary>
 /// Edge-signed JWT application tokens: ES256 with a <c>kid</c>, <c>aud</c> = the application's
-/// domain, <c>email</c>, <c>groups</c>, <c>login_method</c>, <c>iat</c>, <c>exp</c> from the
-/// application's session duration. Verification accepts only ES256 from the key ring.
+/// domain, <c>email</c>, <c>groups</c>, <c>login_method</c>, <c>sid</c> (the sign-in session),
+/// <c>iat</c>, <c>exp</c> from the application's session duration. Verification accepts only
+/// ES256 from the key ring.
 /// </summary>
 public sealed class AppTokens(SigningKeyRing keys, string issuer, TimeProvider clock)
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
-    public string Issue(AccessApplication application, string email, IReadOnlyCollection<string> groups, string loginMethod)
+    public string Issue(AccessApplication application, string email, IReadOnlyCollection<string> groups, string loginMethod, string? sessionId = null)
     {
         var now = clock.GetUtcNow();
         var descriptor = new SecurityTokenDescriptor
@@ -41,6 +42,7 @@ public sealed class AppTokens(SigningKeyRing keys, string issuer, TimeProvider c
             },
             SigningCredentials = new SigningCredentials(keys.Current, SecurityAlgorithms.EcdsaSha256),
         };
+        if (sessionId is not null) descriptor.Claims["sid"] = sessionId;
         return Handler.CreateToken(descriptor);
     }
 
@@ -70,7 +72,8 @@ public sealed class AppTokens(SigningKeyRing keys, string issuer, TimeProvider c
             ? g.EnumerateArray().Select(x => x.GetString() ?? "").ToHashSet()
             : new HashSet<string>();
         var method = jwt.TryGetPayloadValue<string>("login_method", out var m) ? m : "unknown";
-        return new TokenIdentity(email, groups, method, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero));
+        var session = jwt.TryGetPayloadValue<string>("sid", out var sid) && !string.IsNullOrEmpty(sid) ? sid : null;
+        return new TokenIdentity(email, groups, method, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), session);
     }
 
     private static string Explain(Exception? error, AccessApplication application) => error switch

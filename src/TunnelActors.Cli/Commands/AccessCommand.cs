@@ -15,7 +15,9 @@ public static class AccessCommand
         access.Subcommands.Add(CreateTcp());
         access.Subcommands.Add(CreateLogin());
         access.Subcommands.Add(CreateToken());
+        access.Subcommands.Add(CreateLogout());
         access.Subcommands.Add(PolicyCommand.Create());
+        access.Subcommands.Add(ServiceTokenCommand.Create());
         return access;
     }
 
@@ -87,6 +89,44 @@ public static class AccessCommand
             var cache = new TokenCache(TokenCache.DefaultDirectory, TimeProvider.System);
             var login = new AccessLogin(CommonOptions.EdgeUri(result.GetValue(edge), hostname), result.GetValue(caFile), cache, Console.Out);
             await login.LoginAsync(hostname, openBrowser: !result.GetValue(noBrowser), cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateLogout()
+    {
+        var app = new Argument<string>("url") { Description = "The application, e.g. https://smb.site.com" };
+        var edge = CommonOptions.Edge();
+        var caFile = CommonOptions.CaFile();
+        var command = new Command("logout", "End your session for an application: its token is refused from now on and your open connections to it end")
+        {
+            app, edge, caFile,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var hostname = HostnameOf(result.GetValue(app)!);
+            var cache = new TokenCache(TokenCache.DefaultDirectory, TimeProvider.System);
+            if (cache.Get(hostname) is not { } token)
+            {
+                Console.Error.WriteLine($"Not signed in to {hostname} (no valid cached token).");
+                return 1;
+            }
+            using var http = new HttpClient(TunnelActors.Transport.Tls.EdgeTrust.HttpHandler(result.GetValue(caFile)))
+            {
+                BaseAddress = CommonOptions.EdgeUri(result.GetValue(edge), hostname),
+            };
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/cdn-cgi/access/logout?app={Uri.EscapeDataString(hostname)}");
+            request.Headers.Add("Cf-Access-Token", token);
+            using var response = await http.SendAsync(request, cancellationToken);
+            cache.Remove(hostname); // whatever the edge said, this token is not used again
+            var body = (await response.Content.ReadAsStringAsync(cancellationToken)).Trim();
+            if (!response.IsSuccessStatusCode)
+            {
+                Console.Error.WriteLine($"The edge refused the sign-out ({(int)response.StatusCode}): {body}; the cached token was removed.");
+                return 1;
+            }
+            Console.WriteLine($"Signed out of {hostname}: the session is revoked on every edge.");
             return 0;
         });
         return command;

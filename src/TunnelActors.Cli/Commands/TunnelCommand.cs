@@ -84,26 +84,19 @@ public static class TunnelCommand
     /// <summary>`tunnel revoke-cert`: an operator revokes a lost or leaked origin certificate (admin API, admin token from a file).</summary>
     private static Command CreateRevokeCert()
     {
-        var edge = new Option<string>("--edge") { Description = "Edge URL", DefaultValueFactory = _ => "https://127.0.0.1:8443" };
-        var caFile = CommonOptions.CaFile();
         var certificate = new Option<string?>("--origincert") { Description = "The origin certificate (PEM) to revoke" };
         var serial = new Option<string?>("--serial") { Description = "Or its serial number (hex), as GET /api/origin-certificates lists it" };
         var reason = new Option<string>("--reason") { Description = "Why, for the audit log", DefaultValueFactory = _ => "revoked by an operator" };
-        var adminToken = new Option<string>("--admin-token-file") { Description = "File holding the admin API token (never on the command line)", DefaultValueFactory = _ => "data/admin-token" };
-        var command = new Command("revoke-cert", "Revoke an origin certificate: every edge refuses it from now on")
-        {
-            edge, caFile, certificate, serial, reason, adminToken,
-        };
+        var admin = new AdminClient();
+        var command = admin.AddTo(new Command("revoke-cert", "Revoke an origin certificate: every edge refuses it from now on") { certificate, serial, reason });
         command.SetAction(async (result, cancellationToken) =>
         {
             var number = result.GetValue(serial) ?? (result.GetValue(certificate) is { } path
                 ? X509Certificate2.CreateFromPem(File.ReadAllText(path)).SerialNumber
                 : throw new ArgumentException("name the certificate: --origincert FILE or --serial HEX"));
-            using var http = new HttpClient(TunnelActors.Transport.Tls.EdgeTrust.HttpHandler(result.GetValue(caFile))) { BaseAddress = CommonOptions.EdgeUri(result.GetValue(edge), "edge") };
-            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", File.ReadAllText(result.GetValue(adminToken)!).Trim());
-            using var response = await http.PostAsync($"/api/origin-certificates/{Uri.EscapeDataString(number)}/revoke?reason={Uri.EscapeDataString(result.GetValue(reason)!)}", null, cancellationToken);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"the edge refused ({(int)response.StatusCode}): {body.Trim()}");
+            using var http = admin.Create(result);
+            await AdminClient.SendAsync(http, HttpMethod.Post,
+                $"/api/origin-certificates/{Uri.EscapeDataString(number)}/revoke?reason={Uri.EscapeDataString(result.GetValue(reason)!)}", null, cancellationToken);
             Console.WriteLine($"Origin certificate {number} revoked; connectors using it are refused at their next registration.");
             return 0;
         });

@@ -45,7 +45,9 @@ public sealed class ClientConnectionActor : ReceiveActor
         });
         Receive<RelayFinished>(f =>
         {
-            if (f.Result is { } r) _log.Debug("Connection from {0} closed: {1} B sent, {2} B received", peer, r.AToB, r.BToA);
+            // The edge names why it ended a stream (revoked, closed by an operator) in its Close frame.
+            if (_edge?.PeerCloseReason is { Length: > 0 } why) _log.Warning("Connection from {0} to {1} ended by the edge: {2}", peer, options.Hostname, why);
+            else if (f.Result is { } r) _log.Debug("Connection from {0} closed: {1} B sent, {2} B received", peer, r.AToB, r.BToA);
             else _log.Warning("Connection from {0} to {1} aborted: {2}", peer, options.Hostname, f.Error);
             Context.Stop(Self);
         });

@@ -26,6 +26,8 @@ public sealed class TokenCache(string directory, TimeProvider clock)
 
     public void Put(string hostname, string token) => SecretFile.Write(PathFor(hostname), token);
 
+    public void Remove(string hostname) => File.Delete(PathFor(hostname));
+
     /// <summary>The token's <c>exp</c>, read without verifying (the edge verifies); null if unreadable.</summary>
     public static DateTimeOffset? ExpiresAt(string token)
     {

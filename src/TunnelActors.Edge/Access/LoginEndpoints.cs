@@ -74,7 +74,7 @@ public static class LoginEndpoints
         }).RequireRateLimiting(SignInLimits.StartPolicy);
 
         app.MapPost("/cdn-cgi/access/otp/verify", async (HttpContext context, AccessPolicySource policies, PinChallenges pins,
-            AppTokens tokens, DeviceSignIns devices, SharedBudget budget, IAuditLog audit, TimeProvider clock) =>
+            Sessions tokens, DeviceSignIns devices, SharedBudget budget, IAuditLog audit, TimeProvider clock) =>
         {
             var form = await context.Request.ReadFormAsync();
             // Every guess spends the application's cluster-wide budget before it is compared.
@@ -118,7 +118,7 @@ public static class LoginEndpoints
         }).RequireRateLimiting(SignInLimits.StartPolicy);
 
         app.MapGet("/cdn-cgi/access/oidc/callback", async (string? code, string? state, string? error, HttpContext context, AccessPolicySource policies,
-            AppTokens tokens, DeviceSignIns devices, IAuditLog audit, TimeProvider clock, ILogger<OidcLogin> log) =>
+            Sessions tokens, DeviceSignIns devices, IAuditLog audit, TimeProvider clock, ILogger<OidcLogin> log) =>
         {
             if (context.RequestServices.GetService(typeof(OidcLogin)) is not OidcLogin oidc) return Results.NotFound();
             try
@@ -137,7 +137,7 @@ public static class LoginEndpoints
         });
 
         // `access login`: the signed-in user confirms that the code on the page is the one their terminal shows.
-        app.MapPost("/cdn-cgi/access/device/confirm", async (HttpContext context, AccessPolicySource policies, AppTokens tokens,
+        app.MapPost("/cdn-cgi/access/device/confirm", async (HttpContext context, AccessPolicySource policies, Sessions tokens,
             DeviceSignIns devices, IAuditLog audit, TimeProvider clock) =>
         {
             var form = await context.Request.ReadFormAsync();
@@ -147,7 +147,7 @@ public static class LoginEndpoints
             TokenIdentity identity;
             try { identity = await tokens.VerifyAsync(context.Request.Cookies[CookieName] ?? "", application); }
             catch (TokenRejectedException e) { return Html(LoginPages.EmailForm(device.Hostname, device.UserCode, $"Sign in again: {e.Message}"), 401); }
-            var token = tokens.Issue(application, identity.Email, identity.Groups, identity.LoginMethod);
+            var (token, _) = tokens.Issue(application, identity.Email, identity.Groups, identity.LoginMethod, RemoteIp(context)); // the terminal's own session
             var confirmed = devices.Confirm(device.UserCode, device.Hostname, DeviceSignIns.Token, token); // the hostname, not a wildcard domain
             audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.Login, application.Name, identity.Email, RemoteIp(context).ToString(), confirmed,
                 Detail: confirmed ? $"token handed to the terminal showing {device.UserCode}" : $"sign-in {device.UserCode} was already used"));
@@ -157,7 +157,7 @@ public static class LoginEndpoints
         });
 
         // `tunnel login`: picking a zone is the confirmation; the certificate goes to the terminal showing the code.
-        app.MapPost("/cdn-cgi/access/tunnel-login/zone", async (HttpContext context, AccessPolicySource policies, AppTokens tokens,
+        app.MapPost("/cdn-cgi/access/tunnel-login/zone", async (HttpContext context, AccessPolicySource policies, Sessions tokens,
             DeviceSignIns devices, IAuditLog audit, TimeProvider clock, EdgeIdentity edge, EdgeOptions options) =>
         {
             var form = await context.Request.ReadFormAsync();
@@ -195,7 +195,7 @@ public static class LoginEndpoints
     /// the login, issue the app token and set the session cookie. A terminal waiting for the
     /// result gets nothing yet: the page asks the user to confirm its code first.
     /// </summary>
-    private static IResult CompleteSignIn(HttpContext context, AccessPolicySource policies, AppTokens tokens, DeviceSignIns devices,
+    private static IResult CompleteSignIn(HttpContext context, AccessPolicySource policies, Sessions tokens, DeviceSignIns devices,
         IAuditLog audit, TimeProvider clock, string hostname, string? userCode, string email, IReadOnlyList<string> groups, string method)
     {
         var ip = RemoteIp(context);
@@ -206,7 +206,7 @@ public static class LoginEndpoints
             $"{method}: {decision?.Reason ?? "application removed"}"));
         if (application is null || decision?.Allowed != true) return Html(LoginPages.Denied(hostname, email), 403);
 
-        var token = tokens.Issue(application, email, groups, method);
+        var (token, _) = tokens.Issue(application, email, groups, method, ip);
         context.Response.Cookies.Append(CookieName, token, new CookieOptions
         {
             HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = application.SessionDuration,

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using TunnelActors.Access.Audit;
 using TunnelActors.Access.Policies;
-using TunnelActors.Access.ServiceTokens;
 using TunnelActors.Access.Tokens;
 using TunnelActors.Edge.Access;
 using TunnelActors.Edge.Ops;
@@ -22,10 +21,11 @@ public sealed record ClientAuthentication(string? Identity, int Status, string R
 /// <summary>
 /// Decides whether an `access tcp` connection may reach a hostname: finds the Access
 /// application covering it, reads the credential (an app token in Cf-Access-Token, or a
-/// service token in Cf-Access-Client-Id / -Secret as cloudflared sends them), and evaluates
-/// the application's policies. Default deny. Every decision is audited.
+/// service token in Cf-Access-Client-Id / -Secret as cloudflared sends them, or none — which
+/// only a Bypass policy admits), and evaluates the application's policies. Default deny. Every
+/// decision is audited, naming the session or the service token it was made for.
 /// </summary>
-public sealed class ClientAuthenticator(EdgeStore store, AccessPolicySource policies, AppTokens tokens, IAuditLog audit, TimeProvider clock, EdgeMetrics metrics)
+public sealed class ClientAuthenticator(ServiceTokenStore serviceTokens, AccessPolicySource policies, Sessions tokens, IAuditLog audit, TimeProvider clock, EdgeMetrics metrics)
 {
     public const string ClientIdHeader = "Cf-Access-Client-Id";
     public const string ClientSecretHeader = "Cf-Access-Client-Secret";
@@ -38,19 +38,25 @@ public sealed class ClientAuthenticator(EdgeStore store, AccessPolicySource poli
         if (application is null)
             return Audit(ClientAuthentication.Deny(StatusCodes.Status403Forbidden, $"no Access application covers {hostname} (default deny)"), hostname, "unknown", ip);
 
-        var (credential, failure) = await ReadCredentialAsync(request, application, ip, hostname);
+        var (credential, failure, described) = await ReadCredentialAsync(request, application, ip, hostname);
         if (credential is null) return Audit(failure!, hostname, "unauthenticated", ip);
 
         var decision = PolicyEvaluator.Decide(application, credential);
+        // No credential at all: only a Bypass policy (e.g. an office range) lets it in; otherwise ask for one.
+        if (!decision.Allowed && described is null)
+            return Audit(ClientAuthentication.Deny(StatusCodes.Status401Unauthorized,
+                $"no credential: sign in with `tunnelactors access login https://{hostname}` or send a service token in {ClientIdHeader} and {ClientSecretHeader}", application),
+                hostname, "anonymous", ip);
         metrics.Decided(decision.Allowed);
         audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.Decision, application.Name, credential.Identity, ip.ToString(),
-            decision.Allowed, decision.Policy, decision.Rule, $"{hostname}: {decision.Reason}"));
+            decision.Allowed, decision.Policy, decision.Rule, $"{hostname}: {decision.Reason}{described}"));
         return decision.Allowed
             ? new ClientAuthentication(credential.Identity, StatusCodes.Status200OK, decision.Reason, application, credential)
             : ClientAuthentication.Deny(StatusCodes.Status403Forbidden, $"access denied: {decision.Reason}", application);
     }
 
-    private async Task<(AccessRequest? Request, ClientAuthentication? Failure)> ReadCredentialAsync(
+    /// <summary>The request to decide on, or the refusal; <c>Described</c> names the credential for the audit trail (null: none was sent).</summary>
+    private async Task<(AccessRequest? Request, ClientAuthentication? Failure, string? Described)> ReadCredentialAsync(
         HttpRequest request, AccessApplication application, System.Net.IPAddress ip, string hostname)
     {
         var token = request.Headers[TokenHeader].ToString();
@@ -59,28 +65,24 @@ public sealed class ClientAuthenticator(EdgeStore store, AccessPolicySource poli
             try
             {
                 var identity = await tokens.VerifyAsync(token, application);
-                return (new AccessRequest(ip, identity.Email, identity.Groups, identity.LoginMethod), null);
+                return (new AccessRequest(ip, identity.Email, identity.Groups, identity.LoginMethod, SessionId: identity.SessionId), null, $" (session {identity.SessionId})");
             }
             catch (TokenRejectedException e)
             {
-                return (null, ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, $"Access token rejected: {e.Message}", application));
+                return (null, ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, $"Access token rejected: {e.Message}", application), null);
             }
         }
 
         var clientId = request.Headers[ClientIdHeader].ToString();
         var secret = request.Headers[ClientSecretHeader].ToString();
-        if (clientId.Length == 0 && secret.Length == 0)
-            return (null, ClientAuthentication.Deny(StatusCodes.Status401Unauthorized,
-                $"no credential: sign in with `tunnelactors access login https://{hostname}` or send a service token in {ClientIdHeader} and {ClientSecretHeader}", application));
+        if (clientId.Length == 0 && secret.Length == 0) return (new AccessRequest(ip), null, null);
         if (clientId.Length == 0 || secret.Length == 0)
-            return (null, ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, $"incomplete service token: both {ClientIdHeader} and {ClientSecretHeader} are required", application));
+            return (null, ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, $"incomplete service token: both {ClientIdHeader} and {ClientSecretHeader} are required", application), null);
 
-        var storedHash = store.FindServiceTokenHash(clientId);
-        // Compare against a dummy hash for unknown ids too, so timing does not reveal which ids exist.
-        var matches = ServiceToken.SecretMatches(secret, storedHash ?? new byte[32]);
-        return storedHash is not null && matches
-            ? (new AccessRequest(ip, ServiceTokenId: clientId), null)
-            : (null, ClientAuthentication.Deny(StatusCodes.Status403Forbidden, "service token rejected: unknown client id or wrong secret", application));
+        var check = serviceTokens.Check(clientId, secret, clock.GetUtcNow());
+        return check.Token is { } known
+            ? (new AccessRequest(ip, ServiceTokenId: clientId), null, $" (service token '{known.Name}')")
+            : (null, ClientAuthentication.Deny(StatusCodes.Status403Forbidden, check.Refusal!, application), null);
     }
 
     private ClientAuthentication Audit(ClientAuthentication denial, string hostname, string identity, System.Net.IPAddress ip)

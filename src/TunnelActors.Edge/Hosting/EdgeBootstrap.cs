@@ -16,7 +16,7 @@ namespace TunnelActors.Edge.Hosting;
 /// </summary>
 public sealed record EdgeIdentity(EdgeCertificateAuthority Authority, EdgeCertificateAuthority OriginAuthority, EdgeCertificateAuthority ClusterAuthority,
     X509Certificate2 TlsCertificate, X509Certificate2 ClusterCertificate, EdgeStore Store, NamedTunnelStore Tunnels, OriginCertificateStore OriginCertificates,
-    string AdminToken, string PeerToken);
+    ServiceTokenStore ServiceTokens, string AdminToken, string PeerToken);
 
 /// <summary>
 /// The cluster-wide secrets (the three CAs, admin token, peer token) live in the control-plane
@@ -49,6 +49,7 @@ public static class EdgeBootstrap
         logger.LogInformation("Control-plane state in {Database}", database.Description);
         var store = new EdgeStore(database);
         var originCertificates = new OriginCertificateStore(database);
+        var serviceTokens = new ServiceTokenStore(database);
         var authority = LoadAuthority(options, store, logger);
         var originAuthority = SharedAuthority(store, "origin-ca", "TunnelActors origin CA");
         var clusterAuthority = SharedAuthority(store, "cluster-ca", "TunnelActors cluster CA");
@@ -67,7 +68,7 @@ public static class EdgeBootstrap
         if (!File.Exists(options.DataPath(ServiceTokenFile)))
         {
             var token = ServiceToken.Generate();
-            store.AddServiceToken(token.ClientId, ServiceToken.HashSecret(token.ClientSecret), "dev service token");
+            serviceTokens.Add(token, "dev service token", DateTimeOffset.UtcNow);
             SecretFile.Write(options.DataPath(ServiceTokenFile), JsonSerializer.Serialize(token, new JsonSerializerOptions { WriteIndented = true }));
             logger.LogInformation("Wrote dev service token {ClientId} to {Path}", token.ClientId, options.DataPath(ServiceTokenFile));
         }
@@ -77,7 +78,7 @@ public static class EdgeBootstrap
         WriteIfChanged(adminTokenPath, adminToken, secret: true, logger, "the admin API token");
         var peerToken = store.SharedSecret("peer-token", NewToken);
         return new EdgeIdentity(authority, originAuthority, clusterAuthority, tls, cluster, store, new NamedTunnelStore(database), originCertificates,
-            adminToken, peerToken);
+            serviceTokens, adminToken, peerToken);
     }
 
     private static EdgeCertificateAuthority SharedAuthority(EdgeStore store, string name, string subject) =>

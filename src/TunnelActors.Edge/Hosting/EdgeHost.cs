@@ -66,6 +66,9 @@ public static class EdgeHost
             new ApplicationStore(identity.Store.Database)));
         builder.Services.AddSingleton(sp => new SigningKeyRing(identity.Store, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new AppTokens(sp.GetRequiredService<SigningKeyRing>(), options.Issuer, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(new SessionStore(identity.Store.Database));
+        builder.Services.AddSingleton(identity.ServiceTokens);
+        builder.Services.AddSingleton<Sessions>();
         builder.Services.AddSingleton<ClientAuthenticator>();
         builder.Services.AddSingleton(sp => new LiveState(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<ActorRegistry>().Get<TunnelEntity>()));
         builder.Services.AddSingleton<ILoginStateStore>(new DatabaseLoginState(identity.Store.Database));
@@ -165,6 +168,7 @@ public static class EdgeHost
         if (services.GetRequiredService<EdgeOptions>().MetricsAddress is { } metricsAddress)
             app.MapGet("/metrics", (EdgeMetrics metrics) => Results.Text(metrics.Render(), PrometheusText.ContentType)); // metrics listener only: see MetricsListener
         app.MapLogin();
+        app.MapLogout();
         app.MapAdminApi(services.GetRequiredService<EdgeIdentity>().AdminToken);
         app.MapDashboard();
         app.MapNamedTunnelApi();

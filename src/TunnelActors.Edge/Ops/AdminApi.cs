@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http;
 using TunnelActors.Access.Audit;
 using TunnelActors.Access.Policies;
 using TunnelActors.Edge.Access;
+using TunnelActors.Edge.Streams;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace TunnelActors.Edge.Ops;
 
@@ -15,6 +17,10 @@ namespace TunnelActors.Edge.Ops;
 public static class AdminApi
 {
     public const string Prefix = "/api";
+
+    // Every edge re-reads the stored applications and decides its live streams again.
+    private static void PoliciesChanged(IServiceProvider services, string reason) =>
+        new AccessRevoked(RevocationScope.Policies, "", reason).Publish(services.GetRequiredService<Akka.Actor.ActorSystem>());
 
     public static void MapAdminApi(this WebApplication app, string adminToken)
     {
@@ -39,6 +45,15 @@ public static class AdminApi
             await live.CloseAsync(id, reason ?? "no reason given", cancellationToken)
                 ? Results.Json(new { closing = id })
                 : Results.Json(new { error = $"no live connection '{id}'" }, statusCode: 404));
+
+        api.MapAccessControl();
+
+        api.MapGet("/streams", async (LiveState live, CancellationToken cancellationToken) => Results.Json(await live.StreamsAsync(cancellationToken)));
+
+        api.MapPost("/streams/{id}/close", async (string id, string? reason, LiveState live, CancellationToken cancellationToken) =>
+            await live.CloseStreamAsync(id, reason ?? "no reason given", cancellationToken) is { } node
+                ? Results.Json(new { closing = id, node })
+                : Results.Json(new { error = $"no live stream '{id}' on any edge" }, statusCode: 404));
 
         // Drain a connector replica before maintenance: new streams go to the other replicas
         // (this one only if nothing else is live); its open streams carry on. `resume` undoes it.
@@ -77,13 +92,18 @@ public static class AdminApi
             try
             {
                 var application = policies.Save(body);
+                PoliciesChanged(context.RequestServices, $"application '{application.Name}' saved through the admin API");
                 return Results.Json(new { saved = application.Name, domain = application.Domain });
             }
             catch (AccessConfigException e) { return Results.Json(new { error = e.Message }, statusCode: 400); }
         });
 
-        api.MapDelete("/applications/{name}", (string name, AccessPolicySource policies) =>
-            policies.Delete(name) ? Results.NoContent() : Results.Json(new { error = $"no application '{name}' was created through the API" }, statusCode: 404));
+        api.MapDelete("/applications/{name}", (string name, AccessPolicySource policies, HttpContext context) =>
+        {
+            if (!policies.Delete(name)) return Results.Json(new { error = $"no application '{name}' was created through the API" }, statusCode: 404);
+            PoliciesChanged(context.RequestServices, $"application '{name}' deleted through the admin API");
+            return Results.NoContent();
+        });
 
         api.MapGet("/applications", (AccessPolicySource policies) => Results.Json(new
         {

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using TunnelActors.Edge.Connections;
+using TunnelActors.Edge.Streams;
 using TunnelActors.Edge.Tunnels;
 
 namespace TunnelActors.Edge.Ops;
@@ -16,11 +17,41 @@ public sealed class LiveState(ActorSystem system, IActorRef tunnels)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
+    private IEnumerable<Address> UpMembers() =>
+        Cluster.Get(system).State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address);
+
+    private ActorSelection StreamsOf(Address member) => system.ActorSelection($"{member}/user/{EdgeStreams.Name}");
+
+    /// <summary>Every stream on every edge, from the stream actors; a member that does not answer is listed in <c>unanswered</c>.</summary>
+    public async Task<object> StreamsAsync(CancellationToken cancellationToken)
+    {
+        var lists = await Task.WhenAll(UpMembers().Select(async member =>
+        {
+            try { return (member, (StreamList?)await StreamsOf(member).Ask<StreamList>(new ListStreams(), Timeout, cancellationToken)); }
+            catch (AskTimeoutException) { return (member, null); }
+        }));
+        return new
+        {
+            streams = lists.SelectMany(l => l.Item2?.Streams ?? []).OrderBy(s => s.Node).ThenByDescending(s => s.AgeSeconds),
+            unanswered = lists.Where(l => l.Item2 is null).Select(l => l.member.ToString()),
+        };
+    }
+
+    /// <summary>Ends one stream, on whichever edge it runs; the node it ran on, or null if no edge has it.</summary>
+    public async Task<string?> CloseStreamAsync(string streamId, string reason, CancellationToken cancellationToken)
+    {
+        var answers = await Task.WhenAll(UpMembers().Select(async member =>
+        {
+            try { return await StreamsOf(member).Ask<object>(new CloseStream(streamId, reason), Timeout, cancellationToken); }
+            catch (AskTimeoutException) { return null; }
+        }));
+        return answers.OfType<StreamClosing>().FirstOrDefault()?.Node;
+    }
+
     /// <summary>Every tunnel entity in the cluster and the edge node hosting it (shard placement).</summary>
     public async Task<IReadOnlyList<(string TunnelId, string HostedOn)>> PlacementAsync(CancellationToken cancellationToken)
     {
-        var members = Cluster.Get(system).State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToList();
-        var regions = await Task.WhenAll(members.Select(async address =>
+        var regions = await Task.WhenAll(UpMembers().Select(async address =>
         {
             try
             {

@@ -32,6 +32,10 @@ public abstract class Database
     /// <summary>Runs CREATE ... IF NOT EXISTS statements, safely when several edges start at once.</summary>
     public virtual void EnsureSchema(string ddl) => Execute(ddl);
 
+    /// <summary>Adds a column a newer version needs to a table an older one created (no-op when it is there).</summary>
+    public virtual void AddColumnIfMissing(string table, string column, string type) =>
+        EnsureSchema($"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type}");
+
     /// <summary>Runs a statement; returns the rows it changed.</summary>
     public int Execute(string sql, params (string Name, object? Value)[] parameters)
     {

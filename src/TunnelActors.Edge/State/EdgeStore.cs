@@ -10,7 +10,7 @@ namespace TunnelActors.Edge.State;
 public sealed record HostnameRoute(string Hostname, string Zone, string TunnelId, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Durable control-plane state: service tokens (secret hashes only), hostname routes, the
+/// Durable control-plane state: hostname routes, the
 /// Access signing keys and the cluster's shared secrets (edge CA, peer and admin tokens).
 /// </summary>
 public sealed class EdgeStore : ISigningKeyStore
@@ -21,8 +21,6 @@ public sealed class EdgeStore : ISigningKeyStore
     {
         _db = db;
         _db.EnsureSchema($"""
-            CREATE TABLE IF NOT EXISTS service_tokens (
-                client_id TEXT PRIMARY KEY, secret_sha256 {db.Bytes} NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS routes (
                 hostname TEXT PRIMARY KEY, zone TEXT NOT NULL, connector_id TEXT NOT NULL, created_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS signing_keys (
@@ -33,16 +31,6 @@ public sealed class EdgeStore : ISigningKeyStore
     }
 
     public Database Database => _db;
-
-    public void AddServiceToken(string clientId, byte[] secretHash, string name) =>
-        _db.Execute("""
-            INSERT INTO service_tokens VALUES (@id, @hash, @name, @now)
-            ON CONFLICT (client_id) DO UPDATE SET secret_sha256 = excluded.secret_sha256, name = excluded.name, created_at = excluded.created_at
-            """, ("@id", clientId), ("@hash", secretHash), ("@name", name), ("@now", Now()));
-
-    /// <summary>The stored secret hash for a client id, or null when there is no such token.</summary>
-    public byte[]? FindServiceTokenHash(string clientId) =>
-        _db.Scalar("SELECT secret_sha256 FROM service_tokens WHERE client_id = @id", ("@id", clientId)) as byte[];
 
     /// <summary>Records the route on first registration; returns the route as stored.</summary>
     public HostnameRoute EnsureRoute(string hostname, string zone, string connectorId)

@@ -19,6 +19,13 @@ public sealed class SqliteDatabase : Database
     public override string AutoIncrementKey => "INTEGER PRIMARY KEY AUTOINCREMENT";
     public override string Bytes => "BLOB";
 
+    // SQLite has no ADD COLUMN IF NOT EXISTS; one edge owns the file, so check-then-add does not race.
+    public override void AddColumnIfMissing(string table, string column, string type)
+    {
+        if (Scalar($"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = @column", ("@column", column)) is 0L)
+            Execute($"ALTER TABLE {table} ADD COLUMN {column} {type}");
+    }
+
     protected override DbConnection Connect()
     {
         var connection = new SqliteConnection(_connectionString);
