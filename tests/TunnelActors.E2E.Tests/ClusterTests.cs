@@ -43,6 +43,33 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task SessionRevokedOnOneEdge_EndsItsLiveStreamOnAnotherWithinASecond()
+    {
+        // The connector is on edge 2, the client on edge 1 (relayed to edge 2), the operator on edge 0.
+        await Edge(2).StartTunnel("revoke.site.test", fixture.Echo.Port, haConnections: 1);
+        var token = await new BrowserlessLogin(Edge(0)).SignInAsync("revoke.site.test", "frank@example.com");
+        using var live = await Edge(1).ConnectClient("revoke.site.test", new Dictionary<string, string> { ["Cf-Access-Token"] = token });
+        await Carrier.EchoOnce(live, "before");
+        using var admin = Edge(0).Admin();
+        var streams = await StreamControlTests.Streams(admin, "revoke.site.test");
+        var client = streams.Single(s => s.GetProperty("kind").GetString() == "client");
+        var session = client.GetProperty("credential").GetString()!["session ".Length..];
+
+        var revoking = Stopwatch.StartNew();
+        var revoked = await admin.PostAsync($"/api/sessions/{session}/revoke?reason=offboarded", null);
+        var reason = await Carrier.CloseOf(live, TimeSpan.FromSeconds(5));
+        var cutAfter = revoking.Elapsed;
+        var again = await Edge(2).UpgradeAsync("revoke.site.test", new Dictionary<string, string> { ["Cf-Access-Token"] = token });
+
+        Assert.Equal(2, streams.Count); // the client's on edge 1 and the relayed one on edge 2: both actors, listed from edge 0
+        Assert.Contains(streams, s => s.GetProperty("kind").GetString() == "relayed" && s.GetProperty("identity").GetString() == "frank@example.com");
+        Assert.True(revoked.IsSuccessStatusCode, await revoked.Content.ReadAsStringAsync());
+        Assert.Contains("session revoked: offboarded", reason);
+        Assert.True(cutAfter < TimeSpan.FromSeconds(1), $"the stream on another edge ended {cutAfter.TotalMilliseconds:0} ms after the revocation");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, again.Status);
+    }
+
+    [Fact]
     public async Task ClusterPort_AStrangerWithoutTheClustersCertificate_CannotConnect()
     {
         // Remoting is TLS with client certificates from the cluster's own CA: a stranger's

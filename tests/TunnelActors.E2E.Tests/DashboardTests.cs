@@ -56,7 +56,7 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         await page.WaitForFunctionAsync("() => [...document.querySelectorAll('[data-stream] td')].some(td => /[1-9][0-9.]* (B|KiB|MiB)\\/s/.test(td.textContent))");
         await Chromium.ScreenshotAsync(page, "dashboard-live");
         var connections = await tunnel.Locator("[data-connection]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.connection)");
-        var streamConnection = await tunnel.Locator("[data-stream] td").Last.TextContentAsync();
+        var streamConnection = (await tunnel.Locator("[data-stream]").First.GetAttributeAsync("data-stream"))!.Split('/')[0];
         var idle = connections.First(c => c != streamConnection);
 
         await tunnel.Locator($"[data-close='{idle}']").ClickAsync();
@@ -72,6 +72,45 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         Assert.True(await page.Locator("#members tbody tr").CountAsync() == 1);
         traffic.Cancel();
         await pump;
+    }
+
+    [Fact]
+    public async Task Dashboard_ClosesAStreamAndRevokesASession_WithItsButtons()
+    {
+        var token = await new BrowserlessLogin(fixture.Rig).SignInAsync(DashboardFixture.Hostname, "gina@example.com");
+        using var live = await fixture.Rig.ConnectClient(DashboardFixture.Hostname, new Dictionary<string, string> { ["Cf-Access-Token"] = token });
+        await Carrier.EchoOnce(live, "watched");
+        var page = await (await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true })).NewPageAsync();
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.GotoAsync($"{fixture.Rig.EdgeUrl}/dashboard");
+        await page.FillAsync("#token", File.ReadAllText(Path.Combine(fixture.Rig.DataDir, "admin-token")).Trim());
+        await page.ClickAsync("#token-form button");
+
+        var session = page.Locator("#sessions tbody tr", new() { HasText = "gina@example.com" });
+        await session.WaitForAsync();
+        var sessionId = await session.GetAttributeAsync("data-session");
+        var row = page.Locator("[data-stream]", new() { HasText = "gina@example.com" });
+        await row.WaitForAsync();
+        var streamId = await row.GetAttributeAsync("data-stream-id");
+        await Chromium.ScreenshotAsync(page, "dashboard-sessions");
+
+        await page.Locator($"[data-revoke-session='{sessionId}']").ClickAsync();
+        var reason = await Carrier.CloseOf(live, TimeSpan.FromSeconds(10));
+        await page.Locator($"[data-session='{sessionId}']").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        await page.Locator($"[data-stream-id='{streamId}']").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+
+        using var other = await fixture.Rig.ConnectClient(DashboardFixture.Hostname);
+        await Carrier.EchoOnce(other, "closing this one");
+        using var admin = fixture.Rig.Admin();
+        var target = (await StreamControlTests.Streams(admin, DashboardFixture.Hostname))
+            .Single(s => s.GetProperty("bytesToOrigin").GetInt64() == "closing this one".Length).GetProperty("streamId").GetString();
+        await page.Locator($"[data-close-stream='{target}']").ClickAsync();
+        var closed = await Carrier.CloseOf(other, TimeSpan.FromSeconds(10));
+        await page.Locator($"[data-stream-id='{target}']").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+
+        Assert.NotNull(sessionId);
+        Assert.Contains("revoked from the dashboard", reason);
+        Assert.Contains("closed from the dashboard", closed);
     }
 
     /// <summary>Writes and reads back a chunk every 50 ms until cancelled (an echo service answers).</summary>

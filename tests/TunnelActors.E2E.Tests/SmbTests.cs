@@ -55,6 +55,40 @@ public sealed class SmbTests(SmbFixture fixture, ITestOutputHelper output) : ICl
     }
 
     [Fact]
+    public async Task Smb_TransferStreamClosedThroughTheApi_EndsThatTransferOnly()
+    {
+        var work = Directory.CreateTempSubdirectory("smb-close-").FullName;
+        var original = Path.Combine(work, "large.bin");
+        await WriteRandomFile(original, 512 << 20, seed: 7);
+        using var admin = fixture.Rig.Admin();
+        // Another client's connection, idle: it must outlive the close.
+        using var bystander = new System.Net.Sockets.TcpClient();
+        await bystander.ConnectAsync(System.Net.IPAddress.Loopback, fixture.AccessPort);
+
+        var transfer = fixture.Samba.Client(fixture.AccessPort, $"put {original} cut.bin", TimeSpan.FromMinutes(3));
+        string? closedId = null;
+        for (var i = 0; i < 300 && closedId is null && !transfer.IsCompleted; i++)
+        {
+            await Task.Delay(50);
+            var moving = (await StreamControlTests.Streams(admin, SmbFixture.Hostname)).FirstOrDefault(s => s.GetProperty("bytesToOrigin").GetInt64() > 8 << 20);
+            if (moving.ValueKind == System.Text.Json.JsonValueKind.Undefined) continue;
+            closedId = moving.GetProperty("streamId").GetString();
+            Assert.True((await admin.PostAsync($"/api/streams/{Uri.EscapeDataString(closedId!)}/close?reason=test", null)).IsSuccessStatusCode);
+        }
+        var (exit, log) = await transfer;
+        var remaining = await StreamControlTests.Streams(admin, SmbFixture.Hostname);
+        var (afterExit, afterLog) = await fixture.Samba.Client(fixture.AccessPort, "ls", TimeSpan.FromMinutes(1));
+
+        Assert.NotNull(closedId);
+        Assert.True(exit != 0 || log.Contains("NT_STATUS"), $"the transfer was cut, yet smbclient reported success:\n{log}");
+        Assert.True(!File.Exists(Path.Combine(fixture.Samba.ShareDir, "cut.bin")) || new FileInfo(Path.Combine(fixture.Samba.ShareDir, "cut.bin")).Length < 512 << 20);
+        Assert.DoesNotContain(remaining, s => s.GetProperty("streamId").GetString() == closedId);
+        Assert.NotEmpty(remaining); // the bystander's stream carries on
+        Assert.True(afterExit == 0, afterLog);
+        Directory.Delete(work, recursive: true);
+    }
+
+    [Fact]
     public async Task Smb_TwentyConcurrentSessions_AllSucceedIntact()
     {
         var work = Directory.CreateTempSubdirectory("smb-sessions-").FullName;

@@ -1,63 +1,96 @@
+using System.Reflection;
 using Akka.Actor;
-using Akka.Configuration;
-using Akka.TestKit.Xunit2;
-using TunnelActors.Edge.Connections;
-using TunnelActors.Edge.Tunnels;
-using TunnelActors.Protocol;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using TunnelActors.Edge.Hosting;
 
 namespace TunnelActors.Edge.Tests;
 
 /// <summary>
-/// Every message that crosses edge nodes (heartbeats, picks, operator queries) must survive
-/// the serializer the edge binds to <see cref="IClusterMessage"/> (Hyperion, see EdgeHost): a
-/// message without the marker, or a field the serializer dropped, would fail only once a second
-/// node joined.
+/// Every message that crosses edge nodes (heartbeats, picks, operator queries, revocations)
+/// must survive the serializer the edge really binds to <see cref="IClusterMessage"/>: the
+/// actor system here is configured by the edge's own <see cref="EdgeHost.WithClusterSerialization"/>,
+/// and the messages are every <see cref="IClusterMessage"/> type in the edge, found by
+/// reflection — a new message cannot be forgotten, and a field the serializer dropped would
+/// otherwise fail only once a second node joined.
 /// </summary>
-public sealed class ClusterMessageSerializationTests() : TestKit(ConfigurationFactory.ParseString("""
-    akka.actor {
-      serializers.hyperion = "Akka.Serialization.HyperionSerializer, Akka.Serialization.Hyperion"
-      serialization-bindings { "TunnelActors.Edge.IClusterMessage, TunnelActors.Edge" = hyperion }
-    }
-    """))
+public sealed class ClusterMessageSerializationTests : IAsyncLifetime
 {
-    public static TheoryData<string> MessageNames => new(Messages(null!).Keys);
+    private IHost _host = null!;
+    private ActorSystem _system = null!;
+    private IActorRef _actor = null!;
 
-    private static Dictionary<string, object> Messages(IActorRef actor) => new()
+    public static TheoryData<string> MessageTypes => new(typeof(IClusterMessage).Assembly.GetTypes()
+        .Where(t => typeof(IClusterMessage).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false })
+        .Select(t => t.FullName!).Order());
+
+    public async Task InitializeAsync()
     {
-        ["heartbeat"] = new ConnectionHeartbeat("smb.site.test", "1@node", actor, "akka.tcp://tunnelactors@10.0.0.1:4053", "https://10.0.0.1:8443", "smb", "r1", 3),
-        ["closed"] = new ConnectionClosed("smb.site.test", "1@node"),
-        ["pick"] = new PickConnection("smb.site.test", "akka.tcp://tunnelactors@10.0.0.2:4053"),
-        ["picked"] = new ConnectionPicked("1@node", actor, "akka.tcp://tunnelactors@10.0.0.1:4053", "https://10.0.0.1:8443"),
-        ["no-connection"] = new NoConnection("smb.site.test", "no connector is connected"),
-        ["get-tunnel"] = new GetTunnelState("smb.site.test"),
-        ["get-connection"] = new GetConnectionState(),
-        ["close"] = new CloseConnection("operator"),
-        ["refused"] = new StreamRefused("draining"),
-    };
+        _host = new HostBuilder().ConfigureServices(services => services.AddAkka("serialization-test", akka => akka.WithClusterSerialization())).Build();
+        await _host.StartAsync();
+        _system = _host.Services.GetRequiredService<ActorSystem>();
+        _actor = _system.ActorOf(Props.Empty, "probe");
+    }
 
-    [Theory]
-    [MemberData(nameof(MessageNames))]
-    public void Message_RoundTripsThroughTheBoundSerializer(string name)
+    public async Task DisposeAsync()
     {
-        var message = Messages(TestActor)[name];
-        var serializer = Sys.Serialization.FindSerializerFor(message);
-
-        var copy = serializer.FromBinary(serializer.ToBinary(message), message.GetType());
-
-        Assert.IsAssignableFrom<IClusterMessage>(message);
-        Assert.Equal("HyperionSerializer", serializer.GetType().Name);
-        Assert.Equal(message, copy);
+        await _host.StopAsync();
+        _host.Dispose();
     }
 
     [Fact]
-    public void TunnelState_WithConnections_RoundTripsWithActorRefsIntact()
+    public void Reflection_FindsTheMessagesOfEveryClusterProtocol() =>
+        Assert.True(MessageTypes.Count >= 20, $"only {MessageTypes.Count} cluster message types found");
+
+    [Theory]
+    [MemberData(nameof(MessageTypes))]
+    public void Message_RoundTripsThroughTheEdgesSerializer_WithEveryField(string typeName)
     {
-        var state = new TunnelState("smb.site.test", [new TunnelConnection("1@node", TestActor, "node", "smb", "r1", 2, DateTime.UtcNow)]);
-        var serializer = Sys.Serialization.FindSerializerFor(state);
+        var type = typeof(IClusterMessage).Assembly.GetType(typeName)!;
+        var message = Sample(type);
+        var serializer = _system.Serialization.FindSerializerFor(message);
 
-        var copy = (TunnelState)serializer.FromBinary(serializer.ToBinary(state), typeof(TunnelState));
+        var bytes = serializer.ToBinary(message);
+        var copy = serializer.FromBinary(bytes, type);
 
-        Assert.Equal(state.Connections, copy.Connections);
-        Assert.Equal(TestActor, copy.Connections[0].Connection);
+        Assert.Equal("HyperionSerializer", serializer.GetType().Name);
+        Assert.IsType(type, copy);
+        Assert.Equal(bytes, serializer.ToBinary(copy)); // nothing lost: the copy serialises to the same bytes
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0))
+            Assert.True(property.GetValue(copy) is not null || property.GetValue(message) is null, $"{type.Name}.{property.Name} was dropped");
+    }
+
+    /// <summary>An instance with every constructor parameter set to a non-default value.</summary>
+    private object Sample(Type type)
+    {
+        if (type == typeof(string)) return "sample";
+        if (type == typeof(int)) return 7;
+        if (type == typeof(uint)) return 7u;
+        if (type == typeof(long)) return 7L;
+        if (type == typeof(double)) return 7.5;
+        if (type == typeof(bool)) return true;
+        if (type == typeof(DateTime)) return new DateTime(2026, 12, 2, 5, 0, 0, DateTimeKind.Utc);
+        if (type == typeof(DateTimeOffset)) return new DateTimeOffset(2026, 12, 2, 5, 0, 0, TimeSpan.Zero);
+        if (type == typeof(TimeSpan)) return TimeSpan.FromSeconds(7);
+        if (typeof(IActorRef).IsAssignableFrom(type)) return _actor;
+        if (type.IsEnum) return Enum.GetValues(type).GetValue(Enum.GetValues(type).Length - 1)!;
+        if (Nullable.GetUnderlyingType(type) is { } underlying) return Sample(underlying);
+        if (type.IsGenericType && type.GetGenericArguments() is [var element]
+            && (type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) || type.GetGenericTypeDefinition() == typeof(List<>) || type.GetGenericTypeDefinition() == typeof(IEnumerable<>)))
+        {
+            var list = (System.Collections.IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(element))!;
+            list.Add(Sample(element));
+            return list;
+        }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlySet<>))
+        {
+            var set = Activator.CreateInstance(typeof(HashSet<>).MakeGenericType(type.GetGenericArguments()[0]))!;
+            set.GetType().GetMethod("Add")!.Invoke(set, [Sample(type.GetGenericArguments()[0])]);
+            return set;
+        }
+        var constructor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault()
+            ?? throw new InvalidOperationException($"{type.Name} has no public constructor to build a sample with");
+        return constructor.Invoke(constructor.GetParameters().Select(p => Sample(p.ParameterType)).ToArray());
     }
 }

@@ -35,13 +35,15 @@ public static class AccessTcpHost
         builder.Logging.AddRoleConsole();
         builder.Services.AddAkka("tunnelactors-access", akka => akka
             .WithRoleDefaults()
-            .WithActors((system, _) =>
+            .WithActors((system, _, resolver) =>
             {
+                var started = new List<IActorRef>();
                 for (var i = 0; i < listeners.Count; i++)
                 {
                     var (socket, options, credentials) = listeners[i];
-                    system.ActorOf(Props.Create(() => new LocalListenerActor(socket, options, credentials)), i == 0 ? "listener" : $"listener-{i}");
+                    started.Add(system.ActorOf(Props.Create(() => new LocalListenerActor(socket, options, credentials)), i == 0 ? "listener" : $"listener-{i}"));
                 }
+                system.ActorOf(Props.Create(() => new RoleSentinel(started, resolver.GetService<IHostApplicationLifetime>())), "sentinel");
             }));
         return builder.Build();
     }

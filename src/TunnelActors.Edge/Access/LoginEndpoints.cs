@@ -147,7 +147,7 @@ public static class LoginEndpoints
             TokenIdentity identity;
             try { identity = await tokens.VerifyAsync(context.Request.Cookies[CookieName] ?? "", application); }
             catch (TokenRejectedException e) { return Html(LoginPages.EmailForm(device.Hostname, device.UserCode, $"Sign in again: {e.Message}"), 401); }
-            var (token, _) = tokens.Issue(application, identity.Email, identity.Groups, identity.LoginMethod, RemoteIp(context)); // the terminal's own session
+            var token = tokens.Reissue(application, identity); // the terminal joins the browser's sign-in session
             var confirmed = devices.Confirm(device.UserCode, device.Hostname, DeviceSignIns.Token, token); // the hostname, not a wildcard domain
             audit.Record(new AuditEvent(clock.GetUtcNow(), AuditKinds.Login, application.Name, identity.Email, RemoteIp(context).ToString(), confirmed,
                 Detail: confirmed ? $"token handed to the terminal showing {device.UserCode}" : $"sign-in {device.UserCode} was already used"));

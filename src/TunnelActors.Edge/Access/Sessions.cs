@@ -26,6 +26,17 @@ public sealed class Sessions(AppTokens tokens, SessionStore store, TimeProvider 
         return (tokens.Issue(application, email, groups, loginMethod, session.Id), session);
     }
 
+    /// <summary>
+    /// A token for another holder of the same sign-in (the terminal a browser sign-in was confirmed
+    /// for): the same session, so revoking it ends both; its expiry moves to the new token's.
+    /// </summary>
+    public string Reissue(AccessApplication application, TokenIdentity signedIn)
+    {
+        var id = signedIn.SessionId ?? throw new TokenRejectedException("token has no sign-in session: sign in again");
+        store.Extend(id, clock.GetUtcNow() + application.SessionDuration);
+        return tokens.Issue(application, signedIn.Email, signedIn.Groups, signedIn.LoginMethod, id);
+    }
+
     /// <summary>Verifies the token and its session; throws <see cref="TokenRejectedException"/> naming what is wrong.</summary>
     public async Task<TokenIdentity> VerifyAsync(string token, AccessApplication application)
     {

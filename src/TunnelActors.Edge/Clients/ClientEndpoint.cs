@@ -5,6 +5,7 @@ using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.State;
 using TunnelActors.Edge.Streams;
+using TunnelActors.Transport.Channels;
 
 namespace TunnelActors.Edge.Clients;
 
@@ -83,12 +84,12 @@ public sealed class ClientEndpoint(
             ready.Stream.Tell(new AbandonClient($"client went away during the upgrade: {e.Message}"));
             return;
         }
-        using (webSocket)
-        {
-            var ended = ready.Stream.WatchAsync();
-            ready.Stream.Tell(new AttachClient(webSocket));
-            await ended;
-        }
+        using var client = new WebSocketChannel(webSocket);
+        var ended = ready.Stream.WatchAsync();
+        ready.Stream.Tell(new AttachClient(client));
+        await ended;
+        await client.Ended; // a Close frame naming why the stream was ended is on its way: let it go out
+
     }
 
     private Task Refuse(HttpContext context, int status, string reason)

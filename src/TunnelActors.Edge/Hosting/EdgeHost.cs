@@ -102,8 +102,7 @@ public static class EdgeHost
     private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity, EdgeMetrics metrics)
     {
         akka.WithRoleDefaults()
-            // Cross-node messages are records holding actor refs: Hyperion serialises them without per-type code.
-            .WithCustomSerializer("hyperion", [typeof(IClusterMessage)], system => new Akka.Serialization.HyperionSerializer(system))
+            .WithClusterSerialization()
             .AddHocon(ClusterTuning(options), HoconAddMode.Prepend)
             .WithRemoting(new RemoteOptions
             {
@@ -135,9 +134,15 @@ public static class EdgeHost
                 var logs = resolver.GetService<ILoggerFactory>();
                 var services = new StreamServices(new StreamRouter(manager, tunnels, peers, node, logs.CreateLogger<StreamRouter>()), identity.Store,
                     new PeerAdmission(policies, audit, TimeProvider.System), policies, audit, metrics, TimeProvider.System, options.Mux, node, logs);
-                registry.Register<EdgeStreams>(system.ActorOf(Props.Create(() => new EdgeStreams(services)), EdgeStreams.Name));
+                var streams = system.ActorOf(Props.Create(() => new EdgeStreams(services)), EdgeStreams.Name);
+                registry.Register<EdgeStreams>(streams);
+                system.ActorOf(Props.Create(() => new RoleSentinel(new[] { manager, peers, streams }, resolver.GetService<IHostApplicationLifetime>())), "sentinel");
             });
     }
+
+    /// <summary>Cross-node messages are records holding actor refs: Hyperion serialises every <see cref="IClusterMessage"/> without per-type code.</summary>
+    public static AkkaConfigurationBuilder WithClusterSerialization(this AkkaConfigurationBuilder akka) =>
+        akka.WithCustomSerializer("hyperion", [typeof(IClusterMessage)], system => new Akka.Serialization.HyperionSerializer(system));
 
     // Only what Akka has no typed builder for: failure detection and the split-brain resolver.
     private static string ClusterTuning(EdgeOptions options) => $$"""

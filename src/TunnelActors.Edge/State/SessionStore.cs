@@ -63,6 +63,11 @@ public sealed class SessionStore
             """, Read, ("@identity", identity?.ToLowerInvariant()), ("@app", application), ("@all", all ? 1 : 0), ("@now", Text(now)),
             ("@limit", Math.Clamp(limit, 1, 1000)));
 
+    /// <summary>Moves a live session's expiry to <paramref name="expiresAt"/> (a token issued later for it lives longer).</summary>
+    public void Extend(string id, DateTimeOffset expiresAt) =>
+        _db.Execute("UPDATE access_sessions SET expires_at = @expires WHERE id = @id AND revoked_at IS NULL AND expires_at < @expires",
+            ("@id", id), ("@expires", Text(expiresAt)));
+
     /// <summary>Revokes one session; the session as it now is, or null if there is none with that id.</summary>
     public AccessSession? Revoke(string id, string reason, DateTimeOffset now)
     {

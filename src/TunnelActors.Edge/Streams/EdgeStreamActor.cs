@@ -117,7 +117,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         Receive<AttachClient>(attach =>
         {
             Timers.Cancel("deadline");
-            _client = new WebSocketChannel(attach.WebSocket);
+            _client = attach.Client;
             _services.Metrics.StreamOpened(_services.Clock.GetElapsedTime(open.RequestedAt));
             Audit(AuditKinds.SessionStart, $"{_access!.Hostname}: stream {_id}");
             StartRelay();
@@ -125,7 +125,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         Receive<AbandonClient>(abandon =>
         {
             StreamLog.Abandoned(_log, _id, _access!.Identity, abandon.Reason);
-            Context.Stop(Self);
+            StopBecause(abandon.Reason);
         });
         NotRelaying();
     }
@@ -160,18 +160,27 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         Receive<Deadline>(deadline =>
         {
             StreamLog.Abandoned(_log, _id, _access?.Identity ?? "(relayed)", deadline.Reason);
-            Context.Stop(Self);
+            StopBecause(deadline.Reason);
         });
         Receive<CloseStream>(close =>
         {
             Sender.Tell(new StreamClosing(_id, _services.Node));
-            Context.Stop(Self);
+            StopBecause($"closed by an operator: {close.Reason}");
         });
         Receive<AccessRevoked>(revoked =>
         {
-            if (_access is not null && (revoked.Names(_access) || NoLongerAdmitted() is not null)) Context.Stop(Self);
+            if (_access is null) return;
+            if (revoked.Names(_access)) StopBecause(revoked.Reason);
+            else if (revoked.Scope == RevocationScope.Policies && NoLongerAdmitted() is { } why) StopBecause($"access no longer allowed: {why}");
         });
         CommonHandlers();
+    }
+
+    // The reason reaches the connector with the reset (PostStop).
+    private void StopBecause(string reason)
+    {
+        _endReason = reason;
+        Context.Stop(Self);
     }
 
     private void StartRelay()
@@ -235,7 +244,9 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         _endReason = reason;
         _state = "ending";
         StreamLog.Ending(_log, _id, _access!.Identity, _access.Application, reason);
-        _killSwitch.Abort(new StreamEndedException(reason));
+        var ended = new StreamEndedException(reason);
+        _client!.Abort(ended); // first: its Close frame (or RST) carries the reason before the graphs stop
+        _killSwitch.Abort(ended);
     }
 
     /// <summary>Why this edge's policies no longer admit the stream, or null when they still do.</summary>
@@ -269,9 +280,9 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         _handoff.Abandon(reason.Message);
         if (!_relayFinished)
         {
+            _client?.Abort(reason); // first, as in End
             _killSwitch.Abort(reason);
             _toOrigin?.Stream.Abort(reason);
-            _client?.Abort(reason);
         }
         _stopped.Dispose();
     }

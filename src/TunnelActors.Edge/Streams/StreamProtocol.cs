@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using Akka.Actor;
 using TunnelActors.Transport.Mux;
 
@@ -17,7 +16,7 @@ public sealed record OpenClientStream(StreamAccess Access, string TunnelId, long
 public sealed record ClientStreamReady(IActorRef Stream, string StreamId);
 
 /// <summary>The client's accepted WebSocket: the stream actor relays it until the stream ends, then stops.</summary>
-public sealed record AttachClient(WebSocket WebSocket);
+public sealed record AttachClient(TunnelActors.Transport.Channels.WebSocketChannel Client);
 
 public sealed record AbandonClient(string Reason);
 

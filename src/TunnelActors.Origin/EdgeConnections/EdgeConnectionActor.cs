@@ -33,6 +33,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private readonly int _index;
     private readonly ConnectorOptions _options;
+    private readonly IActorRef _connector;
     private readonly TunnelIdentity _identity;
     private readonly EdgeRotation _edges;
     private readonly EdgeDialer _dialer;
@@ -46,9 +47,11 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     // Stream actors only: the session's stream stages are children too (Context.Materializer()).
     private readonly HashSet<IActorRef> _streams = new();
 
-    public EdgeConnectionActor(int index, ConnectorOptions options, TunnelIdentity identity, EdgeRotation edges, ConnectorMetrics metrics)
+    /// <param name="connector">The connector actor: told when this connection registers, retires and has retired
+    /// (this actor's parent is its slot's backoff supervisor, which restarts it after a failure).</param>
+    public EdgeConnectionActor(int index, ConnectorOptions options, TunnelIdentity identity, EdgeRotation edges, ConnectorMetrics metrics, IActorRef connector)
     {
-        (_index, _options, _identity, _edges, _metrics) = (index, options, identity, edges, metrics);
+        (_index, _options, _identity, _edges, _metrics, _connector) = (index, options, identity, edges, metrics, connector);
         _dialer = edges.DialerFor(index);
 
         Receive<Dialed>(d => StartSession(d.Socket, d.Challenge));
@@ -97,7 +100,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             _log.Info("Connection {0}: edge {1} answers again; moving back to it", _index, _edges.PreferredFor(_index).Edge);
             Timers.Cancel("rebalance");
             _retiring = true;
-            Context.ActorSelection("../..").Tell(new Retiring(Context.Parent));
+            _connector.Tell(new Retiring(Context.Parent));
         });
         Receive<Status.Success>(_ => { });
         Receive<ReplacementReady>(_ =>
@@ -143,7 +146,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         if (_registered) _metrics.ConnectionLost();
         _session?.Abort(new IOException("connector connection stopped"));
         _drainRequester?.Tell(new Drained(Context.Parent));
-        if (_retiring) Context.ActorSelection("../..").Tell(new Retired(Context.Parent)); // to the connector
+        if (_retiring) _connector.Tell(new Retired(Context.Parent)); // to the connector
     }
 
     // A stream that fails is over; the connection and its other streams carry on.
@@ -168,7 +171,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 Timers.Cancel("register");
                 _registered = true;
                 _edges.Registered(_index);
-                Context.ActorSelection("../..").Tell(new SlotRegistered(Context.Parent));
+                _connector.Tell(new SlotRegistered(Context.Parent));
                 if (_edges.PreferredFor(_index) != _dialer)
                     Timers.StartPeriodicTimer("rebalance", new CheckPreferredEdge(), _options.RebalanceInterval);
                 _metrics.ConnectionRegistered();
@@ -188,7 +191,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 _log.Info("Connection {0}: edge is draining ({1}); a replacement connects elsewhere while {2} open streams finish here",
                     _index, reason.Reason, _streams.Count);
                 _retiring = true;
-                Context.ActorSelection("../..").Tell(new Retiring(Context.Parent));
+                _connector.Tell(new Retiring(Context.Parent));
                 FinishRetiringIfIdle();
                 break;
             default:

@@ -33,8 +33,12 @@ public static class ConnectorHost
         builder.Services.AddSingleton(options);
         builder.Services.AddAkka("tunnelactors-connector", akka => akka
             .WithRoleDefaults()
-            .WithActors((system, registry) =>
-                registry.Register<ConnectorActor>(system.ActorOf(Props.Create(() => new ConnectorActor(options, identity, metrics)), "connector"))));
+            .WithActors((system, registry, resolver) =>
+            {
+                var connector = system.ActorOf(Props.Create(() => new ConnectorActor(options, identity, metrics)), "connector");
+                registry.Register<ConnectorActor>(connector);
+                system.ActorOf(Props.Create(() => new RoleSentinel(new[] { connector }, resolver.GetService<IHostApplicationLifetime>())), "sentinel");
+            }));
         builder.Services.AddHostedService<DrainOnShutdown>();
 
         var app = builder.Build();

@@ -26,9 +26,10 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
     public ConnectorActor(ConnectorOptions options, TunnelIdentity identity, ConnectorMetrics metrics)
     {
         var edges = new EdgeRotation(options.Edges, options.CaFile, options.HaConnections, TimeSpan.FromSeconds(15));
+        var connector = Self;
         IActorRef StartSlot(int index)
         {
-            var connection = Props.Create(() => new EdgeConnectionActor(index, options, identity, edges, metrics));
+            var connection = Props.Create(() => new EdgeConnectionActor(index, options, identity, edges, metrics, connector));
             var backoff = BackoffSupervisor.Props(Backoff.OnStop(connection, $"connection-{index}", options.MinBackoff, options.MaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1)
                 .WithManualReset()
                 .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Stop)));

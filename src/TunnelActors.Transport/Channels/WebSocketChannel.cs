@@ -18,11 +18,28 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
     private bool _ended;
     private bool _textSeen;
 
+    // Operations run on this token, not the caller's: a cancelled WebSocket operation aborts the
+    // socket, which must not happen while a Close frame naming the reason is going out.
+    private readonly CancellationTokenSource _operations = new();
+
+    private CancellationTokenRegistration Follow(CancellationToken caller) =>
+        caller.CanBeCanceled ? caller.UnsafeRegister(static s => ((WebSocketChannel)s!).CallerCancelled(), this) : default;
+
+    private void CallerCancelled()
+    {
+        if (Volatile.Read(ref _ending) is not null) return; // the polite close cuts the socket itself
+        try { _operations.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
     public async ValueTask WaitReadableAsync(CancellationToken cancellationToken)
     {
         if (_ended || _textSeen) return;
         ValueWebSocketReceiveResult result;
-        try { result = await WebSocket.ReceiveAsync(Memory<byte>.Empty, cancellationToken); }
+        try
+        {
+            using (Follow(cancellationToken)) result = await WebSocket.ReceiveAsync(Memory<byte>.Empty, _operations.Token);
+        }
         catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
         {
             _ended = true;
@@ -43,7 +60,10 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
         while (true)
         {
             ValueWebSocketReceiveResult result;
-            try { result = await WebSocket.ReceiveAsync(buffer, cancellationToken); }
+            try
+            {
+                using (Follow(cancellationToken)) result = await WebSocket.ReceiveAsync(buffer, _operations.Token);
+            }
             catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
             {
                 return 0;
@@ -59,8 +79,14 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
         }
     }
 
-    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        WebSocket.SendAsync(data, WebSocketMessageType.Binary, true, cancellationToken);
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => cancellationToken.CanBeCanceled
+        ? WriteFollowingAsync(data, cancellationToken)
+        : WebSocket.SendAsync(data, WebSocketMessageType.Binary, true, _operations.Token);
+
+    private async ValueTask WriteFollowingAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        using (Follow(cancellationToken)) await WebSocket.SendAsync(data, WebSocketMessageType.Binary, true, _operations.Token);
+    }
 
     public async ValueTask CompleteWritesAsync(CancellationToken cancellationToken) =>
         await CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken);
@@ -78,16 +104,27 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
     /// Hard stop. A <see cref="StreamEndedException"/> first sends a Close frame with its reason
     /// (a send in progress finishes first: the WebSocket serialises its sends), then cuts once the
     /// peer answered or after <see cref="CloseGrace"/>: cutting at once could drop the frame unsent.
+    /// Only the first call acts; <see cref="Ended"/> completes once the socket is cut.
     /// </summary>
     public void Abort(Exception reason)
     {
-        if (reason is StreamEndedException ended) _ = CloseThenAbortAsync(ended.Message);
-        else WebSocket.Abort();
+        var ending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _ending, ending, null) is not null) return;
+        if (reason is StreamEndedException ended) _ = CloseThenAbortAsync(ended.Message, ending);
+        else
+        {
+            WebSocket.Abort();
+            ending.SetResult();
+        }
     }
 
-    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(1);
+    /// <summary>Completes once <see cref="Abort"/> has cut the socket (at once if it never was): dispose only after it.</summary>
+    public Task Ended => Volatile.Read(ref _ending)?.Task ?? Task.CompletedTask;
 
-    private async Task CloseThenAbortAsync(string reason)
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(1);
+    private TaskCompletionSource? _ending;
+
+    private async Task CloseThenAbortAsync(string reason, TaskCompletionSource ending)
     {
         using var grace = new CancellationTokenSource(CloseGrace);
         try { await CloseAsync(WebSocketCloseStatus.PolicyViolation, reason, grace.Token); }
@@ -96,9 +133,14 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
         while (!grace.IsCancellationRequested && WebSocket.State != WebSocketState.Closed)
             await Task.Delay(50, CancellationToken.None);
         WebSocket.Abort();
+        ending.SetResult();
     }
 
-    public void Dispose() => WebSocket.Dispose();
+    public void Dispose()
+    {
+        WebSocket.Dispose();
+        _operations.Dispose();
+    }
 
     // RFC 6455 limits a close reason to 123 bytes of UTF-8.
     private static string Truncate(string reason) => reason.Length <= 120 ? reason : reason[..120];

@@ -31,6 +31,11 @@ public static class RoleDefaults
             l.AddLoggerFactory();
         })
         // SIGTERM must reach the host first so connectors can drain; Akka.Hosting runs
-        // CoordinatedShutdown itself when the host stops.
-        .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
+        // CoordinatedShutdown itself when the host stops. Top-level actors own sockets and
+        // listeners: one that fails is stopped, never restarted around a disposed socket, and the
+        // role's RoleSentinel then restarts the process.
+        .AddHocon("""
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+            akka.actor.guardian-supervisor-strategy = "Akka.Actor.StoppingSupervisorStrategy"
+            """, HoconAddMode.Prepend);
 }

@@ -68,6 +68,19 @@ public sealed partial class BrowserlessLogin(HttpClient http, Func<string> edgeL
         http.PostAsync("/cdn-cgi/access/transfer", new FormUrlEncodedContent(new Dictionary<string, string> { ["device_code"] = deviceCode }));
 
     /// <summary>The user code in a sign-in URL.</summary>
+    /// <summary>A whole CLI sign-in with a one-time PIN, confirmed: the app token the terminal collects.</summary>
+    public async Task<string> SignInAsync(string hostname, string email)
+    {
+        var (deviceCode, userCode, _) = await StartDeviceAsync(hostname);
+        var codePage = await RequestPinAsync(hostname, userCode, email);
+        var confirmPage = await SubmitPinAsync(Challenge(codePage.Html), await PinFromEdgeLogAsync(email, hostname));
+        await ConfirmAsync(confirmPage.Html);
+        using var collected = await CollectAsync(_http, deviceCode);
+        var body = await collected.Content.ReadAsStringAsync();
+        if (!collected.IsSuccessStatusCode) throw new InvalidOperationException($"sign-in of {email} not collected ({collected.StatusCode}): {body}");
+        return System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("token").GetString()!;
+    }
+
     public static string UserCode(string url) => Regex.Match(url, "user_code=([A-Z-]+)").Groups[1].Value;
 
     public static string Challenge(string html) => ChallengeField().Match(html) is { Success: true } m ? m.Groups[1].Value

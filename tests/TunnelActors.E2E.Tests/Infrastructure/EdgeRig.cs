@@ -161,21 +161,28 @@ public sealed class EdgeRig : IAsyncDisposable
     };
 
     /// <summary>A raw `access tcp` carrier WebSocket, as cloudflared opens it.</summary>
-    public async Task<ClientWebSocket> ConnectClient(string hostname, bool withToken = true, string? path = null, CancellationToken cancellationToken = default)
+    public Task<ClientWebSocket> ConnectClient(string hostname, bool withToken = true, string? path = null, CancellationToken cancellationToken = default) =>
+        ConnectClient(hostname, withToken ? ServiceTokenHeaders() : new Dictionary<string, string>(), path, cancellationToken);
+
+    /// <summary>A raw carrier WebSocket sending <paramref name="headers"/> (a service token, Cf-Access-Token, or nothing).</summary>
+    public async Task<ClientWebSocket> ConnectClient(string hostname, IDictionary<string, string> headers, string? path = null, CancellationToken cancellationToken = default)
     {
         var authority = X509Certificate2.CreateFromPem(File.ReadAllText(CaFile));
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && EdgeTrust.IssuedBy(authority, new X509Certificate2(cert));
         socket.Options.SetRequestHeader("Host", hostname);
-        if (withToken)
-        {
-            var (id, secret) = ServiceToken;
-            socket.Options.SetRequestHeader("Cf-Access-Client-Id", id);
-            socket.Options.SetRequestHeader("Cf-Access-Client-Secret", secret);
-        }
+        foreach (var (name, value) in headers) socket.Options.SetRequestHeader(name, value);
         await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{Port}{path ?? "/"}"), cancellationToken);
         return socket;
+    }
+
+    /// <summary>An HTTP client for the admin API (the admin token from the data directory).</summary>
+    public HttpClient Admin()
+    {
+        var http = Http();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(DataDir, "admin-token")).Trim());
+        return http;
     }
 
     private async Task WaitReady()

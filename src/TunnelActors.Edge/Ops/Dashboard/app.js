@@ -33,7 +33,7 @@ function bytes(n) {
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 const rate = (n) => `${bytes(n)}/s`;
-const shortNode = (address) => (address || "").replace(/^akka\.tcp:\/\/[^@]+@/, "");
+const shortNode = (address) => (address || "").replace(/^akka(\.ssl)?\.tcp:\/\/[^@]+@/, "");
 const age = (s) => s < 90 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 
 function table(className, headings, rows) {
@@ -51,16 +51,20 @@ function connectionRow(c) {
     element("td", {}, element("button", { "data-close": c.id, onclick: () => closeConnection(c.id) }, "close")));
 }
 
+// Streams come from the stream actors (/api/streams), cluster-wide: a client's stream, and where it was
+// relayed to the edge holding the connection, the relayed half there too.
 function streamRow(s) {
-  return element("tr", { "data-stream": `${s.connection}/${s.streamId}` },
-    element("td", {}, s.streamId), element("td", {}, s.identity), element("td", {}, s.hostname),
+  return element("tr", { "data-stream": `${s.connectionId}/${s.streamId}`, "data-stream-id": s.streamId },
+    element("td", {}, s.streamId), element("td", {}, s.kind), element("td", {}, s.identity), element("td", {}, s.credential),
+    element("td", {}, s.hostname), element("td", {}, shortNode(s.node)),
     element("td", {}, bytes(s.bytesToOrigin)), element("td", {}, bytes(s.bytesToClient)),
     element("td", {}, rate(s.rateToOrigin)), element("td", {}, rate(s.rateToClient)),
-    element("td", {}, age(s.ageSeconds)), element("td", {}, s.connection));
+    element("td", {}, age(s.ageSeconds)), element("td", {}, s.connectionId),
+    element("td", {}, element("button", { "data-close-stream": s.streamId, onclick: () => closeStream(s.streamId) }, "close")));
 }
 
-function tunnelCard(tunnel) {
-  const streams = tunnel.connections.flatMap((c) => (c.streams || []).map((s) => ({ ...s, connection: c.id })));
+function tunnelCard(tunnel, allStreams) {
+  const streams = allStreams.filter((s) => s.tunnelId === tunnel.tunnel);
   const replicas = new Set(tunnel.connections.map((c) => c.replica)).size;
   const nodes = new Set(tunnel.connections.map((c) => c.edge_node)).size;
   const health = tunnel.healthy ? "healthy" : "down";
@@ -68,23 +72,34 @@ function tunnelCard(tunnel) {
     element("h3", {}, tunnel.tunnel,
       element("span", { class: `badge ${health}`, "data-health": health }, health),
       element("span", { class: "muted" },
-        `${tunnel.connections.length} connections · ${replicas} replicas · ${nodes} edge nodes · ${streams.length} streams`)),
+        `${tunnel.connections.length} connections · ${replicas} replicas · ${nodes} edge nodes · ${streams.filter((s) => s.kind === "client").length} streams`)),
     table("connections", ["connection", "replica", "edge node", "remote", "age", "ping", "streams", ""], tunnel.connections.map(connectionRow)),
     streams.length === 0
       ? element("p", { class: "muted" }, "no open streams")
-      : table("streams", ["stream", "identity", "target", "to origin", "to client", "rate up", "rate down", "age", "connection"], streams.map(streamRow)));
+      : table("streams", ["stream", "kind", "identity", "credential", "target", "edge node", "to origin", "to client", "rate up", "rate down", "age", "connection", ""],
+        streams.map(streamRow)));
 }
 
-function renderTunnels(tunnels) {
+function renderSessions(sessions) {
+  const time = (t) => t ? new Date(t).toLocaleString() : "–";
+  $("#sessions tbody").replaceChildren(...sessions.map((s) => element("tr", { "data-session": s.id },
+    element("td", {}, s.id), element("td", {}, s.identity), element("td", {}, s.application), element("td", {}, s.loginMethod),
+    element("td", {}, s.source), element("td", {}, time(s.issuedAt)), element("td", {}, time(s.expiresAt)), element("td", {}, time(s.lastUsedAt)),
+    element("td", {}, element("button", { "data-revoke-session": s.id, onclick: () => revokeSession(s) }, "revoke")))));
+}
+
+function renderTunnels(tunnels, streams) {
   $("#tunnels").replaceChildren(...(tunnels.length === 0
     ? [element("p", { class: "muted" }, "no tunnel has a connector yet")]
-    : tunnels.map(tunnelCard)));
+    : tunnels.map((t) => tunnelCard(t, streams))));
 }
 
-function recordThroughput(tunnels) {
+function recordThroughput(tunnels, streams) {
   const now = Date.now() / 1000;
   for (const tunnel of tunnels) {
-    const total = tunnel.connections.flatMap((c) => c.streams || []).reduce((sum, s) => sum + (s.rateToOrigin || 0) + (s.rateToClient || 0), 0);
+    // Each stream once: its client half (a relayed half carries the same bytes on another edge).
+    const total = streams.filter((s) => s.tunnelId === tunnel.tunnel && s.kind === "client")
+      .reduce((sum, s) => sum + (s.rateToOrigin || 0) + (s.rateToClient || 0), 0);
     const samples = throughput.get(tunnel.tunnel) || [];
     samples.push({ t: now, rate: total });
     throughput.set(tunnel.tunnel, samples.filter((p) => now - p.t <= HISTORY_S));
@@ -133,11 +148,27 @@ async function closeConnection(id) {
   refresh();
 }
 
+async function closeStream(id) {
+  if (!confirm(`Close stream ${id}? Its client sees the connection end.`)) return;
+  try { await api(`/api/streams/${encodeURIComponent(id)}/close?reason=closed%20from%20the%20dashboard`, { method: "POST" }); }
+  catch (error) { $("#status").textContent = error.message; }
+  refresh();
+}
+
+async function revokeSession(session) {
+  if (!confirm(`Revoke the session of ${session.identity} for ${session.application}? Its token is refused and its streams end on every edge.`)) return;
+  try { await api(`/api/sessions/${encodeURIComponent(session.id)}/revoke?reason=revoked%20from%20the%20dashboard`, { method: "POST" }); }
+  catch (error) { $("#status").textContent = error.message; }
+  refresh();
+}
+
 async function refresh() {
   try {
-    const [tunnels, cluster, audit] = await Promise.all([api("/api/tunnels"), api("/api/cluster"), api("/api/audit?kind=access_decision&limit=15")]);
-    renderTunnels(tunnels.tunnels);
-    recordThroughput(tunnels.tunnels);
+    const [tunnels, streams, cluster, audit, sessions] = await Promise.all([api("/api/tunnels"), api("/api/streams"), api("/api/cluster"),
+      api("/api/audit?kind=access_decision&limit=15"), api("/api/sessions?limit=50")]);
+    renderTunnels(tunnels.tunnels, streams.streams);
+    recordThroughput(tunnels.tunnels, streams.streams);
+    renderSessions(sessions.sessions);
     drawGraph();
     renderCluster(cluster);
     renderDecisions(audit.events);
