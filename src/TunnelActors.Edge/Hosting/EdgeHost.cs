@@ -65,7 +65,9 @@ public static class EdgeHost
         builder.Services.AddSingleton(sp => new AccessPolicySource(options.ConfigFile, sp.GetRequiredService<ILogger<AccessPolicySource>>(), options.Listen.Host, options.DevZone,
             new ApplicationStore(identity.Store.Database)));
         builder.Services.AddSingleton(sp => new SigningKeyRing(identity.Store, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(sp => new AppTokens(sp.GetRequiredService<SigningKeyRing>(), options.Issuer, sp.GetRequiredService<TimeProvider>()));
+        // One issuer for the whole cluster (the first edge's URL, kept in the shared database): a token from any edge works on every edge.
+        var tokenIssuer = identity.Store.SharedSecret("token-issuer", () => options.Issuer);
+        builder.Services.AddSingleton(sp => new AppTokens(sp.GetRequiredService<SigningKeyRing>(), tokenIssuer, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(new SessionStore(identity.Store.Database));
         builder.Services.AddSingleton(identity.ServiceTokens);
         builder.Services.AddSingleton<Sessions>();
