@@ -13,13 +13,14 @@ public sealed class SmbFixture : IAsyncLifetime
     public Samba Samba { get; private set; } = null!;
     public EdgeRig Rig { get; private set; } = null!;
     public int AccessPort { get; private set; }
+    public CliProcess Access { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Samba = await Samba.StartAsync();
         Rig = await EdgeRig.StartAsync();
         await Rig.StartTunnel(Hostname, Samba.Port, haConnections: 4);
-        (_, AccessPort) = await Rig.StartAccess(Hostname);
+        (Access, AccessPort) = await Rig.StartAccess(Hostname);
     }
 
     public async Task DisposeAsync()
@@ -84,6 +85,7 @@ public sealed class SmbTests(SmbFixture fixture, ITestOutputHelper output) : ICl
         Assert.True(!File.Exists(Path.Combine(fixture.Samba.ShareDir, "cut.bin")) || new FileInfo(Path.Combine(fixture.Samba.ShareDir, "cut.bin")).Length < 512 << 20);
         Assert.DoesNotContain(remaining, s => s.GetProperty("streamId").GetString() == closedId);
         Assert.NotEmpty(remaining); // the bystander's stream carries on
+        await fixture.Access.WaitForOutput("ended by the edge: closed by an operator: test", TimeSpan.FromSeconds(10)); // the client's log says why
         Assert.True(afterExit == 0, afterLog);
         Directory.Delete(work, recursive: true);
     }

@@ -1,7 +1,8 @@
+using Microsoft.Extensions.Logging;
+using TunnelActors.Transport.Hosting;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using Akka.Actor;
-using Akka.Event;
 using Akka.Streams;
 using TunnelActors.Client.Hosting;
 using TunnelActors.Client.Login;
@@ -23,7 +24,7 @@ public sealed class ClientConnectionActor : ReceiveActor
 
     private readonly SocketChannel _local;
     private readonly SharedKillSwitch _killSwitch;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log = Context.Logger<ClientConnectionActor>();
     private WebSocketChannel? _edge;
 
     public ClientConnectionActor(Socket local, AccessTcpOptions options, EdgeFailover edges, IClientCredentials credentials)
@@ -40,15 +41,15 @@ public sealed class ClientConnectionActor : ReceiveActor
         });
         Receive<EdgeFailed>(f =>
         {
-            _log.Error("Connection from {0} to {1} refused: {2}", peer, options.Hostname, f.Reason);
+            ClientLog.Refused(_log, peer, options.Hostname, f.Reason);
             Context.Stop(Self);
         });
         Receive<RelayFinished>(f =>
         {
             // The edge names why it ended a stream (revoked, closed by an operator) in its Close frame.
-            if (_edge?.PeerCloseReason is { Length: > 0 } why) _log.Warning("Connection from {0} to {1} ended by the edge: {2}", peer, options.Hostname, why);
-            else if (f.Result is { } r) _log.Debug("Connection from {0} closed: {1} B sent, {2} B received", peer, r.AToB, r.BToA);
-            else _log.Warning("Connection from {0} to {1} aborted: {2}", peer, options.Hostname, f.Error);
+            if (_edge?.PeerCloseReason is { Length: > 0 } why) ClientLog.EndedByEdge(_log, peer, options.Hostname, why);
+            else if (f.Result is { } r) ClientLog.Closed(_log, peer, r.AToB, r.BToA);
+            else ClientLog.Aborted(_log, peer, options.Hostname, f.Error);
             Context.Stop(Self);
         });
 

@@ -1,6 +1,7 @@
+using Microsoft.Extensions.Logging;
+using TunnelActors.Transport.Hosting;
 using System.Net.Sockets;
 using Akka.Actor;
-using Akka.Event;
 using TunnelActors.Client.Hosting;
 using TunnelActors.Client.Login;
 using TunnelActors.Transport.Tls;
@@ -19,7 +20,7 @@ public sealed class LocalListenerActor : ReceiveActor
     private readonly Socket _listener;
     private readonly AccessTcpOptions _options;
     private readonly EdgeFailover _edges;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log = Context.Logger<LocalListenerActor>();
     private long _accepted;
     private bool _accepting;
 
@@ -40,7 +41,7 @@ public sealed class LocalListenerActor : ReceiveActor
         Receive<AcceptFailed>(f =>
         {
             _accepting = false;
-            _log.Warning("Accept on {0} failed: {1}", _options.Listen, f.Reason);
+            ClientLog.AcceptFailed(_log, _options.Listen, f.Reason);
             AcceptNext();
         });
         Receive<Terminated>(_ => AcceptNext());
@@ -48,7 +49,7 @@ public sealed class LocalListenerActor : ReceiveActor
 
     protected override void PreStart()
     {
-        _log.Info("Listening on {0} for {1} via {2}", _listener.LocalEndPoint, _options.Hostname, string.Join(", ", _options.Edges));
+        ClientLog.Listening(_log, _listener.LocalEndPoint, _options.Hostname, string.Join(", ", _options.Edges));
         AcceptNext();
     }
 

@@ -1,8 +1,9 @@
 using Akka.Actor;
-using Akka.Event;
+using Microsoft.Extensions.Logging;
 using Akka.Streams;
 using TunnelActors.Access.Certificates;
 using TunnelActors.Edge.Hosting;
+using TunnelActors.Transport.Hosting;
 using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.State;
 using TunnelActors.Edge.Tunnels;
@@ -19,7 +20,6 @@ namespace TunnelActors.Edge.Connections;
 /// </summary>
 public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
 {
-    private sealed record SessionEnded(Exception? Error);
     private sealed record Registered(RegisterPayload Register, Admission Admission);
     private sealed record RegistrationRefused(string Reason);
     private sealed record Tick;
@@ -35,8 +35,8 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private readonly EdgeOptions _options;
     private readonly IActorRef _tunnels;
     private readonly string _nodeName;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly MuxSession _session;
+    private readonly ILogger _log = Context.Logger<OriginConnectionActor>();
+    private MuxSession _session = null!; // started in PreStart
     private RegisterPayload? _register;
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
 
@@ -56,7 +56,6 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     {
         _metrics = metrics;
         (_connectionId, _accept, _identity, _options, _tunnels, _nodeName) = (connectionId, accept, identity, options, tunnels, nodeName);
-        _session = new MuxSession($"origin-{connectionId}", _options.Mux, new ActorMuxHandler(Self));
         AwaitingRegister();
     }
 
@@ -64,8 +63,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _session.Start(new WebSocketChannel(_accept.WebSocket), Context.Materializer());
-        _session.Completion.PipeTo(Self, success: () => new SessionEnded(null), failure: e => new SessionEnded(e));
+        _session = MuxLink.Start(Context, $"origin-{_connectionId}", _options.Mux, new WebSocketChannel(_accept.WebSocket));
         Timers.StartSingleTimer("register", new RegisterTimedOut(), _options.RegisterTimeout);
     }
 
@@ -110,8 +108,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             _metrics.ConnectionRegistered();
             _counted = true;
             _session.TrySend(new RegisteredPayload(_connectionId, _nodeName).ToFrame());
-            _log.Info("Connection {0} registered {1} replica {2} from {3} (zone {4})",
-                _connectionId, r.Admission.Describe, r.Register.ReplicaId, _accept.RemoteAddress, r.Admission.Zone);
+            ConnectionLog.Registered(_log, _connectionId, r.Admission.Describe, r.Register.ReplicaId, _accept.RemoteAddress, r.Admission.Zone, r.Admission.TunnelId);
             Heartbeat();
             Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
             Become(Serving);
@@ -134,13 +131,11 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         });
         Receive<Tick>(_ =>
         {
-            if (_session.SinceLastFrame > _options.ConnectionIdleTimeout)
+            if (_session.KeepAlive(_options.ConnectionIdleTimeout, "connector") is { } cut)
             {
-                _log.Warning("Connection {0}: connector silent for {1:0.0} s, dropping it", _connectionId, _session.SinceLastFrame.TotalSeconds);
-                _session.Abort(new TimeoutException($"no frame from the connector for {_session.SinceLastFrame.TotalSeconds:0} s"));
+                ConnectionLog.Silent(_log, _connectionId, cut);
                 return;
             }
-            _session.SendPing();
             SampleRates();
             Heartbeat();
         });
@@ -149,7 +144,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.GoAway, m =>
         {
             var reason = ReasonPayload.Parse(m.Frame.Payload.Span, FrameType.GoAway);
-            _log.Info("Connection {0}: connector is draining ({1}); no new streams here", _connectionId, reason.Reason);
+            ConnectionLog.ConnectorDraining(_log, _connectionId, reason.Reason);
             Announce(new ConnectionClosed(_tunnelId!, _connectionId));
             _register = null;
             Become(Draining);
@@ -160,7 +155,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Receive<DrainConnection>(drain =>
         {
             if (_edgeDraining) return;
-            _log.Info("Connection {0}: {1}; GOAWAY sent, {2} open streams may finish", _connectionId, drain.Reason, _session.StreamCount);
+            ConnectionLog.EdgeDraining(_log, _connectionId, drain.Reason, _session.StreamCount);
             _edgeDraining = true;
             _session.GoAway(drain.Reason);
             Heartbeat();
@@ -193,33 +188,33 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Receive<RevokedCertificates>(revoked =>
         {
             if (_certificateSerial is null || !revoked.Serials.Contains(_certificateSerial)) return;
-            _log.Warning("Connection {0}: its origin certificate {1} was revoked; closing it", _connectionId, _certificateSerial);
+            ConnectionLog.CertificateRevoked(_log, _connectionId, _certificateSerial);
             _session.Close(ProtocolError.Refused, $"origin certificate {_certificateSerial} was revoked");
             _certificateSerial = null;
         });
         Receive<SetOperatorDrain>(drain =>
         {
-            _log.Warning("Connection {0} {1} by an operator", _connectionId, drain.Drained ? "drained (new streams go elsewhere)" : "resumed");
+            ConnectionLog.OperatorDrain(_log, _connectionId, drain.Drained ? "drained (new streams go elsewhere)" : "resumed");
             _operatorDrained = drain.Drained;
             Heartbeat();
             Sender.Tell(new Status.Success(_connectionId));
         });
         Receive<CloseConnection>(close =>
         {
-            _log.Warning("Connection {0} closed by an operator: {1}", _connectionId, close.Reason);
+            ConnectionLog.OperatorClosed(_log, _connectionId, close.Reason);
             _session.Close(ProtocolError.Cancelled, $"closed by an operator: {close.Reason}");
         });
-        Receive<SessionEnded>(ended =>
+        Receive<MuxLinkEnded>(ended =>
         {
-            if (ended.Error is null) _log.Info("Connection {0} closed", _connectionId);
-            else _log.Warning("Connection {0} lost: {1}", _connectionId, ended.Error.GetBaseException().Message);
+            if (ended.Error is null) ConnectionLog.Closed(_log, _connectionId, _tunnelId);
+            else ConnectionLog.Lost(_log, _connectionId, _tunnelId, ended.Describe);
             Context.Stop(Self);
         });
-        Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _connectionId, e.StreamId, e.Reason));
+        Receive<MuxStreamError>(e => ConnectionLog.StreamReset(_log, _connectionId, e.StreamId, e.Reason));
         Receive<MuxControlFrame>(m =>
         {
             if (_unexpectedFrames.TryTake(out var suppressed))
-                _log.Warning("Connection {0}: unexpected {1} ignored ({2} more not logged)", _connectionId, m.Frame.Type, suppressed);
+                ConnectionLog.UnexpectedFrame(_log, _connectionId, m.Frame.Type, suppressed);
         });
         Receive<MuxStreamOpened>(m => m.Stream.Abort(new ProtocolException(ProtocolError.StreamState, "connectors may not open streams")));
     }
@@ -242,7 +237,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private void Refuse(string reason)
     {
         _metrics.Refused("registration");
-        _log.Warning("Connection {0} from {1} refused: {2}", _connectionId, _accept.RemoteAddress, reason);
+        ConnectionLog.Refused(_log, _connectionId, _accept.RemoteAddress, reason);
         _session.Close(ProtocolError.Refused, $"registration refused: {reason}");
         Timers.StartSingleTimer("abort-refused", new AbortRefused(), RefusalGrace);
         Become(Refused);

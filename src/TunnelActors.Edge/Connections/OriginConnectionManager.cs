@@ -1,5 +1,6 @@
+using TunnelActors.Transport.Hosting;
+using Microsoft.Extensions.Logging;
 using Akka.Actor;
-using Akka.Event;
 using TunnelActors.Edge.Hosting;
 using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.Tunnels;
@@ -73,7 +74,7 @@ public sealed class OriginConnectionManager : ReceiveActor, IWithTimers
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(ex =>
         {
-            Context.GetLogger().Error(ex, "Origin connection actor failed; stopping it");
+            RoleLog.ChildFailed(Context.Logger<OriginConnectionManager>(), ex, Sender.Path.ToString(), "its connector reconnects");
             return Directive.Stop;
         });
 }

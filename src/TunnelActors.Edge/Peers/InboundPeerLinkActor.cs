@@ -1,5 +1,6 @@
 using Akka.Actor;
-using Akka.Event;
+using Microsoft.Extensions.Logging;
+using TunnelActors.Transport.Hosting;
 using Akka.Streams;
 using TunnelActors.Edge.Streams;
 using TunnelActors.Protocol;
@@ -16,26 +17,31 @@ namespace TunnelActors.Edge.Peers;
 /// </summary>
 public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
 {
-    private sealed record SessionEnded(Exception? Error);
+    private sealed record Tick;
     private sealed record CloseWhenIdle;
 
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log = Context.Logger<InboundPeerLinkActor>();
     private readonly AcceptPeerLink _accept;
-    private readonly MuxSession _session;
+    private readonly Hosting.EdgeOptions _options;
+    private MuxSession _session = null!; // started in PreStart
 
-    public InboundPeerLinkActor(AcceptPeerLink accept, IActorRef streams, MuxOptions mux)
+    public InboundPeerLinkActor(AcceptPeerLink accept, IActorRef streams, Hosting.EdgeOptions options)
     {
-        _accept = accept;
-        _session = new MuxSession($"peer-from-{accept.RemoteAddress}", mux, new ActorMuxHandler(Self));
+        (_accept, _options) = (accept, options);
         Receive<MuxStreamOpened>(m => streams.Tell(new RelayPeerStream(m.Stream, accept.RemoteAddress)));
-        Receive<SessionEnded>(ended =>
+        // The dialling edge pings; one that vanished without a FIN is noticed here too.
+        Receive<Tick>(_ =>
         {
-            if (ended.Error is null) _log.Info("Peer link from {0} closed", accept.RemoteAddress);
-            else _log.Warning("Peer link from {0} lost: {1}", accept.RemoteAddress, ended.Error.GetBaseException().Message);
+            if (_session.KeepAlive(options.ConnectionIdleTimeout, $"peer edge {accept.RemoteAddress}") is { } cut) PeerLinkLog.Silent(_log, PeerLinkLog.From, accept.RemoteAddress, cut);
+        });
+        Receive<MuxLinkEnded>(ended =>
+        {
+            if (ended.Error is null) PeerLinkLog.Closed(_log, PeerLinkLog.From, accept.RemoteAddress);
+            else PeerLinkLog.Lost(_log, PeerLinkLog.From, accept.RemoteAddress, ended.Describe);
             Context.Stop(Self);
         });
-        Receive<MuxStreamError>(e => _log.Warning("Peer link from {0}: stream {1} reset: {2}", accept.RemoteAddress, e.StreamId, e.Reason));
-        Receive<MuxControlFrame>(m => _log.Info("Peer link from {0}: {1} from the peer", accept.RemoteAddress, m.Frame.Type));
+        Receive<MuxStreamError>(e => PeerLinkLog.StreamReset(_log, PeerLinkLog.From, accept.RemoteAddress, e.StreamId, e.Reason));
+        Receive<MuxControlFrame>(m => PeerLinkLog.ControlFrame(_log, PeerLinkLog.From, accept.RemoteAddress, m.Frame.Type));
         Receive<Connections.DrainConnection>(drain =>
         {
             _session.GoAway(drain.Reason);
@@ -51,9 +57,9 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _log.Info("Peer link from {0} up", _accept.RemoteAddress);
-        _session.Start(new WebSocketChannel(_accept.WebSocket), Context.Materializer());
-        _session.Completion.PipeTo(Self, success: () => new SessionEnded(null), failure: e => new SessionEnded(e));
+        PeerLinkLog.Up(_log, PeerLinkLog.From, _accept.RemoteAddress);
+        _session = MuxLink.Start(Context, $"peer-from-{_accept.RemoteAddress}", _options.Mux, new WebSocketChannel(_accept.WebSocket));
+        Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
     }
 
     protected override void PostStop()

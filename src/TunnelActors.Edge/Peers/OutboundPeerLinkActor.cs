@@ -1,5 +1,6 @@
 using Akka.Actor;
-using Akka.Event;
+using Microsoft.Extensions.Logging;
+using TunnelActors.Transport.Hosting;
 using Akka.Streams;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Hosting;
@@ -25,11 +26,10 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
 
     private sealed record Dialled(System.Net.WebSockets.ClientWebSocket Socket);
     private sealed record DialFailed(Exception Error);
-    private sealed record SessionEnded(Exception? Error);
     private sealed record Tick;
     private sealed record Redial;
 
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log = Context.Logger<OutboundPeerLinkActor>();
     private readonly List<(IActorRef ReplyTo, OpenStream Open)> _pending = new();
     private readonly string _peerUrl;
     private readonly EdgeOptions _options;
@@ -54,11 +54,9 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
         });
         Receive<Dialled>(d =>
         {
-            _session = new MuxSession($"peer-{_peerUrl}", _options.Mux, new ActorMuxHandler(Self));
-            _session.Start(new WebSocketChannel(d.Socket), Context.Materializer());
-            _session.Completion.PipeTo(Self, success: () => new SessionEnded(null), failure: e => new SessionEnded(e));
+            _session = MuxLink.Start(Context, $"peer-{_peerUrl}", _options.Mux, new WebSocketChannel(d.Socket));
             Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
-            _log.Info("Peer link to {0} up", _peerUrl);
+            PeerLinkLog.Up(_log, PeerLinkLog.To, _peerUrl);
             Become(Linked);
             foreach (var (replyTo, open) in _pending) Open(open, replyTo);
             _pending.Clear();
@@ -66,7 +64,7 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
         Receive<DialFailed>(f =>
         {
             var reason = $"cannot reach peer edge {_peerUrl}: {f.Error.GetBaseException().Message}";
-            _log.Warning("{0}", reason);
+            PeerLinkLog.Unreachable(_log, _peerUrl, f.Error.GetBaseException().Message);
             foreach (var (replyTo, _) in _pending) replyTo.Tell(new StreamRefused(reason));
             _pending.Clear();
             Timers.StartSingleTimer("redial", new Redial(), RedialBackoff);
@@ -85,20 +83,18 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
         Receive<OpenStream>(open => Open(open, Sender));
         Receive<Tick>(_ =>
         {
-            if (_session!.SinceLastFrame > _options.ConnectionIdleTimeout)
-                _session.Abort(new TimeoutException($"peer edge {_peerUrl} silent for {_session.SinceLastFrame.TotalSeconds:0} s"));
-            else _session.SendPing();
+            if (_session!.KeepAlive(_options.ConnectionIdleTimeout, $"peer edge {_peerUrl}") is { } cut) PeerLinkLog.Silent(_log, PeerLinkLog.To, _peerUrl, cut);
         });
-        Receive<SessionEnded>(ended =>
+        Receive<MuxLinkEnded>(ended =>
         {
-            if (ended.Error is null) _log.Info("Peer link to {0} closed", _peerUrl);
-            else _log.Warning("Peer link to {0} lost: {1}", _peerUrl, ended.Error.GetBaseException().Message);
+            if (ended.Error is null) PeerLinkLog.Closed(_log, PeerLinkLog.To, _peerUrl);
+            else PeerLinkLog.Lost(_log, PeerLinkLog.To, _peerUrl, ended.Describe);
             Context.Stop(Self);
         });
-        Receive<MuxStreamError>(e => _log.Warning("Peer link to {0}: stream {1} reset: {2}", _peerUrl, e.StreamId, e.Reason));
+        Receive<MuxStreamError>(e => PeerLinkLog.StreamReset(_log, PeerLinkLog.To, _peerUrl, e.StreamId, e.Reason));
         Receive<MuxControlFrame>(m =>
         {
-            _log.Info("Peer link to {0}: {1} from the peer", _peerUrl, m.Frame.Type);
+            PeerLinkLog.ControlFrame(_log, PeerLinkLog.To, _peerUrl, m.Frame.Type);
             // The peer is shutting down: no new streams here; the open ones finish, then it closes.
             if (m.Frame.Type == Protocol.FrameType.GoAway) Become(Retiring);
         });
@@ -109,8 +105,8 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
     {
         Receive<OpenStream>(_ => Sender.Tell(new StreamRefused($"peer edge {_peerUrl} is shutting down")));
         Receive<Tick>(_ => { });
-        Receive<SessionEnded>(_ => Context.Stop(Self));
-        Receive<MuxStreamError>(e => _log.Warning("Peer link to {0}: stream {1} reset: {2}", _peerUrl, e.StreamId, e.Reason));
+        Receive<MuxLinkEnded>(_ => Context.Stop(Self));
+        Receive<MuxStreamError>(e => PeerLinkLog.StreamReset(_log, PeerLinkLog.To, _peerUrl, e.StreamId, e.Reason));
         Receive<MuxControlFrame>(_ => { });
     }
 

@@ -1,5 +1,6 @@
+using TunnelActors.Transport.Hosting;
+using Microsoft.Extensions.Logging;
 using Akka.Actor;
-using Akka.Event;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Hosting;
 using TunnelActors.Transport.Tls;
@@ -38,7 +39,7 @@ public sealed class PeerLinks : ReceiveActor
             else Sender.Tell(new StreamRefused(refusal));
         });
         Receive<AcceptPeerLink>(accept =>
-            Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, streams(), options.Mux)), $"from-{++inbound}"));
+            Context.ActorOf(Props.Create(() => new InboundPeerLinkActor(accept, streams(), options)), $"from-{++inbound}"));
         // Idle links from other edges would hold this edge's shutdown open: they close once their streams end.
         Receive<DrainConnection>(drain =>
         {
@@ -54,7 +55,7 @@ public sealed class PeerLinks : ReceiveActor
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(ex =>
         {
-            Context.GetLogger().Error(ex, "Peer link actor failed; stopping it");
+            RoleLog.ChildFailed(Context.Logger<PeerLinks>(), ex, Sender.Path.ToString(), "the next stream for that peer dials a new link");
             return Directive.Stop;
         });
 }

@@ -26,12 +26,15 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     public static readonly TimeSpan AttachDeadline = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan OpenDeadline = TimeSpan.FromSeconds(20); // above the router's own timeouts
     private static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(1);
+    // A relayed stream that lost its access is ended here only if the client's edge has not ended it by then.
+    private static readonly TimeSpan RelayBackstop = TimeSpan.FromMilliseconds(500);
 
     private sealed record Routed(RoutedStream Stream, StreamAccess Access, string TunnelId);
     private sealed record RouteFailed(string Reason);
     private sealed record RelayEnded(RelayResult? Result, Exception? Error);
     private sealed record Deadline(string Reason);
     private sealed record Sample;
+    private sealed record Backstop(string Reason);
 
     private readonly string _id;
     private readonly StreamServices _services;
@@ -185,6 +188,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
 
     private void StartRelay()
     {
+        Timers.Cancel("deadline");
         _state = "relaying";
         var (access, routed) = (_access!, _toOrigin!);
         StreamLog.Opened(_log, _id, access.Identity, _source, access.Hostname, access.Application, routed.ConnectionId, _tunnelId ?? "?", routed.EdgeNode);
@@ -218,10 +222,15 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         });
         Receive<AccessRevoked>(revoked =>
         {
-            if (revoked.Names(_access!)) End(revoked.Reason);
-            else if (revoked.Scope == RevocationScope.Policies && NoLongerAdmitted() is { } why) End($"access no longer allowed ({revoked.Reason}): {why}");
+            var why = revoked.Names(_access!) ? revoked.Reason
+                : revoked.Scope == RevocationScope.Policies && NoLongerAdmitted() is { } denial ? $"access no longer allowed ({revoked.Reason}): {denial}"
+                : null;
+            if (why is null) return;
+            // The client's own edge ends it and tells the client why; the edge it is relayed to is the backstop.
+            if (_relayed) Timers.StartSingleTimer("backstop", new Backstop(why), RelayBackstop);
+            else End(why);
         });
-        Receive<Deadline>(_ => { });
+        Receive<Backstop>(backstop => End(backstop.Reason));
         CommonHandlers();
     }
 

@@ -1,6 +1,7 @@
+using TunnelActors.Transport.Hosting;
+using Microsoft.Extensions.Logging;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
-using Akka.Event;
 
 namespace TunnelActors.Edge.Streams;
 
@@ -88,7 +89,7 @@ public sealed class EdgeStreams : ReceiveActor
     // A stream owns its client's and its connection's sockets: a failure ends that stream alone.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
     {
-        Context.GetLogger().Error(e, "Stream actor failed; stopping it (its client reconnects)");
+        RoleLog.ChildFailed(Context.Logger<EdgeStreams>(), e, Sender.Path.ToString(), "its stream ends; its client reconnects");
         return Directive.Stop;
     });
 }

@@ -1,5 +1,6 @@
+using Microsoft.Extensions.Logging;
+using TunnelActors.Transport.Hosting;
 using Akka.Actor;
-using Akka.Event;
 
 namespace TunnelActors.Edge.Tunnels;
 
@@ -15,7 +16,7 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
     private sealed record Sweep;
 
     private readonly ConnectionTable _connections = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log = Context.Logger<TunnelEntity>();
     private readonly TimeSpan _heartbeatInterval;
 
     public TunnelEntity(string tunnelId, TimeSpan heartbeatInterval)
@@ -28,7 +29,7 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
         {
             if (!_connections.Beat(beat, DateTime.UtcNow)) return;
             Context.Watch(beat.Connection);
-            _log.Info("Tunnel {0}: connection {1} from replica {2} on {3} is live", tunnelId, beat.ConnectionId, beat.ReplicaId, beat.EdgeNode);
+            TunnelLog.ConnectionLive(_log, tunnelId, beat.ConnectionId, beat.ReplicaId, beat.EdgeNode);
         });
         Receive<ConnectionClosed>(closed =>
         {
@@ -50,7 +51,7 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
                 Removed(beat.ConnectionId, $"no heartbeat for {expireAfter.TotalSeconds:0.#} s");
         });
 
-        void Removed(string connectionId, string why) => _log.Info("Tunnel {0}: connection {1} removed ({2})", tunnelId, connectionId, why);
+        void Removed(string connectionId, string why) => TunnelLog.ConnectionRemoved(_log, tunnelId, connectionId, why);
     }
 
     protected override void PreStart() => Timers.StartPeriodicTimer("sweep", new Sweep(), _heartbeatInterval);

@@ -1,7 +1,8 @@
+using Microsoft.Extensions.Logging;
+using TunnelActors.Transport.Hosting;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
-using Akka.Event;
 using Akka.Pattern;
 using Akka.Streams;
 using TunnelActors.Access.Certificates;
@@ -25,7 +26,6 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 {
     private sealed record Dialed(ClientWebSocket Socket, string Challenge);
     private sealed record DialFailed(string Reason);
-    private sealed record SessionEnded(string? Error);
     private sealed record Tick;
     private sealed record RegisterTimedOut;
     private sealed record CheckPreferredEdge;
@@ -38,7 +38,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private readonly EdgeRotation _edges;
     private readonly EdgeDialer _dialer;
     private readonly ConnectorMetrics _metrics;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log = Context.Logger<EdgeConnectionActor>();
     private MuxSession? _session;
     private bool _registered;
     private IActorRef? _drainRequester;
@@ -57,7 +57,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         Receive<Dialed>(d => StartSession(d.Socket, d.Challenge));
         Receive<DialFailed>(f =>
         {
-            _log.Warning("Connection {0}: cannot connect to edge {1}: {2}", _index, _dialer.Edge, f.Reason);
+            ConnectorLog.CannotConnect(_log, _index, _dialer.Edge, f.Reason);
             _edges.Failed(_index); // the next attempt tries the next edge
             Context.Stop(Self);
         });
@@ -72,18 +72,18 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             var rule = _options.Ingress.Match(m.Stream.Open.Hostname);
             if (rule.Service is not { } service)
             {
-                _log.Warning("Stream {0} for {1}: no ingress rule serves it (rule at line {2}: http_status:{3})", m.Stream.Id, m.Stream.Open.Hostname, rule.Line, rule.Status);
+                ConnectorLog.NoIngressRule(_log, m.Stream.Id, m.Stream.Open.Hostname, rule.Line, rule.Status);
                 m.Stream.Abort(new ProtocolException(ProtocolError.Refused, $"no ingress rule serves {m.Stream.Open.Hostname} (http_status:{rule.Status})"));
                 return;
             }
             var stream = Context.ActorOf(Props.Create(() => new OriginStreamActor(m.Stream, service, _metrics)), $"stream-{m.Stream.Id}");
             _streams.Add(Context.Watch(stream));
         });
-        Receive<MuxStreamError>(e => _log.Warning("Connection {0} stream {1} reset: {2}", _index, e.StreamId, e.Reason));
+        Receive<MuxStreamError>(e => ConnectorLog.StreamReset(_log, _index, e.StreamId, e.Reason));
         Receive<Tick>(_ => CheckLiveness());
         Receive<RegisterTimedOut>(_ =>
         {
-            _log.Warning("Connection {0}: edge did not confirm registration in time", _index);
+            ConnectorLog.RegisterTimedOut(_log, _index);
             _session?.Abort(new TimeoutException("no REGISTERED from the edge"));
         });
         // Settled on another edge because ours was down: go back once it answers (re-spreads the
@@ -97,7 +97,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         Receive<PreferredEdgeAnswers>(_ =>
         {
             if (_retiring || _drainRequester is not null) return;
-            _log.Info("Connection {0}: edge {1} answers again; moving back to it", _index, _edges.PreferredFor(_index).Edge);
+            ConnectorLog.MovingBack(_log, _index, _edges.PreferredFor(_index).Edge);
             Timers.Cancel("rebalance");
             _retiring = true;
             _connector.Tell(new Retiring(Context.Parent));
@@ -120,10 +120,10 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             FinishDrainIfIdle();
             FinishRetiringIfIdle();
         });
-        Receive<SessionEnded>(ended =>
+        Receive<MuxLinkEnded>(ended =>
         {
-            if (ended.Error is null) _log.Info("Connection {0} closed", _index);
-            else _log.Warning("Connection {0} lost: {1}", _index, ended.Error);
+            if (ended.Error is null) ConnectorLog.Closed(_log, _index);
+            else ConnectorLog.Lost(_log, _index, ended.Describe);
             Context.Stop(Self);
         });
     }
@@ -154,9 +154,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private void StartSession(ClientWebSocket socket, string challenge)
     {
-        _session = new MuxSession($"edge-{_index}", _options.Mux, new ActorMuxHandler(Self));
-        _session.Start(new WebSocketChannel(socket), Context.Materializer());
-        _session.Completion.PipeTo(Self, success: () => new SessionEnded(null), failure: e => new SessionEnded(e.GetBaseException().Message));
+        _session = MuxLink.Start(Context, $"edge-{_index}", _options.Mux, new WebSocketChannel(socket));
         _session.TrySend(_identity.Register(challenge, _options.ReplicaId).ToFrame());
         Timers.StartSingleTimer("register", new RegisterTimedOut(), TimeSpan.FromSeconds(10));
         Timers.StartPeriodicTimer("tick", new Tick(), _options.PingInterval);
@@ -175,7 +173,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 if (_edges.PreferredFor(_index) != _dialer)
                     Timers.StartPeriodicTimer("rebalance", new CheckPreferredEdge(), _options.RebalanceInterval);
                 _metrics.ConnectionRegistered();
-                _log.Info("Connection {0} registered {1} with edge {2} (node {3}) as {4}", _index, _identity.Describe, _dialer.Edge, registered.EdgeNode, registered.ConnectionId);
+                ConnectorLog.Registered(_log, _index, _identity.Describe, _dialer.Edge, registered.EdgeNode, registered.ConnectionId);
                 Context.Parent.Tell(BackoffSupervisor.Reset.Instance); // healthy again: next failure starts from the shortest delay
                 break;
             case FrameType.GoAway:
@@ -183,33 +181,25 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 _edges.MoveAfter(_index, _dialer); // its replacement dials the next edge
                 if (reason.Code != ProtocolError.None)
                 {
-                    if (reason.Code == ProtocolError.Refused) _log.Error("Connection {0}: edge refused this connector: {1}", _index, reason.Reason);
-                    else _log.Warning("Connection {0}: edge closed this connection: {1}", _index, reason.Reason);
+                    if (reason.Code == ProtocolError.Refused) ConnectorLog.RefusedByEdge(_log, _index, reason.Reason);
+                    else ConnectorLog.ClosedByEdge(_log, _index, reason.Reason);
                     _session?.Close(ProtocolError.None, "edge asked us to go away");
                     break;
                 }
-                _log.Info("Connection {0}: edge is draining ({1}); a replacement connects elsewhere while {2} open streams finish here",
-                    _index, reason.Reason, _streams.Count);
+                ConnectorLog.EdgeDraining(_log, _index, reason.Reason, _streams.Count);
                 _retiring = true;
                 _connector.Tell(new Retiring(Context.Parent));
                 FinishRetiringIfIdle();
                 break;
             default:
-                _log.Warning("Connection {0}: unexpected {1} from the edge ignored", _index, frame.Type);
+                ConnectorLog.UnexpectedFrame(_log, _index, frame.Type);
                 break;
         }
     }
 
     private void CheckLiveness()
     {
-        if (_session is null) return;
-        if (_session.SinceLastFrame > _options.PingInterval * 3)
-        {
-            _log.Warning("Connection {0}: edge silent for {1:0.0} s, reconnecting", _index, _session.SinceLastFrame.TotalSeconds);
-            _session.Abort(new TimeoutException("edge stopped answering pings"));
-            return;
-        }
-        _session.SendPing();
+        if (_session?.KeepAlive(_options.PingInterval * 3, "edge") is { } cut) ConnectorLog.Silent(_log, _index, cut);
     }
 
     private static async Task<bool> Answers(Uri edge)

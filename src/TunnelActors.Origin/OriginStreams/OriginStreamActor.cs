@@ -1,6 +1,7 @@
+using Microsoft.Extensions.Logging;
+using TunnelActors.Transport.Hosting;
 using System.Net.Sockets;
 using Akka.Actor;
-using Akka.Event;
 using Akka.Streams;
 using TunnelActors.Origin.Metrics;
 using TunnelActors.Protocol;
@@ -23,7 +24,7 @@ public sealed class OriginStreamActor : ReceiveActor
 
     private readonly MuxStream _stream;
     private readonly ConnectorMetrics _metrics;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log = Context.Logger<OriginStreamActor>();
     private readonly SharedKillSwitch _killSwitch;
     private SocketChannel? _origin;
 
@@ -35,7 +36,7 @@ public sealed class OriginStreamActor : ReceiveActor
 
         Receive<OriginConnected>(connected =>
         {
-            _log.Info("Stream {0}: {1} connected to {2}", stream.Id, stream.Open.Identity, originUrl.Authority);
+            ConnectorLog.StreamConnected(_log, stream.Id, stream.Open.Identity, originUrl.Authority);
             _origin = SocketChannel.Wrap(connected.Socket);
             ByteRelay.RunAsync(_stream, _origin, Context.Materializer(), _killSwitch)
                 .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
@@ -43,16 +44,16 @@ public sealed class OriginStreamActor : ReceiveActor
         Receive<OriginUnreachable>(u =>
         {
             _metrics.OriginError();
-            _log.Warning("Stream {0} for {1}: origin {2} unreachable: {3}", stream.Id, stream.Open.Identity, originUrl, u.Reason);
+            ConnectorLog.OriginUnreachable(_log, stream.Id, stream.Open.Identity, originUrl, u.Reason);
             _stream.Abort(new ProtocolException(ProtocolError.Refused, $"origin {originUrl.Authority} unreachable: {u.Reason}"));
             Context.Stop(Self);
         });
         Receive<RelayFinished>(f =>
         {
             if (f.Result is { } r)
-                _log.Debug("Stream {0} for {1} done: {2} B to origin, {3} B back", stream.Id, stream.Open.Identity, r.AToB, r.BToA);
+                ConnectorLog.StreamDone(_log, stream.Id, stream.Open.Identity, r.AToB, r.BToA);
             else
-                _log.Info("Stream {0} for {1} aborted: {2}", stream.Id, stream.Open.Identity, f.Error);
+                ConnectorLog.StreamAborted(_log, stream.Id, stream.Open.Identity, f.Error);
             Context.Stop(Self);
         });
 

@@ -1,5 +1,6 @@
+using Microsoft.Extensions.Logging;
+using TunnelActors.Transport.Hosting;
 using Akka.Actor;
-using Akka.Event;
 using Akka.Pattern;
 using TunnelActors.Origin.EdgeConnections;
 using TunnelActors.Origin.Hosting;
@@ -16,7 +17,7 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
 {
     private sealed record DrainDeadline;
 
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log = Context.Logger<ConnectorActor>();
     private readonly IActorRef[] _slots;                      // each slot's current connection supervisor
     private readonly Dictionary<IActorRef, int> _retiring = new(); // old connections (→ slot) finishing streams on a draining edge
     private readonly HashSet<IActorRef> _draining = new();
@@ -43,7 +44,7 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
             if (slot < 0 || _drainRequester is not null) return;
             _retiring[r.Supervisor] = slot;
             _slots[slot] = StartSlot(slot);
-            _log.Info("Connection {0}: its edge is draining; replacement started, the old connection finishes its streams", slot);
+            ConnectorLog.ReplacementStarted(_log, slot);
         });
         Receive<SlotRegistered>(r =>
         {
@@ -59,7 +60,7 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
         {
             _drainRequester = Sender;
             _draining.UnionWith(_slots.Concat(_retiring.Keys));
-            _log.Info("Draining {0} connections for up to {1:0} s", _draining.Count, options.GracePeriod.TotalSeconds);
+            ConnectorLog.Draining(_log, _draining.Count, options.GracePeriod.TotalSeconds);
             foreach (var connection in _draining) connection.Tell(new Drain());
             Timers.StartSingleTimer("deadline", new DrainDeadline(), options.GracePeriod);
         });
@@ -81,7 +82,7 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
     private void Finish(string why)
     {
         if (_drainRequester is null) return;
-        _log.Info("Drain finished: {0}", why);
+        ConnectorLog.DrainFinished(_log, why);
         _drainRequester.Tell(new Drained(null));
         _drainRequester = null;
     }

@@ -51,11 +51,12 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
             _ended = true;
         }
         else if (result.MessageType == WebSocketMessageType.Text) _textSeen = true;
+        // Reported by the read that follows (ReadAsync), as a data stream reports its end.
     }
 
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (_ended) return 0;
+        if (_ended) return EndOfStream();
         if (_textSeen) throw new IOException("text WebSocket message on a binary byte stream");
         while (true)
         {
@@ -71,13 +72,19 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 PeerCloseReason = WebSocket.CloseStatusDescription;
-                return 0;
+                return EndOfStream();
             }
             if (result.MessageType == WebSocketMessageType.Text)
                 throw new IOException("text WebSocket message on a binary byte stream");
             if (result.Count > 0) return result.Count;
         }
     }
+
+    // A Close naming a policy violation is how an edge ends a stream on purpose (revoked, closed by an
+    // operator): that is a reset, never a clean end a reader could mistake for a complete transfer.
+    private int EndOfStream() => WebSocket.CloseStatus == WebSocketCloseStatus.PolicyViolation
+        ? throw new StreamEndedException($"the edge ended the stream: {PeerCloseReason}")
+        : 0;
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => cancellationToken.CanBeCanceled
         ? WriteFollowingAsync(data, cancellationToken)

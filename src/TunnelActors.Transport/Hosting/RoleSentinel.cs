@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Event;
 using Microsoft.Extensions.Hosting;
 
 namespace TunnelActors.Transport.Hosting;
@@ -18,7 +17,7 @@ public sealed class RoleSentinel : ReceiveActor
         Receive<Terminated>(t =>
         {
             if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null) return; // an orderly stop
-            Context.GetLogger().Error("{0} stopped unexpectedly; stopping the process (exit code 1) so that it is restarted whole", t.ActorRef.Path);
+            RoleLog.EssentialStopped(Context.Logger<RoleSentinel>(), t.ActorRef.Path.ToString());
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         });

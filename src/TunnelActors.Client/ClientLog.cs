@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace TunnelActors.Client;
+
+/// <summary>`access tcp`'s log: stable event ids 6001–6099, fields Local (the local peer), Hostname, Reason.</summary>
+internal static partial class ClientLog
+{
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Error, Message = "Connection from {Local} to {Hostname} refused: {Reason}")]
+    public static partial void Refused(ILogger log, string local, string hostname, string reason);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Connection from {Local} to {Hostname} ended by the edge: {Reason}")]
+    public static partial void EndedByEdge(ILogger log, string local, string hostname, string reason);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Debug, Message = "Connection from {Local} closed: {BytesSent} B sent, {BytesReceived} B received")]
+    public static partial void Closed(ILogger log, string local, long bytesSent, long bytesReceived);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Connection from {Local} to {Hostname} aborted: {Reason}")]
+    public static partial void Aborted(ILogger log, string local, string hostname, string? reason);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Accept on {Listen} failed: {Reason}")]
+    public static partial void AcceptFailed(ILogger log, System.Net.IPEndPoint listen, string reason);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Information, Message = "Listening on {Listen} for {Hostname} via {Edges}")]
+    public static partial void Listening(ILogger log, System.Net.EndPoint? listen, string hostname, string edges);
+}

@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace TunnelActors.Transport.Hosting;
+
+/// <summary>Supervision in every role: stable event ids 7001–7099, field Actor (its path).</summary>
+public static partial class RoleLog
+{
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Error, Message = "{Actor} failed and was stopped ({Consequence})")]
+    public static partial void ChildFailed(ILogger log, Exception error, string actor, string consequence);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Critical, Message = "{Actor} stopped unexpectedly; stopping the process (exit code 1) so that it is restarted whole")]
+    public static partial void EssentialStopped(ILogger log, string actor);
+}
