@@ -8,14 +8,17 @@ internal static partial class ClientLog
     [LoggerMessage(EventId = 6001, Level = LogLevel.Error, Message = "Connection from {Local} to {Hostname} refused: {Reason}")]
     public static partial void Refused(ILogger log, string local, string hostname, string reason);
 
-    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Connection from {Local} to {Hostname} ended by the edge: {Reason}")]
-    public static partial void EndedByEdge(ILogger log, string local, string hostname, string reason);
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Connection from {Local} to {Hostname} (stream {StreamId}) ended by the edge: {Reason}")]
+    public static partial void EndedByEdge(ILogger log, string local, string hostname, string streamId, string reason);
 
-    [LoggerMessage(EventId = 6003, Level = LogLevel.Debug, Message = "Connection from {Local} closed: {BytesSent} B sent, {BytesReceived} B received")]
-    public static partial void Closed(ILogger log, string local, long bytesSent, long bytesReceived);
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Debug, Message = "Connection from {Local} (stream {StreamId}) closed: {BytesSent} B sent, {BytesReceived} B received")]
+    public static partial void Closed(ILogger log, string local, string streamId, long bytesSent, long bytesReceived);
 
-    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Connection from {Local} to {Hostname} aborted: {Reason}")]
-    public static partial void Aborted(ILogger log, string local, string hostname, string? reason);
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Connection from {Local} to {Hostname} (stream {StreamId}) aborted: {Reason}")]
+    public static partial void Aborted(ILogger log, string local, string hostname, string streamId, string? reason);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Debug, Message = "Connection from {Local} to {Hostname} is stream {StreamId} at the edge")]
+    public static partial void Connected(ILogger log, string local, string hostname, string streamId);
 
     [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Accept on {Listen} failed: {Reason}")]
     public static partial void AcceptFailed(ILogger log, System.Net.IPEndPoint listen, string reason);

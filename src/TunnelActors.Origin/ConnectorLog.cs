@@ -49,17 +49,17 @@ internal static partial class ConnectorLog
         Message = "Stream {MuxStreamId} for {Hostname}: no ingress rule serves it (rule at line {Line}: http_status:{Status})")]
     public static partial void NoIngressRule(ILogger log, uint muxStreamId, string hostname, int line, int? status);
 
-    [LoggerMessage(EventId = 5020, Level = LogLevel.Information, Message = "Stream {MuxStreamId}: {Identity} connected to {Origin}")]
-    public static partial void StreamConnected(ILogger log, uint muxStreamId, string identity, string origin);
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Information, Message = "Stream {StreamId} ({MuxStreamId}): {Identity} connected to {Origin}")]
+    public static partial void StreamConnected(ILogger log, string streamId, uint muxStreamId, string identity, string origin);
 
-    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "Stream {MuxStreamId} for {Identity}: origin {Origin} unreachable: {Reason}")]
-    public static partial void OriginUnreachable(ILogger log, uint muxStreamId, string identity, Uri origin, string reason);
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "Stream {StreamId} ({MuxStreamId}) for {Identity}: origin {Origin} unreachable: {Reason}")]
+    public static partial void OriginUnreachable(ILogger log, string streamId, uint muxStreamId, string identity, Uri origin, string reason);
 
-    [LoggerMessage(EventId = 5022, Level = LogLevel.Debug, Message = "Stream {MuxStreamId} for {Identity} done: {BytesToOrigin} B to origin, {BytesToClient} B back")]
-    public static partial void StreamDone(ILogger log, uint muxStreamId, string identity, long bytesToOrigin, long bytesToClient);
+    [LoggerMessage(EventId = 5022, Level = LogLevel.Debug, Message = "Stream {StreamId} ({MuxStreamId}) for {Identity} done: {BytesToOrigin} B to origin, {BytesToClient} B back")]
+    public static partial void StreamDone(ILogger log, string streamId, uint muxStreamId, string identity, long bytesToOrigin, long bytesToClient);
 
-    [LoggerMessage(EventId = 5023, Level = LogLevel.Information, Message = "Stream {MuxStreamId} for {Identity} ended: {Reason}")]
-    public static partial void StreamAborted(ILogger log, uint muxStreamId, string identity, string? reason);
+    [LoggerMessage(EventId = 5023, Level = LogLevel.Information, Message = "Stream {StreamId} ({MuxStreamId}) for {Identity} ended: {Reason}")]
+    public static partial void StreamAborted(ILogger log, string streamId, uint muxStreamId, string identity, string? reason);
 
     [LoggerMessage(EventId = 5030, Level = LogLevel.Information, Message = "Connection {Slot}: its edge is draining; replacement started, the old connection finishes its streams")]
     public static partial void ReplacementStarted(ILogger log, int slot);

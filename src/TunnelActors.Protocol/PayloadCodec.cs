@@ -76,6 +76,9 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> payload, FrameType type)
         catch (DecoderFallbackException) { throw Malformed("a string field is not valid UTF-8"); }
     }
 
+    /// <summary>No bytes left: an optional trailing field (added by a later version) is absent.</summary>
+    public readonly bool AtEnd => _rest.IsEmpty;
+
     public readonly void End()
     {
         if (!_rest.IsEmpty) throw Malformed($"{_rest.Length} unexpected trailing bytes");

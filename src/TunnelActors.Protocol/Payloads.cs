@@ -1,15 +1,19 @@
 namespace TunnelActors.Protocol;
 
 /// <summary>OPEN: which hostname the client asked for, who the client is, and the opener's receive window.</summary>
-public sealed record OpenPayload(string Hostname, string Identity, uint InitialWindow)
+/// <remarks>
+/// <see cref="StreamId"/> is the edge's id for the stream (empty from an older edge): every hop
+/// logs it, so one stream can be followed from the client through the edges to the connector.
+/// </remarks>
+public sealed record OpenPayload(string Hostname, string Identity, uint InitialWindow, string StreamId = "")
 {
     public Frame ToFrame(uint streamId) =>
-        new(FrameType.Open, streamId, new PayloadWriter().String(Hostname).String(Identity).U32(InitialWindow).ToArray());
+        new(FrameType.Open, streamId, new PayloadWriter().String(Hostname).String(Identity).U32(InitialWindow).String(StreamId).ToArray());
 
     public static OpenPayload Parse(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload, FrameType.Open);
-        var result = new OpenPayload(reader.String(), reader.String(), reader.U32());
+        var result = new OpenPayload(reader.String(), reader.String(), reader.U32(), reader.AtEnd ? "" : reader.String());
         reader.End();
         return result;
     }

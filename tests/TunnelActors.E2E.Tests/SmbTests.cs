@@ -14,12 +14,13 @@ public sealed class SmbFixture : IAsyncLifetime
     public EdgeRig Rig { get; private set; } = null!;
     public int AccessPort { get; private set; }
     public CliProcess Access { get; private set; } = null!;
+    public CliProcess Connector { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Samba = await Samba.StartAsync();
         Rig = await EdgeRig.StartAsync();
-        await Rig.StartTunnel(Hostname, Samba.Port, haConnections: 4);
+        Connector = await Rig.StartTunnel(Hostname, Samba.Port, haConnections: 4);
         (Access, AccessPort) = await Rig.StartAccess(Hostname);
     }
 
@@ -86,6 +87,10 @@ public sealed class SmbTests(SmbFixture fixture, ITestOutputHelper output) : ICl
         Assert.DoesNotContain(remaining, s => s.GetProperty("streamId").GetString() == closedId);
         Assert.NotEmpty(remaining); // the bystander's stream carries on
         await fixture.Access.WaitForOutput("ended by the edge: closed by an operator: test", TimeSpan.FromSeconds(10)); // the client's log says why
+        // One id for the stream in every role's log: the client, the edge and the connector.
+        Assert.Contains($"(stream {closedId}) ended by the edge", fixture.Access.Output);
+        Assert.Contains($"Stream {closedId} opened", fixture.Rig.Edge.Output);
+        Assert.Contains($"Stream {closedId} (", fixture.Connector.Output);
         Assert.True(afterExit == 0, afterLog);
         Directory.Delete(work, recursive: true);
     }

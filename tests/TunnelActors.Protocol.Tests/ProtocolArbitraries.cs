@@ -206,7 +206,8 @@ public static class ProtocolArbitraries
         (from hostname in PayloadValues.Text(80)
          from identity in PayloadValues.Text(80)
          from window in AnyUInt()
-         select new OpenPayload(hostname, identity, window)).ToArbitrary();
+         from streamId in PayloadValues.Text(40)
+         select new OpenPayload(hostname, identity, window, streamId)).ToArbitrary();
 
     public static Arbitrary<RegisterPayload> RegisterPayload() =>
         (from hostname in PayloadValues.Text(60)

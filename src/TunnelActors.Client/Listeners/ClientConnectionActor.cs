@@ -18,7 +18,7 @@ namespace TunnelActors.Client.Listeners;
 /// </summary>
 public sealed class ClientConnectionActor : ReceiveActor
 {
-    private sealed record EdgeConnected(ClientWebSocket Socket);
+    private sealed record EdgeConnected(ClientWebSocket Socket, string StreamId);
     private sealed record EdgeFailed(string Reason);
     private sealed record RelayFinished(RelayResult? Result, string? Error);
 
@@ -32,10 +32,13 @@ public sealed class ClientConnectionActor : ReceiveActor
         _local = SocketChannel.Wrap(local);
         var peer = local.RemoteEndPoint?.ToString() ?? "?";
         _killSwitch = KillSwitches.Shared($"client-{peer}");
+        var streamId = "?"; // the edge's id for this stream, from its upgrade response
 
         Receive<EdgeConnected>(c =>
         {
             _edge = new WebSocketChannel(c.Socket);
+            streamId = c.StreamId;
+            ClientLog.Connected(_log, peer, options.Hostname, streamId);
             ByteRelay.RunAsync(_local, _edge, Context.Materializer(), _killSwitch)
                 .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
         });
@@ -47,14 +50,15 @@ public sealed class ClientConnectionActor : ReceiveActor
         Receive<RelayFinished>(f =>
         {
             // The edge names why it ended a stream (revoked, closed by an operator) in its Close frame.
-            if (_edge?.PeerCloseReason is { Length: > 0 } why) ClientLog.EndedByEdge(_log, peer, options.Hostname, why);
-            else if (f.Result is { } r) ClientLog.Closed(_log, peer, r.AToB, r.BToA);
-            else ClientLog.Aborted(_log, peer, options.Hostname, f.Error);
+            if (_edge?.PeerCloseReason is { Length: > 0 } why) ClientLog.EndedByEdge(_log, peer, options.Hostname, streamId, why);
+            else if (f.Result is { } r) ClientLog.Closed(_log, peer, streamId, r.AToB, r.BToA);
+            else ClientLog.Aborted(_log, peer, options.Hostname, streamId, f.Error);
             Context.Stop(Self);
         });
 
         DialAsync(edges, options.Hostname, credentials)
-            .PipeTo(Self, success: s => new EdgeConnected(s), failure: e => new EdgeFailed(e.GetBaseException().Message));
+            .PipeTo(Self, success: c => new EdgeConnected(c.Socket, c.Headers.TryGetValue(EdgeDialer.StreamIdHeader, out var id) ? string.Join("", id) : "?"),
+                failure: e => new EdgeFailed(e.GetBaseException().Message));
     }
 
     protected override void PostStop()
@@ -64,7 +68,8 @@ public sealed class ClientConnectionActor : ReceiveActor
         _edge?.Dispose();
     }
 
-    private static async Task<ClientWebSocket> DialAsync(EdgeFailover edges, string hostname, IClientCredentials credentials)
+    private static async Task<(ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers)> DialAsync(
+        EdgeFailover edges, string hostname, IClientCredentials credentials)
     {
         var headers = await credentials.GetHeadersAsync(CancellationToken.None);
         return await edges.ConnectAsync("/", hostname, headers, CancellationToken.None);

@@ -15,7 +15,8 @@ public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers)
 
     public Uri Primary => dialers[0].Edge;
 
-    public async Task<ClientWebSocket> ConnectAsync(string path, string hostname, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
+    public async Task<(ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers)> ConnectAsync(
+        string path, string hostname, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
     {
         var start = Volatile.Read(ref _preferred);
         Exception? last = null;
@@ -24,9 +25,9 @@ public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers)
             var index = (start + i) % dialers.Count;
             try
             {
-                var (socket, _) = await dialers[index].ConnectAsync(path, hostname, headers, cancellationToken);
+                var connected = await dialers[index].ConnectAsync(path, hostname, headers, cancellationToken);
                 Volatile.Write(ref _preferred, index);
-                return socket;
+                return connected;
             }
             catch (Exception e) when (e is IOException or TimeoutException || e is EdgeRefusedException { Status: 503 })
             {

@@ -21,6 +21,7 @@ public sealed class ClientEndpoint(
     EdgeMetrics metrics, Hosting.EdgeDrain drain, ILogger<ClientEndpoint> log)
 {
     public const string ErrorHeader = Transport.Tls.EdgeDialer.ErrorHeader;
+    public const string StreamIdHeader = Transport.Tls.EdgeDialer.StreamIdHeader;
 
     // Above the stream actor's own open deadline: it always answers first.
     private static readonly TimeSpan OpenTimeout = TimeSpan.FromSeconds(25);
@@ -78,6 +79,7 @@ public sealed class ClientEndpoint(
         }
 
         System.Net.WebSockets.WebSocket webSocket;
+        context.Response.Headers[StreamIdHeader] = ready.StreamId; // the client logs it: one id for the stream on every hop
         try { webSocket = await context.WebSockets.AcceptWebSocketAsync(); }
         catch (Exception e)
         {

@@ -95,7 +95,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private void OpeningForClient(OpenClientStream open, IActorRef requester)
     {
         var access = open.Access;
-        _services.Router.OpenAsync(new OpenPayload(access.Hostname, access.Identity, _services.Mux.StreamWindow), open.TunnelId, localOnly: false,
+        _services.Router.OpenAsync(new OpenPayload(access.Hostname, access.Identity, _services.Mux.StreamWindow, _id), open.TunnelId, localOnly: false,
                 _handoff, _stopped.Token, access.Request)
             .PipeTo(Self, success: routed => new Routed(routed, access, open.TunnelId), failure: e => new RouteFailed(e.GetBaseException().Message));
         Receive<Routed>(routed =>

@@ -33,7 +33,9 @@ public sealed class EdgeStreams : ReceiveActor
         var node = services.Node[(services.Node.LastIndexOf('@') + 1)..];
 
         Receive<OpenClientStream>(open => Start($"s{++_counter}@{node}", new EdgeStreamActor.ForClient(open, Sender)));
-        Receive<RelayPeerStream>(relay => Start($"s{++_counter}@{node}", new EdgeStreamActor.ForPeer(relay)));
+        // A relayed stream keeps the id the client's edge gave it (unique in the cluster): one id for the stream on every hop.
+        Receive<RelayPeerStream>(relay => Start(relay.FromPeer.Open.StreamId is { Length: > 0 and <= 100 } id && !_streams.ContainsKey(id) ? id : $"s{++_counter}@{node}",
+            new EdgeStreamActor.ForPeer(relay)));
         Receive<ListStreams>(_ =>
         {
             var streams = _streams.Values.ToList();

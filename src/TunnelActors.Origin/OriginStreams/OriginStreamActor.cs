@@ -36,7 +36,7 @@ public sealed class OriginStreamActor : ReceiveActor
 
         Receive<OriginConnected>(connected =>
         {
-            ConnectorLog.StreamConnected(_log, stream.Id, stream.Open.Identity, originUrl.Authority);
+            ConnectorLog.StreamConnected(_log, stream.Open.StreamId, stream.Id, stream.Open.Identity, originUrl.Authority);
             _origin = SocketChannel.Wrap(connected.Socket);
             ByteRelay.RunAsync(_stream, _origin, Context.Materializer(), _killSwitch)
                 .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
@@ -44,16 +44,16 @@ public sealed class OriginStreamActor : ReceiveActor
         Receive<OriginUnreachable>(u =>
         {
             _metrics.OriginError();
-            ConnectorLog.OriginUnreachable(_log, stream.Id, stream.Open.Identity, originUrl, u.Reason);
+            ConnectorLog.OriginUnreachable(_log, stream.Open.StreamId, stream.Id, stream.Open.Identity, originUrl, u.Reason);
             _stream.Abort(new ProtocolException(ProtocolError.Refused, $"origin {originUrl.Authority} unreachable: {u.Reason}"));
             Context.Stop(Self);
         });
         Receive<RelayFinished>(f =>
         {
             if (f.Result is { } r)
-                ConnectorLog.StreamDone(_log, stream.Id, stream.Open.Identity, r.AToB, r.BToA);
+                ConnectorLog.StreamDone(_log, stream.Open.StreamId, stream.Id, stream.Open.Identity, r.AToB, r.BToA);
             else
-                ConnectorLog.StreamAborted(_log, stream.Id, stream.Open.Identity, f.Error);
+                ConnectorLog.StreamAborted(_log, stream.Open.StreamId, stream.Id, stream.Open.Identity, f.Error);
             Context.Stop(Self);
         });
 

@@ -34,6 +34,9 @@ public sealed class EdgeDialer
 
     public Uri Edge { get; }
 
+    /// <summary>The edge's id for a client stream, in the upgrade response: what the edge and the connector log it as.</summary>
+    public const string StreamIdHeader = "Tunnel-Stream-Id";
+
     public async Task<(ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers)> ConnectAsync(
         string path, string? hostHeader, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
     {
