@@ -53,18 +53,18 @@ public sealed class MuxPair : IAsyncDisposable
 {
     private readonly Action _disposeCarriers;
 
-    private MuxPair(MuxSession opener, RecordingHandler openerEvents, IByteChannel openerCarrier,
-        MuxSession acceptor, RecordingHandler acceptorEvents, IByteChannel acceptorCarrier, Action disposeCarriers)
+    private MuxPair(MuxConnection opener, RecordingHandler openerEvents, IByteChannel openerCarrier,
+        MuxConnection acceptor, RecordingHandler acceptorEvents, IByteChannel acceptorCarrier, Action disposeCarriers)
     {
         (Opener, OpenerEvents, OpenerCarrier) = (opener, openerEvents, openerCarrier);
         (Acceptor, AcceptorEvents, AcceptorCarrier) = (acceptor, acceptorEvents, acceptorCarrier);
         _disposeCarriers = disposeCarriers;
     }
 
-    public MuxSession Opener { get; }
+    public MuxConnection Opener { get; }
     public RecordingHandler OpenerEvents { get; }
     public IByteChannel OpenerCarrier { get; }
-    public MuxSession Acceptor { get; }
+    public MuxConnection Acceptor { get; }
     public RecordingHandler AcceptorEvents { get; }
     public IByteChannel AcceptorCarrier { get; }
 
@@ -84,8 +84,8 @@ public sealed class MuxPair : IAsyncDisposable
     {
         var openerEvents = new RecordingHandler();
         var acceptorEvents = new RecordingHandler();
-        var opener = new MuxSession("opener", options ?? MuxOptions.Default, openerEvents);
-        var acceptor = new MuxSession("acceptor", options ?? MuxOptions.Default, acceptorEvents);
+        var opener = new MuxConnection("opener", options ?? MuxOptions.Default, openerEvents);
+        var acceptor = new MuxConnection("acceptor", options ?? MuxOptions.Default, acceptorEvents);
         opener.Start(openerCarrier, materializer);
         acceptor.Start(acceptorCarrier, materializer);
         return new MuxPair(opener, openerEvents, openerCarrier, acceptor, acceptorEvents, acceptorCarrier, dispose);
@@ -172,10 +172,10 @@ public sealed class RawPeer(IByteChannel carrier)
 /// <summary>A session on one end of an in-memory carrier and a <see cref="RawPeer"/> on the other.</summary>
 public sealed class RawSession : IAsyncDisposable
 {
-    private RawSession(MuxSession session, RecordingHandler events, InMemoryChannel sessionCarrier, RawPeer peer) =>
+    private RawSession(MuxConnection session, RecordingHandler events, InMemoryChannel sessionCarrier, RawPeer peer) =>
         (Session, Events, SessionCarrier, Peer) = (session, events, sessionCarrier, peer);
 
-    public MuxSession Session { get; }
+    public MuxConnection Session { get; }
     public RecordingHandler Events { get; }
     public InMemoryChannel SessionCarrier { get; }
     public RawPeer Peer { get; }
@@ -185,7 +185,7 @@ public sealed class RawSession : IAsyncDisposable
     {
         var (sessionEnd, rawEnd) = InMemoryDuplex.CreatePair(carrierCapacity, "session", "raw");
         var events = new RecordingHandler();
-        var session = new MuxSession("session", options ?? MuxOptions.Default, events);
+        var session = new MuxConnection("session", options ?? MuxOptions.Default, events);
         session.Start(sessionEnd, materializer);
         return new RawSession(session, events, sessionEnd, new RawPeer(rawEnd));
     }

@@ -15,7 +15,7 @@ public sealed class MuxWriterTests : TestKit
 
     /// <summary>
     /// The carrier stops taking bytes (the peer stopped reading), so the session's outbox fills
-    /// and a writer with plenty of stream credit waits in <see cref="MuxSession.SendAsync"/>.
+    /// and a writer with plenty of stream credit waits in <see cref="MuxConnection.SendAsync"/>.
     /// When the connection is then torn down, that writer must fail, not wait forever.
     /// </summary>
     [Theory]

@@ -22,7 +22,7 @@ internal static class MuxTarget
         _system ??= ActorSystem.Create("fuzz", "akka.loglevel = OFF\nakka.stdout-loglevel = OFF");
         _materializer ??= _system.Materializer();
         var handler = new DrainingHandler();
-        var session = new MuxSession("fuzz", MuxOptions.Default with { StreamWindow = 64 * 1024 }, handler);
+        var session = new MuxConnection("fuzz", MuxOptions.Default with { StreamWindow = 64 * 1024 }, handler);
         session.Start(new InputCarrier(bytes), _materializer);
         try
         {

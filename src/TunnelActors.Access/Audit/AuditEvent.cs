@@ -1,6 +1,6 @@
 namespace TunnelActors.Access.Audit;
 
-/// <summary>What happened: a login, a policy decision, or a TCP session's start or end.</summary>
+/// <summary>What happened: a login, a policy decision, or a stream's start or end (kinds session_start and session_end, as the API has always named them).</summary>
 public static class AuditKinds
 {
     public const string Login = "login";

@@ -14,7 +14,7 @@ using TunnelActors.Transport.Mux;
 namespace TunnelActors.Edge.Connections;
 
 /// <summary>
-/// One connector WebSocket terminated on this node. Owns its mux session; waits for REGISTER,
+/// One connector WebSocket terminated on this node. Owns its multiplexed connection (MuxConnection); waits for REGISTER,
 /// checks the origin credential, then heartbeats to its <see cref="TunnelEntity"/> and opens
 /// streams on request. Pings the connector and drops it when it falls silent.
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private readonly IActorRef _tunnels;
     private readonly string _nodeName;
     private readonly ILogger _log = Context.Logger<OriginConnectionActor>();
-    private MuxSession _session = null!; // started in PreStart
+    private MuxConnection _mux = null!; // started in PreStart
     private RegisterPayload? _register;
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
 
@@ -63,13 +63,13 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _session = MuxLink.Start(Context, $"origin-{_connectionId}", _options.Mux, new WebSocketChannel(_accept.WebSocket));
+        _mux = MuxLink.Start(Context, $"origin-{_connectionId}", _options.Mux, new WebSocketChannel(_accept.WebSocket));
         Timers.StartSingleTimer("register", new RegisterTimedOut(), _options.RegisterTimeout);
     }
 
     protected override void PostStop()
     {
-        _session.Abort(new IOException("edge connection actor stopped"));
+        _mux.Abort(new IOException("edge connection actor stopped"));
         _accept.Slot.Dispose();
         if (_register is not null) Announce(new ConnectionClosed(_tunnelId!, _connectionId));
         if (_counted) _metrics.ConnectionClosed();
@@ -92,7 +92,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         });
         Receive<RegisterTimedOut>(_ => Refuse($"no REGISTER within {_options.RegisterTimeout.TotalSeconds:0} s"));
         Receive<OpenStream>(_ => Sender.Tell(new StreamRefused("connection is not registered yet")));
-        Receive<DrainConnection>(drain => _session.Close(ProtocolError.None, drain.Reason));
+        Receive<DrainConnection>(drain => _mux.Close(ProtocolError.None, drain.Reason));
         CommonHandlers();
     }
 
@@ -107,7 +107,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             (_register, _tunnelId, _certificateSerial) = (r.Register, r.Admission.TunnelId, r.Admission.CertificateSerial);
             _metrics.ConnectionRegistered();
             _counted = true;
-            _session.TrySend(new RegisteredPayload(_connectionId, _nodeName).ToFrame());
+            _mux.TrySend(new RegisteredPayload(_connectionId, _nodeName).ToFrame());
             ConnectionLog.Registered(_log, _connectionId, r.Admission.Describe, r.Register.ReplicaId, _accept.RemoteAddress, r.Admission.Zone, r.Admission.TunnelId);
             Heartbeat();
             Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
@@ -116,7 +116,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Receive<RegistrationRefused>(r => Refuse(r.Reason));
         Receive<RegisterTimedOut>(_ => Refuse($"no REGISTER within {_options.RegisterTimeout.TotalSeconds:0} s"));
         Receive<OpenStream>(_ => Sender.Tell(new StreamRefused("connection is not registered yet")));
-        Receive<DrainConnection>(drain => _session.Close(ProtocolError.None, drain.Reason));
+        Receive<DrainConnection>(drain => _mux.Close(ProtocolError.None, drain.Reason));
         CommonHandlers();
     }
 
@@ -125,13 +125,13 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Receive<OpenStream>(open =>
         {
             var replyTo = Sender;
-            _session.OpenStreamAsync(open.Open, CancellationToken.None)
+            _mux.OpenStreamAsync(open.Open, CancellationToken.None)
                 .PipeTo(replyTo, success: stream => open.Handoff.Deliver(stream) ? new StreamOpened(stream) : new StreamRefused("the requester gave up"),
                     failure: e => new StreamRefused(e.Message));
         });
         Receive<Tick>(_ =>
         {
-            if (_session.KeepAlive(_options.ConnectionIdleTimeout, "connector") is { } cut)
+            if (_mux.KeepAlive(_options.ConnectionIdleTimeout, "connector") is { } cut)
             {
                 ConnectionLog.Silent(_log, _connectionId, cut);
                 return;
@@ -140,7 +140,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             Heartbeat();
         });
         Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.Register, _ =>
-            _session.Close(ProtocolError.StreamState, "REGISTER on a connection that is already registered"));
+            _mux.Close(ProtocolError.StreamState, "REGISTER on a connection that is already registered"));
         Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.GoAway, m =>
         {
             var reason = ReasonPayload.Parse(m.Frame.Payload.Span, FrameType.GoAway);
@@ -155,9 +155,9 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Receive<DrainConnection>(drain =>
         {
             if (_edgeDraining) return;
-            ConnectionLog.EdgeDraining(_log, _connectionId, drain.Reason, _session.StreamCount);
+            ConnectionLog.EdgeDraining(_log, _connectionId, drain.Reason, _mux.StreamCount);
             _edgeDraining = true;
-            _session.GoAway(drain.Reason);
+            _mux.GoAway(drain.Reason);
             Heartbeat();
         });
         CommonHandlers();
@@ -169,7 +169,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         // The connector closes once its streams are done; close from here too, whichever is first.
         Receive<Tick>(_ =>
         {
-            if (_session.StreamCount == 0) _session.Close(ProtocolError.None, "drained");
+            if (_mux.StreamCount == 0) _mux.Close(ProtocolError.None, "drained");
         });
         Receive<DrainConnection>(_ => { });
         CommonHandlers();
@@ -178,8 +178,8 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private void CommonHandlers()
     {
         Receive<GetConnectionState>(_ => Sender.Tell(new ConnectionState(_connectionId, _register?.Hostname, _register?.ConnectorId,
-            _register?.ReplicaId, _accept.RemoteAddress, _connectedAt, _session.LastRtt?.TotalMilliseconds,
-            _session.Streams.Select(s =>
+            _register?.ReplicaId, _accept.RemoteAddress, _connectedAt, _mux.LastRtt?.TotalMilliseconds,
+            _mux.Streams.Select(s =>
                 {
                     var r = _rates.GetValueOrDefault(s.Id); // not sampled yet: rates 0
                     return new StreamInfo(s.Id, s.Open.Identity, s.Open.Hostname, s.BytesOut, s.BytesIn, r.RateOut, r.RateIn, Age(s));
@@ -189,7 +189,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         {
             if (_certificateSerial is null || !revoked.Serials.Contains(_certificateSerial)) return;
             ConnectionLog.CertificateRevoked(_log, _connectionId, _certificateSerial);
-            _session.Close(ProtocolError.Refused, $"origin certificate {_certificateSerial} was revoked");
+            _mux.Close(ProtocolError.Refused, $"origin certificate {_certificateSerial} was revoked");
             _certificateSerial = null;
         });
         Receive<SetOperatorDrain>(drain =>
@@ -202,7 +202,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         Receive<CloseConnection>(close =>
         {
             ConnectionLog.OperatorClosed(_log, _connectionId, close.Reason);
-            _session.Close(ProtocolError.Cancelled, $"closed by an operator: {close.Reason}");
+            _mux.Close(ProtocolError.Cancelled, $"closed by an operator: {close.Reason}");
         });
         Receive<MuxLinkEnded>(ended =>
         {
@@ -226,7 +226,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         var now = DateTime.UtcNow;
         var seconds = Math.Max((now - _lastSample).TotalSeconds, 0.001);
         var next = new Dictionary<uint, (long, long, double, double)>();
-        foreach (var stream in _session.Streams)
+        foreach (var stream in _mux.Streams)
         {
             var (lastOut, lastIn) = _rates.TryGetValue(stream.Id, out var r) ? (r.Out, r.In) : (0L, 0L);
             next[stream.Id] = (stream.BytesOut, stream.BytesIn, (stream.BytesOut - lastOut) / seconds, (stream.BytesIn - lastIn) / seconds);
@@ -238,15 +238,15 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     {
         _metrics.Refused("registration");
         ConnectionLog.Refused(_log, _connectionId, _accept.RemoteAddress, reason);
-        _session.Close(ProtocolError.Refused, $"registration refused: {reason}");
+        _mux.Close(ProtocolError.Refused, $"registration refused: {reason}");
         Timers.StartSingleTimer("abort-refused", new AbortRefused(), RefusalGrace);
         Become(Refused);
     }
 
-    // A peer that never reads would keep a closed session's socket forever: cut it after the grace.
+    // A peer that never reads would keep a closed connection's socket forever: cut it after the grace.
     private void Refused()
     {
-        Receive<AbortRefused>(_ => _session.Abort(new IOException("refused connector did not close")));
+        Receive<AbortRefused>(_ => _mux.Abort(new IOException("refused connector did not close")));
         Receive<OpenStream>(_ => Sender.Tell(new StreamRefused("connection was refused")));
         Receive<MuxControlFrame>(_ => { });
         Receive<RegisterTimedOut>(_ => { });
@@ -259,7 +259,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private void Heartbeat()
     {
         if (_register is { } r)
-            Announce(new ConnectionHeartbeat(_tunnelId!, _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _session.StreamCount, _edgeDraining || _operatorDrained));
+            Announce(new ConnectionHeartbeat(_tunnelId!, _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _mux.StreamCount, _edgeDraining || _operatorDrained));
     }
 
     // The tunnel's entity (cluster-wide routing) and this node's index (local-first routing) both listen.

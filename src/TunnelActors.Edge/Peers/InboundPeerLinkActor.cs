@@ -23,7 +23,7 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
     private readonly ILogger _log = Context.Logger<InboundPeerLinkActor>();
     private readonly AcceptPeerLink _accept;
     private readonly Hosting.EdgeOptions _options;
-    private MuxSession _session = null!; // started in PreStart
+    private MuxConnection _mux = null!; // started in PreStart
 
     public InboundPeerLinkActor(AcceptPeerLink accept, IActorRef streams, Hosting.EdgeOptions options)
     {
@@ -32,7 +32,7 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
         // The dialling edge pings; one that vanished without a FIN is noticed here too.
         Receive<Tick>(_ =>
         {
-            if (_session.KeepAlive(options.ConnectionIdleTimeout, $"peer edge {accept.RemoteAddress}") is { } cut) PeerLinkLog.Silent(_log, PeerLinkLog.From, accept.RemoteAddress, cut);
+            if (_mux.KeepAlive(options.ConnectionIdleTimeout, $"peer edge {accept.RemoteAddress}") is { } cut) PeerLinkLog.Silent(_log, PeerLinkLog.From, accept.RemoteAddress, cut);
         });
         Receive<MuxLinkEnded>(ended =>
         {
@@ -44,12 +44,12 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
         Receive<MuxControlFrame>(m => PeerLinkLog.ControlFrame(_log, PeerLinkLog.From, accept.RemoteAddress, m.Frame.Type));
         Receive<Connections.DrainConnection>(drain =>
         {
-            _session.GoAway(drain.Reason);
+            _mux.GoAway(drain.Reason);
             Timers.StartPeriodicTimer("idle", new CloseWhenIdle(), TimeSpan.FromMilliseconds(200));
         });
         Receive<CloseWhenIdle>(_ =>
         {
-            if (_session.StreamCount == 0) _session.Close(ProtocolError.None, "edge is shutting down");
+            if (_mux.StreamCount == 0) _mux.Close(ProtocolError.None, "edge is shutting down");
         });
     }
 
@@ -58,13 +58,13 @@ public sealed class InboundPeerLinkActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         PeerLinkLog.Up(_log, PeerLinkLog.From, _accept.RemoteAddress);
-        _session = MuxLink.Start(Context, $"peer-from-{_accept.RemoteAddress}", _options.Mux, new WebSocketChannel(_accept.WebSocket));
+        _mux = MuxLink.Start(Context, $"peer-from-{_accept.RemoteAddress}", _options.Mux, new WebSocketChannel(_accept.WebSocket));
         Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
     }
 
     protected override void PostStop()
     {
-        _session.Abort(new IOException("peer link actor stopped"));
+        _mux.Abort(new IOException("peer link actor stopped"));
         _accept.Done.TrySetResult();
     }
 }

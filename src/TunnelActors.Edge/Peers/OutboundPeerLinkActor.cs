@@ -33,7 +33,7 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
     private readonly List<(IActorRef ReplyTo, OpenStream Open)> _pending = new();
     private readonly string _peerUrl;
     private readonly EdgeOptions _options;
-    private MuxSession? _session;
+    private MuxConnection? _mux;
 
     public OutboundPeerLinkActor(string peerUrl, EdgeDialer dialer, string peerToken, EdgeOptions options)
     {
@@ -54,7 +54,7 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
         });
         Receive<Dialled>(d =>
         {
-            _session = MuxLink.Start(Context, $"peer-{_peerUrl}", _options.Mux, new WebSocketChannel(d.Socket));
+            _mux = MuxLink.Start(Context, $"peer-{_peerUrl}", _options.Mux, new WebSocketChannel(d.Socket));
             Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
             PeerLinkLog.Up(_log, PeerLinkLog.To, _peerUrl);
             Become(Linked);
@@ -83,7 +83,7 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
         Receive<OpenStream>(open => Open(open, Sender));
         Receive<Tick>(_ =>
         {
-            if (_session!.KeepAlive(_options.ConnectionIdleTimeout, $"peer edge {_peerUrl}") is { } cut) PeerLinkLog.Silent(_log, PeerLinkLog.To, _peerUrl, cut);
+            if (_mux!.KeepAlive(_options.ConnectionIdleTimeout, $"peer edge {_peerUrl}") is { } cut) PeerLinkLog.Silent(_log, PeerLinkLog.To, _peerUrl, cut);
         });
         Receive<MuxLinkEnded>(ended =>
         {
@@ -111,9 +111,9 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
     }
 
     private void Open(OpenStream open, IActorRef replyTo) =>
-        _session!.OpenStreamAsync(open.Open, CancellationToken.None)
+        _mux!.OpenStreamAsync(open.Open, CancellationToken.None)
             .PipeTo(replyTo, success: stream => open.Handoff.Deliver(stream) ? new StreamOpened(stream) : new StreamRefused("the requester gave up"),
                 failure: e => new StreamRefused($"peer link to {_peerUrl}: {e.Message}"));
 
-    protected override void PostStop() => _session?.Abort(new IOException("peer link actor stopped"));
+    protected override void PostStop() => _mux?.Abort(new IOException("peer link actor stopped"));
 }

@@ -39,12 +39,12 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private readonly EdgeDialer _dialer;
     private readonly ConnectorMetrics _metrics;
     private readonly ILogger _log = Context.Logger<EdgeConnectionActor>();
-    private MuxSession? _session;
+    private MuxConnection? _mux;
     private bool _registered;
     private IActorRef? _drainRequester;
     private bool _retiring; // the edge sent GOAWAY: a replacement took this slot, finish the open streams
     private bool _replacementReady; // ...and close once that replacement is registered: never a gap
-    // Stream actors only: the session's stream stages are children too (Context.Materializer()).
+    // Stream actors only: the connection's stream stages are children too (Context.Materializer()).
     private readonly HashSet<IActorRef> _streams = new();
 
     /// <param name="connector">The connector actor: told when this connection registers, retires and has retired
@@ -84,7 +84,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         Receive<RegisterTimedOut>(_ =>
         {
             ConnectorLog.RegisterTimedOut(_log, _index);
-            _session?.Abort(new TimeoutException("no REGISTERED from the edge"));
+            _mux?.Abort(new TimeoutException("no REGISTERED from the edge"));
         });
         // Settled on another edge because ours was down: go back once it answers (re-spreads the
         // connections over the edges after a restart). Make-before-break, like a GOAWAY.
@@ -111,7 +111,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         Receive<Drain>(_ =>
         {
             _drainRequester = Sender;
-            _session?.GoAway("connector shutting down");
+            _mux?.GoAway("connector shutting down");
             FinishDrainIfIdle();
         });
         Receive<Terminated>(t =>
@@ -144,7 +144,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         if (_registered) _metrics.ConnectionLost();
-        _session?.Abort(new IOException("connector connection stopped"));
+        _mux?.Abort(new IOException("connector connection stopped"));
         _drainRequester?.Tell(new Drained(Context.Parent));
         if (_retiring) _connector.Tell(new Retired(Context.Parent)); // to the connector
     }
@@ -154,8 +154,8 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private void StartSession(ClientWebSocket socket, string challenge)
     {
-        _session = MuxLink.Start(Context, $"edge-{_index}", _options.Mux, new WebSocketChannel(socket));
-        _session.TrySend(_identity.Register(challenge, _options.ReplicaId).ToFrame());
+        _mux = MuxLink.Start(Context, $"edge-{_index}", _options.Mux, new WebSocketChannel(socket));
+        _mux.TrySend(_identity.Register(challenge, _options.ReplicaId).ToFrame());
         Timers.StartSingleTimer("register", new RegisterTimedOut(), TimeSpan.FromSeconds(10));
         Timers.StartPeriodicTimer("tick", new Tick(), _options.PingInterval);
     }
@@ -183,7 +183,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 {
                     if (reason.Code == ProtocolError.Refused) ConnectorLog.RefusedByEdge(_log, _index, reason.Reason);
                     else ConnectorLog.ClosedByEdge(_log, _index, reason.Reason);
-                    _session?.Close(ProtocolError.None, "edge asked us to go away");
+                    _mux?.Close(ProtocolError.None, "edge asked us to go away");
                     break;
                 }
                 ConnectorLog.EdgeDraining(_log, _index, reason.Reason, _streams.Count);
@@ -199,7 +199,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private void CheckLiveness()
     {
-        if (_session?.KeepAlive(_options.PingInterval * 3, "edge") is { } cut) ConnectorLog.Silent(_log, _index, cut);
+        if (_mux?.KeepAlive(_options.PingInterval * 3, "edge") is { } cut) ConnectorLog.Silent(_log, _index, cut);
     }
 
     private static async Task<bool> Answers(Uri edge)
@@ -212,13 +212,13 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private void FinishRetiringIfIdle()
     {
-        if (_retiring && _replacementReady && _streams.Count == 0) _session?.Close(ProtocolError.None, "edge is draining: connection retired");
+        if (_retiring && _replacementReady && _streams.Count == 0) _mux?.Close(ProtocolError.None, "edge is draining: connection retired");
     }
 
     private void FinishDrainIfIdle()
     {
         if (_drainRequester is null || _streams.Count > 0) return;
-        _session?.Close(ProtocolError.None, "connector shut down");
-        if (_session is null) Context.Stop(Self);
+        _mux?.Close(ProtocolError.None, "connector shut down");
+        if (_mux is null) Context.Stop(Self);
     }
 }

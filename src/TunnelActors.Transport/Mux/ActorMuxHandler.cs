@@ -3,7 +3,7 @@ using TunnelActors.Protocol;
 
 namespace TunnelActors.Transport.Mux;
 
-/// <summary>The peer opened a stream on a session owned by an actor.</summary>
+/// <summary>The peer opened a stream on a connection owned by an actor.</summary>
 public sealed record MuxStreamOpened(MuxStream Stream);
 
 /// <summary>A connection-level control frame (REGISTER, REGISTERED, GOAWAY) arrived.</summary>

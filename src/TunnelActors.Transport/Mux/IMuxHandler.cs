@@ -3,7 +3,7 @@ using TunnelActors.Protocol;
 namespace TunnelActors.Transport.Mux;
 
 /// <summary>
-/// What a <see cref="MuxSession"/> reports to its owner. Called on the session's dispatcher:
+/// What a <see cref="MuxConnection"/> reports to its owner. Called on the connection's dispatcher:
 /// implementations must not block (an actor-backed handler just Tells).
 /// </summary>
 public interface IMuxHandler

@@ -12,22 +12,22 @@ public sealed record MuxLinkEnded(Exception? Error)
 
 /// <summary>
 /// What every actor that owns a multiplexed connection does alike (the edge's connector and
-/// peer-link actors, the connector's edge connections): start the session on its carrier with
+/// peer-link actors, the connector's edge connections): start the connection on its carrier with
 /// the actor as its handler, turn its end into <see cref="MuxLinkEnded"/>, ping it on each tick
 /// and cut it once the peer falls silent. The owner aborts it in PostStop.
 /// </summary>
 public static class MuxLink
 {
-    public static MuxSession Start(IActorContext context, string name, MuxOptions options, IByteChannel carrier)
+    public static MuxConnection Start(IActorContext context, string name, MuxOptions options, IByteChannel carrier)
     {
-        var session = new MuxSession(name, options, new ActorMuxHandler(context.Self));
+        var session = new MuxConnection(name, options, new ActorMuxHandler(context.Self));
         session.Start(carrier, context.Materializer());
         session.Completion.PipeTo(context.Self, success: () => new MuxLinkEnded(null), failure: e => new MuxLinkEnded(e));
         return session;
     }
 
     /// <summary>On a tick: pings the peer, or cuts it when no frame came for <paramref name="idleTimeout"/>; returns why it was cut, or null.</summary>
-    public static string? KeepAlive(this MuxSession session, TimeSpan idleTimeout, string peer)
+    public static string? KeepAlive(this MuxConnection session, TimeSpan idleTimeout, string peer)
     {
         var silent = session.SinceLastFrame;
         if (silent <= idleTimeout)

@@ -4,16 +4,16 @@ using TunnelActors.Transport.Channels;
 namespace TunnelActors.Transport.Mux;
 
 /// <summary>
-/// One TCP conversation inside a <see cref="MuxSession"/>. Inbound DATA is queued up to the
+/// One TCP conversation inside a <see cref="MuxConnection"/>. Inbound DATA is queued up to the
 /// receive window (the peer cannot send more without violating flow control); writes wait
 /// for send credit, so a stalled reader on one stream never blocks another.
 /// Inbound payloads are pooled: returned once read out (or when the stream resets). Writes
 /// copy into pooled frames, so the caller owns its buffer again when WriteAsync returns.
-/// Thread-safe between the session's dispatcher, one reader and one writer.
+/// Thread-safe between the connection's dispatcher, one reader and one writer.
 /// </summary>
 public sealed class MuxStream : IByteChannel
 {
-    private readonly MuxSession _session;
+    private readonly MuxConnection _connection;
     private readonly object _gate = new();
     private readonly CreditWindow _window;
     private readonly Queue<ReadOnlyMemory<byte>> _inbound = new();
@@ -31,9 +31,9 @@ public sealed class MuxStream : IByteChannel
     private long _bytesIn;
     private long _bytesOut;
 
-    internal MuxStream(MuxSession session, uint id, OpenPayload open, uint sendWindow, uint receiveWindow)
+    internal MuxStream(MuxConnection connection, uint id, OpenPayload open, uint sendWindow, uint receiveWindow)
     {
-        (_session, Id, Open) = (session, id, open);
+        (_connection, Id, Open) = (connection, id, open);
         _window = new CreditWindow(sendWindow, receiveWindow);
     }
 
@@ -87,11 +87,11 @@ public sealed class MuxStream : IByteChannel
             }
             if (copied > 0)
             {
-                // The bytes are the caller's now: if the session closed meanwhile, the credit is moot
+                // The bytes are the caller's now: if the connection closed meanwhile, the credit is moot
                 // and the next read reports the reset — losing them here would truncate silently.
                 if (grant > 0)
                 {
-                    try { await _session.SendAsync(Frame.WindowUpdate(Id, grant), cancellationToken); }
+                    try { await _connection.SendAsync(Frame.WindowUpdate(Id, grant), cancellationToken); }
                     catch (IOException) { }
                 }
                 return copied;
@@ -113,7 +113,7 @@ public sealed class MuxStream : IByteChannel
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var maxChunk = _session.Options.Limits.MaxDataChunk;
+        var maxChunk = _connection.Options.Limits.MaxDataChunk;
         while (!data.IsEmpty)
         {
             int credit;
@@ -132,7 +132,7 @@ public sealed class MuxStream : IByteChannel
             }
             var payload = DataBuffers.Rent(credit); // the encoder returns it
             data.Span[..credit].CopyTo(payload);
-            await _session.SendAsync(Frame.Data(Id, payload.AsMemory(0, credit)), cancellationToken);
+            await _connection.SendAsync(Frame.Data(Id, payload.AsMemory(0, credit)), cancellationToken);
             Interlocked.Add(ref _bytesOut, credit);
             data = data[credit..];
         }
@@ -146,7 +146,7 @@ public sealed class MuxStream : IByteChannel
             if (_localFinished) return;
             _localFinished = true;
         }
-        await _session.SendAsync(Frame.Fin(Id), cancellationToken);
+        await _connection.SendAsync(Frame.Fin(Id), cancellationToken);
         ForgetIfDone();
     }
 
@@ -154,7 +154,7 @@ public sealed class MuxStream : IByteChannel
     public void Abort(Exception reason)
     {
         var code = reason is ProtocolException p ? p.Error : reason is StreamResetException r ? r.Code : ProtocolError.Cancelled;
-        if (Reset(code, reason.Message)) _session.TrySend(new ReasonPayload(code, reason.Message).ToFrame(FrameType.Rst, Id));
+        if (Reset(code, reason.Message)) _connection.TrySend(new ReasonPayload(code, reason.Message).ToFrame(FrameType.Rst, Id));
     }
 
     public override string ToString() => $"stream {Id} ({Open.Hostname}, {Open.Identity})";
@@ -217,7 +217,7 @@ public sealed class MuxStream : IByteChannel
         }
         readable?.TrySetResult();
         writable?.TrySetResult();
-        _session.Forget(this);
+        _connection.Forget(this);
         return true;
     }
 
@@ -256,7 +256,7 @@ public sealed class MuxStream : IByteChannel
     {
         bool done;
         lock (_gate) done = _localFinished && _remoteFinished;
-        if (done) _session.Forget(this);
+        if (done) _connection.Forget(this);
     }
 
     // Continuations run inline on the signalling thread: they only copy bytes and hand a completion to a stage, and an extra thread-pool hop per chunk costs latency.

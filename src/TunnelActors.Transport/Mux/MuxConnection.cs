@@ -20,7 +20,7 @@ namespace TunnelActors.Transport.Mux;
 /// Buffers are pooled (<see cref="DataBuffers"/>): carrier reads are returned once decoded,
 /// queued DATA payloads once encoded, encoded batches once written.
 /// </summary>
-public sealed class MuxSession
+public sealed class MuxConnection
 {
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
     private readonly Channel<Frame> _outbox;   // DATA, OPEN, FIN: bounded, writers wait
@@ -37,7 +37,7 @@ public sealed class MuxSession
     private int _pongQueued;
     private readonly LogBudget _errorLog = new(10, TimeSpan.FromSeconds(10));
 
-    public MuxSession(string name, MuxOptions options, IMuxHandler handler)
+    public MuxConnection(string name, MuxOptions options, IMuxHandler handler)
     {
         (Name, Options, _handler) = (name, options, handler);
         _outbox = Channel.CreateBounded<Frame>(new BoundedChannelOptions(options.OutboxFrames)
@@ -91,7 +91,7 @@ public sealed class MuxSession
         _ = RunAsync(inbound, outbound, carrier);
     }
 
-    /// <summary>Opens a stream to the peer (edge side). Throws if the session is draining or full.</summary>
+    /// <summary>Opens a stream to the peer (edge side). Throws if the connection is draining or full.</summary>
     public async Task<MuxStream> OpenStreamAsync(OpenPayload open, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _goingAway) != 0) throw new InvalidOperationException($"{Name} is draining");

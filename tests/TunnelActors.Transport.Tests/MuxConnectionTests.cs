@@ -6,12 +6,12 @@ using TunnelActors.Transport.Mux;
 namespace TunnelActors.Transport.Tests;
 
 /// <summary>Two sessions over an in-memory, bounded carrier: data integrity, half-close, flow control, endings.</summary>
-public sealed class MuxSessionTests : TestKit
+public sealed class MuxConnectionTests : TestKit
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly IMaterializer _materializer;
 
-    public MuxSessionTests() => _materializer = Sys.Materializer();
+    public MuxConnectionTests() => _materializer = Sys.Materializer();
 
     [Fact]
     public async Task Stream_SeveralMiBBothWaysAtOnce_ArriveIntactAndInOrder()
