@@ -54,6 +54,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private string? _endReason;
     private bool _relayFinished;
     private (long Out, long In, double RateOut, double RateIn) _sampled;
+    private Task _audits = Task.CompletedTask;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -266,7 +267,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         if (application is null) return $"no Access application covers {access.Hostname} any more";
         var decision = PolicyEvaluator.Decide(application, access.Request);
         if (decision.Allowed) return null;
-        _services.Audit.Record(new AuditEvent(_services.Clock.GetUtcNow(), AuditKinds.Decision, application.Name, access.Identity, _source, false,
+        Record(new AuditEvent(_services.Clock.GetUtcNow(), AuditKinds.Decision, application.Name, access.Identity, _source, false,
             decision.Policy, decision.Rule, $"{access.Hostname}: stream {_id} decided again after a policy change: {decision.Reason}"));
         return decision.Reason;
     }
@@ -280,7 +281,18 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     }
 
     private void Audit(string kind, string detail) =>
-        _services.Audit.Record(new AuditEvent(_services.Clock.GetUtcNow(), kind, _access!.Application, _access.Identity, _source, Detail: detail));
+        Record(new AuditEvent(_services.Clock.GetUtcNow(), kind, _access!.Application, _access.Identity, _source, Detail: detail));
+
+    // The audit log is a database write: off the actor, one after the other so that a stream's events keep their order.
+    private void Record(AuditEvent auditEvent)
+    {
+        var (audit, log, id) = (_services.Audit, _log, _id);
+        _audits = _audits.ContinueWith(_ =>
+        {
+            try { audit.Record(auditEvent); }
+            catch (Exception e) { StreamLog.AuditFailed(log, id, auditEvent.Kind, e.GetBaseException().Message); }
+        }, TaskScheduler.Default);
+    }
 
     protected override void PostStop()
     {

@@ -26,4 +26,7 @@ internal static partial class StreamLog
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Stream {StreamId} of {Identity} abandoned before it carried a byte: {Reason}")]
     public static partial void Abandoned(ILogger log, string streamId, string identity, string reason);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Stream {StreamId}: its {Kind} audit event was not recorded: {Reason}")]
+    public static partial void AuditFailed(ILogger log, string streamId, string kind, string reason);
 }
