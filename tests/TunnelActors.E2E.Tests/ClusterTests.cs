@@ -54,6 +54,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         var streams = await StreamControlTests.Streams(admin, "revoke.site.test");
         var client = streams.Single(s => s.GetProperty("kind").GetString() == "client");
         var session = client.GetProperty("credential").GetString()!["session ".Length..];
+        var listed = JsonDocument.Parse(await admin.GetStringAsync("/api/sessions?identity=frank@example.com")).RootElement.GetProperty("sessions"); // PostgreSQL
 
         var revoking = Stopwatch.StartNew();
         var revoked = await admin.PostAsync($"/api/sessions/{session}/revoke?reason=offboarded", null);
@@ -61,6 +62,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         var cutAfter = revoking.Elapsed;
         var again = await Edge(2).UpgradeAsync("revoke.site.test", new Dictionary<string, string> { ["Cf-Access-Token"] = token });
 
+        Assert.Equal(session, Assert.Single(listed.EnumerateArray()).GetProperty("id").GetString());
         Assert.Equal(2, streams.Count); // the client's on edge 1 and the relayed one on edge 2: both actors, listed from edge 0
         Assert.Contains(streams, s => s.GetProperty("kind").GetString() == "relayed" && s.GetProperty("identity").GetString() == "frank@example.com");
         Assert.True(revoked.IsSuccessStatusCode, await revoked.Content.ReadAsStringAsync());

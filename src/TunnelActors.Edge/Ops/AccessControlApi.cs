@@ -49,14 +49,14 @@ public static class AccessControlApi
             if (overlap is { Length: > 0 } && (!Durations.TryParse(overlap, out keep) || keep > TimeSpan.FromDays(30)))
                 return Error(400, $"overlap '{overlap}' is not a duration of at most 30d (examples: 0s, 1h, 24h)");
             var rotated = tokens.Rotate(id, keep, clock.GetUtcNow());
-            if (rotated is null) return Error(404, $"no live service token '{id}'");
+            if (rotated is null) return Error(404, $"no live service token '{id}' (unknown, revoked or expired: create a new one)");
             Record(audit, clock, AuditKinds.ServiceToken, id, $"service token {id} rotated; the previous secret is valid for {keep}");
             return Results.Json(new { client_id = id, client_secret = rotated.ClientSecret, previous_secret_valid_until = clock.GetUtcNow() + keep });
         });
 
         api.MapPost("/service-tokens/{id}/revoke", (string id, string? reason, ServiceTokenStore tokens, IAuditLog audit, TimeProvider clock, ActorSystem system) =>
         {
-            var why = reason ?? "revoked by an operator";
+            var why = Why(reason);
             if (tokens.Revoke(id, why, clock.GetUtcNow()) is not { } record) return Error(404, $"no service token '{id}'");
             Record(audit, clock, AuditKinds.Revocation, id, $"service token '{record.Name}' ({id}) revoked: {why}");
             new AccessRevoked(RevocationScope.ServiceToken, id, $"service token '{record.Name}' revoked: {why}").Publish(system);
@@ -68,7 +68,7 @@ public static class AccessControlApi
 
         api.MapPost("/sessions/{id}/revoke", (string id, string? reason, SessionStore sessions, IAuditLog audit, TimeProvider clock, ActorSystem system) =>
         {
-            var why = reason ?? "revoked by an operator";
+            var why = Why(reason);
             if (sessions.Revoke(id, why, clock.GetUtcNow()) is not { } session) return Error(404, $"no session '{id}'");
             Record(audit, clock, AuditKinds.Revocation, session.Identity, $"session {id} of {session.Identity} for {session.Application} revoked: {why}", session.Application);
             new AccessRevoked(RevocationScope.Session, id, $"session revoked: {why}").Publish(system);
@@ -78,7 +78,7 @@ public static class AccessControlApi
         api.MapPost("/identities/{email}/revoke", (string email, string? reason, SessionStore sessions, IAuditLog audit, TimeProvider clock, ActorSystem system) =>
         {
             if (EmailAddress.Normalize(email, out var problem) is not { } address) return Error(400, $"'{email}' is not an email address: {problem}");
-            var why = reason ?? "revoked by an operator";
+            var why = Why(reason);
             var count = sessions.RevokeIdentity(address, why, clock.GetUtcNow());
             Record(audit, clock, AuditKinds.Revocation, address, $"every session of {address} revoked ({count}): {why}");
             new AccessRevoked(RevocationScope.Identity, address, $"every session of {address} revoked: {why}").Publish(system);
@@ -90,4 +90,8 @@ public static class AccessControlApi
         audit.Record(new AuditEvent(clock.GetUtcNow(), kind, application, subject, "admin-api", Detail: detail));
 
     private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
+
+    // An operator's reason goes to the audit log, the database and every affected client: bounded.
+    private static string Why(string? reason) =>
+        reason?.Trim() is { Length: > 0 } given ? (given.Length <= 200 ? given : given[..200]) : "revoked by an operator";
 }

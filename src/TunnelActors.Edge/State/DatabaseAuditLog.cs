@@ -1,4 +1,3 @@
-using System.Text;
 using TunnelActors.Access.Audit;
 
 namespace TunnelActors.Edge.State;
@@ -28,25 +27,17 @@ public sealed class DatabaseAuditLog : IAuditLog
 
     public IReadOnlyList<AuditEvent> Query(AuditQuery query)
     {
-        var sql = new StringBuilder("SELECT id, time, kind, application, identity, source_ip, allowed, policy, rule, detail FROM audit_events WHERE 1=1");
-        var parameters = new List<(string, object?)>();
-        void Filter(string clause, string name, object? value)
-        {
-            if (value is null) return;
-            sql.Append(" AND ").Append(clause);
-            parameters.Add((name, value));
-        }
-        Filter("kind = @kind", "@kind", query.Kind);
-        Filter("application = @app", "@app", query.Application);
-        Filter("identity = @identity", "@identity", query.Identity);
-        Filter("time >= @since", "@since", query.Since?.ToString("O"));
-        Filter("id < @before", "@before", query.BeforeId);
-        sql.Append(" ORDER BY id DESC LIMIT @limit");
-        parameters.Add(("@limit", Math.Clamp(query.Limit, 1, 1000)));
-        return _db.Query(sql.ToString(), r => new AuditEvent(
+        var (sql, parameters) = new FilteredQuery("SELECT id, time, kind, application, identity, source_ip, allowed, policy, rule, detail FROM audit_events")
+            .Where("kind = @kind", "@kind", query.Kind)
+            .Where("application = @app", "@app", query.Application)
+            .Where("identity = @identity", "@identity", query.Identity)
+            .Where("time >= @since", "@since", query.Since?.ToString("O"))
+            .Where("id < @before", "@before", query.BeforeId)
+            .Build("id DESC", query.Limit);
+        return _db.Query(sql, r => new AuditEvent(
             DateTimeOffset.Parse(r.GetString(1)), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4),
             r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetInt64(6) == 1,
             r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetString(9))
-        { Id = r.GetInt64(0) }, parameters.ToArray());
+        { Id = r.GetInt64(0) }, parameters);
     }
 }

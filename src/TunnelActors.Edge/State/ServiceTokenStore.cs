@@ -80,14 +80,14 @@ public sealed class ServiceTokenStore
     public IReadOnlyList<ServiceTokenRecord> List() =>
         _db.Query($"SELECT {Columns} FROM service_tokens ORDER BY created_at", Read);
 
-    /// <summary>A new secret for a live token; the old one stays valid for <paramref name="overlap"/>. Null when there is no live token with that id.</summary>
+    /// <summary>A new secret for a live (neither revoked nor expired) token; the old one stays valid for <paramref name="overlap"/>. Null when there is no live token with that id.</summary>
     public ServiceToken? Rotate(string clientId, TimeSpan overlap, DateTimeOffset now)
     {
         var secret = ServiceToken.Generate().ClientSecret;
         var changed = _db.Execute("""
             UPDATE service_tokens SET previous_secret_sha256 = secret_sha256, previous_valid_until = @until, secret_sha256 = @hash
-            WHERE client_id = @id AND revoked_at IS NULL
-            """, ("@id", clientId), ("@hash", ServiceToken.HashSecret(secret)), ("@until", Text(now + overlap)));
+            WHERE client_id = @id AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > @now)
+            """, ("@id", clientId), ("@hash", ServiceToken.HashSecret(secret)), ("@until", Text(now + overlap)), ("@now", Text(now)));
         return changed == 1 ? new ServiceToken(clientId, secret) : null;
     }
 

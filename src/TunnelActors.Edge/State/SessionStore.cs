@@ -31,6 +31,7 @@ public sealed class SessionStore
                 id TEXT PRIMARY KEY, identity TEXT NOT NULL, application TEXT NOT NULL, login_method TEXT NOT NULL, source TEXT NOT NULL,
                 issued_at TEXT NOT NULL, expires_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT, revoke_reason TEXT);
             CREATE INDEX IF NOT EXISTS access_sessions_identity ON access_sessions (identity);
+            CREATE INDEX IF NOT EXISTS access_sessions_expires ON access_sessions (expires_at);
             """);
     }
 
@@ -54,14 +55,15 @@ public sealed class SessionStore
         _db.Query($"SELECT {Columns} FROM access_sessions WHERE id = @id", Read, ("@id", id)).FirstOrDefault();
 
     /// <summary>Newest first; live ones (neither revoked nor expired at <paramref name="now"/>) unless <paramref name="all"/>.</summary>
-    public IReadOnlyList<AccessSession> List(string? identity, string? application, bool all, DateTimeOffset now, int limit) =>
-        _db.Query($"""
-            SELECT {Columns} FROM access_sessions
-            WHERE (@identity IS NULL OR identity = @identity) AND (@app IS NULL OR application = @app)
-              AND (@all = 1 OR (revoked_at IS NULL AND expires_at > @now))
-            ORDER BY issued_at DESC LIMIT @limit
-            """, Read, ("@identity", identity?.ToLowerInvariant()), ("@app", application), ("@all", all ? 1 : 0), ("@now", Text(now)),
-            ("@limit", Math.Clamp(limit, 1, 1000)));
+    public IReadOnlyList<AccessSession> List(string? identity, string? application, bool all, DateTimeOffset now, int limit)
+    {
+        var (sql, parameters) = new FilteredQuery($"SELECT {Columns} FROM access_sessions")
+            .Where("identity = @identity", "@identity", identity?.ToLowerInvariant())
+            .Where("application = @app", "@app", application)
+            .Where("revoked_at IS NULL AND expires_at > @now", "@now", all ? null : Text(now))
+            .Build("issued_at DESC", limit);
+        return _db.Query(sql, Read, parameters);
+    }
 
     /// <summary>Moves a live session's expiry to <paramref name="expiresAt"/> (a token issued later for it lives longer).</summary>
     public void Extend(string id, DateTimeOffset expiresAt) =>

@@ -52,6 +52,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private IByteChannel? _client;
     private string _state = "opening";
     private string? _endReason;
+    private IActorRef? _requester; // a client's request not answered yet
     private bool _relayFinished;
     private (long Out, long In, double RateOut, double RateIn) _sampled;
     private Task _audits = Task.CompletedTask;
@@ -95,6 +96,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
 
     private void OpeningForClient(OpenClientStream open, IActorRef requester)
     {
+        _requester = requester;
         var access = open.Access;
         _services.Router.OpenAsync(new OpenPayload(access.Hostname, access.Identity, _services.Mux.StreamWindow, _id), open.TunnelId, localOnly: false,
                 _handoff, _stopped.Token, access.Request)
@@ -104,6 +106,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
             (_toOrigin, _connectionId) = (routed.Stream, routed.Stream.ConnectionId);
             _state = "awaiting client";
             requester.Tell(new ClientStreamReady(Self, _id));
+            _requester = null; // answered
             Timers.StartSingleTimer("deadline", new Deadline($"the client did not take its stream within {AttachDeadline.TotalSeconds:0} s (requester gone)"), AttachDeadline);
             Become(() => AwaitingClient(open));
         });
@@ -111,6 +114,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         {
             StreamLog.Refused(_log, _id, access.Identity, access.Hostname, failed.Reason);
             requester.Tell(new StreamRefused(failed.Reason));
+            _requester = null;
             Context.Stop(Self);
         });
         NotRelaying();
@@ -299,6 +303,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         var reason = new StreamEndedException(_endReason ?? "the edge ended the stream");
         _stopped.Cancel();
         _handoff.Abandon(reason.Message);
+        _requester?.Tell(new StreamRefused(reason.Message)); // ended while opening: the client hears why at once
         if (!_relayFinished)
         {
             _client?.Abort(reason); // first, as in End

@@ -19,7 +19,14 @@ public sealed class EdgeStreams : ReceiveActor
 
     private sealed record PoliciesReloaded(string Reason);
 
+    // Revocations seen lately, replayed to every stream that starts: one authenticated just before a
+    // revocation was published may only now be starting. Bounded in age and count.
+    private static readonly TimeSpan ReplayWindow = TimeSpan.FromMinutes(2);
+    private const int MaxReplayed = 1000;
+
     private readonly Dictionary<string, IActorRef> _streams = new();
+    private readonly Dictionary<IActorRef, string> _ids = new();
+    private readonly Queue<(DateTime At, AccessRevoked Revoked)> _recent = new();
     private readonly StreamServices _services;
     private readonly Action _onPoliciesChanged;
     private long _counter;
@@ -34,7 +41,10 @@ public sealed class EdgeStreams : ReceiveActor
 
         Receive<OpenClientStream>(open => Start($"s{++_counter}@{node}", new EdgeStreamActor.ForClient(open, Sender)));
         // A relayed stream keeps the id the client's edge gave it (unique in the cluster): one id for the stream on every hop.
-        Receive<RelayPeerStream>(relay => Start(relay.FromPeer.Open.StreamId is { Length: > 0 and <= 100 } id && !_streams.ContainsKey(id) ? id : $"s{++_counter}@{node}",
+        // Never one this edge's counter could give (a peer could otherwise make a later local stream's name collide).
+        Receive<RelayPeerStream>(relay => Start(
+            relay.FromPeer.Open.StreamId is { Length: > 0 and <= 100 } id && !id.EndsWith("@" + node, StringComparison.Ordinal) && !_streams.ContainsKey(id)
+                ? id : $"s{++_counter}@{node}",
             new EdgeStreamActor.ForPeer(relay)));
         Receive<ListStreams>(_ =>
         {
@@ -49,6 +59,7 @@ public sealed class EdgeStreams : ReceiveActor
         });
         Receive<AccessRevoked>(revoked =>
         {
+            Remember(revoked);
             if (revoked.Scope != RevocationScope.Policies) Broadcast(revoked);
             // Applications saved through the admin API live in the database: read them again, off the actor, then decide.
             else Task.Run(services.Policies.LoadStored).PipeTo(Self, success: () => new PoliciesReloaded(revoked.Reason),
@@ -58,7 +69,7 @@ public sealed class EdgeStreams : ReceiveActor
         Receive<SubscribeAck>(_ => { });
         Receive<Terminated>(t =>
         {
-            foreach (var id in _streams.Where(s => s.Value.Equals(t.ActorRef)).Select(s => s.Key).ToList()) _streams.Remove(id);
+            if (_ids.Remove(t.ActorRef, out var id)) _streams.Remove(id);
         });
     }
 
@@ -73,8 +84,16 @@ public sealed class EdgeStreams : ReceiveActor
     private void Start(string id, EdgeStreamActor.Start start)
     {
         var services = _services;
-        var stream = Context.ActorOf(Props.Create(() => new EdgeStreamActor(id, services, start)), Uri.EscapeDataString(id));
-        _streams[id] = Context.Watch(stream);
+        var stream = Context.Watch(Context.ActorOf(Props.Create(() => new EdgeStreamActor(id, services, start)), Uri.EscapeDataString(id)));
+        (_streams[id], _ids[stream]) = (stream, id);
+        foreach (var (_, revoked) in _recent) if (revoked.Scope != RevocationScope.Policies) stream.Tell(revoked);
+    }
+
+    private void Remember(AccessRevoked revoked)
+    {
+        var now = DateTime.UtcNow;
+        _recent.Enqueue((now, revoked));
+        while (_recent.Count > MaxReplayed || (_recent.TryPeek(out var oldest) && now - oldest.At > ReplayWindow)) _recent.Dequeue();
     }
 
     private void Broadcast(AccessRevoked revoked)

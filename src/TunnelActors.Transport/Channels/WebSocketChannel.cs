@@ -134,13 +134,18 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
     private async Task CloseThenAbortAsync(string reason, TaskCompletionSource ending)
     {
         using var grace = new CancellationTokenSource(CloseGrace);
-        try { await CloseAsync(WebSocketCloseStatus.PolicyViolation, reason, grace.Token); }
-        catch (OperationCanceledException) { }
-        catch (InvalidOperationException) { } // a close already under way
-        while (!grace.IsCancellationRequested && WebSocket.State != WebSocketState.Closed)
-            await Task.Delay(50, CancellationToken.None);
-        WebSocket.Abort();
-        ending.SetResult();
+        try
+        {
+            await CloseAsync(WebSocketCloseStatus.PolicyViolation, reason, grace.Token);
+            while (!grace.IsCancellationRequested && WebSocket.State != WebSocketState.Closed)
+                await Task.Delay(50, CancellationToken.None);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or ObjectDisposedException) { } // a close under way, or gone
+        finally
+        {
+            WebSocket.Abort(); // whatever happened above, the socket is cut and Ended completes
+            ending.TrySetResult();
+        }
     }
 
     public void Dispose()
@@ -149,6 +154,14 @@ public sealed class WebSocketChannel(WebSocket webSocket) : IByteChannel, IDispo
         _operations.Dispose();
     }
 
-    // RFC 6455 limits a close reason to 123 bytes of UTF-8.
-    private static string Truncate(string reason) => reason.Length <= 120 ? reason : reason[..120];
+    // RFC 6455 limits a close reason to 123 bytes of UTF-8: cut on a character boundary.
+    public static string Truncate(string reason)
+    {
+        const int maxBytes = 123;
+        if (System.Text.Encoding.UTF8.GetByteCount(reason) <= maxBytes) return reason;
+        var length = Math.Min(reason.Length, maxBytes); // a character is at least one byte
+        while (length > 0 && System.Text.Encoding.UTF8.GetByteCount(reason.AsSpan(0, length)) > maxBytes - 3) length--;
+        if (length > 0 && char.IsHighSurrogate(reason[length - 1])) length--;
+        return reason[..length] + "…";
+    }
 }
