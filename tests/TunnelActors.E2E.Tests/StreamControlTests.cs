@@ -210,6 +210,26 @@ public sealed class StreamControlTests : IAsyncLifetime
         Assert.Contains("was revoked (signed out)", again.Reason);
     }
 
+    [Fact]
+    public async Task SessionRevokedWithoutABroadcast_IsCaughtByTheStreamsOwnRecheck()
+    {
+        var token = await new BrowserlessLogin(_rig).SignInAsync(Echo, "hank@example.com");
+        using var live = await _rig.ConnectClient(Echo, new Dictionary<string, string> { ["Cf-Access-Token"] = token });
+        await Carrier.EchoOnce(live, "x");
+
+        // As if this edge had been cut off when the revocation was published: the row changes, no message arrives.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_rig.DataDir, "edge.db")}"))
+        {
+            await db.OpenAsync();
+            var revoke = db.CreateCommand();
+            revoke.CommandText = "UPDATE access_sessions SET revoked_at = '2026-01-01T00:00:00.0000000Z', revoke_reason = 'missed broadcast' WHERE identity = 'hank@example.com'";
+            Assert.Equal(1, await revoke.ExecuteNonQueryAsync());
+        }
+        var reason = await Carrier.CloseOf(live, TimeSpan.FromSeconds(45)); // the recheck runs every 30 s
+
+        Assert.Contains("session revoked: missed broadcast", reason);
+    }
+
     private async Task<string> Cli(params string[] args)
     {
         var process = _rig.Run("cli-" + args[2], null, [.. args, "--edge", _rig.EdgeUrl, "--ca-file", _rig.CaFile,

@@ -135,7 +135,8 @@ public static class EdgeHost
                 var audit = resolver.GetService<IAuditLog>();
                 var logs = resolver.GetService<ILoggerFactory>();
                 var services = new StreamServices(new StreamRouter(manager, tunnels, peers, node, logs.CreateLogger<StreamRouter>()), identity.Store,
-                    new PeerAdmission(policies, audit, TimeProvider.System), policies, audit, metrics, TimeProvider.System, options.Mux, node, logs);
+                    new PeerAdmission(policies, audit, TimeProvider.System), policies, resolver.GetService<SessionStore>(), identity.ServiceTokens,
+                    audit, metrics, TimeProvider.System, options.Mux, node, logs);
                 var streams = system.ActorOf(Props.Create(() => new EdgeStreams(services)), EdgeStreams.Name);
                 registry.Register<EdgeStreams>(streams);
                 system.ActorOf(Props.Create(() => new RoleSentinel(new[] { manager, peers, streams }, resolver.GetService<IHostApplicationLifetime>())), "sentinel");

@@ -28,6 +28,8 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(1);
     // A relayed stream that lost its access is ended here only if the client's edge has not ended it by then.
     private static readonly TimeSpan RelayBackstop = TimeSpan.FromMilliseconds(500);
+    // Revocations arrive by pub-sub at once; this catches one an edge missed (it was cut off when it was published).
+    private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(30);
 
     private sealed record Routed(RoutedStream Stream, StreamAccess Access, string TunnelId);
     private sealed record RouteFailed(string Reason);
@@ -35,6 +37,8 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private sealed record Deadline(string Reason);
     private sealed record Sample;
     private sealed record Backstop(string Reason);
+    private sealed record Recheck;
+    private sealed record CredentialChecked(string? Revoked);
 
     private readonly string _id;
     private readonly StreamServices _services;
@@ -194,6 +198,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private void StartRelay()
     {
         Timers.Cancel("deadline");
+        if (!_relayed) Timers.StartPeriodicTimer("recheck", new Recheck(), RecheckInterval); // the client's edge checks; a relayed half follows it
         _state = "relaying";
         var (access, routed) = (_access!, _toOrigin!);
         StreamLog.Opened(_log, _id, access.Identity, _source, access.Hostname, access.Application, routed.ConnectionId, _tunnelId ?? "?", routed.EdgeNode);
@@ -236,6 +241,16 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
             else End(why);
         });
         Receive<Backstop>(backstop => End(backstop.Reason));
+        Receive<Recheck>(_ =>
+        {
+            var (request, services) = (_access!.Request, _services);
+            Task.Run(() => new CredentialChecked(RevokedCredential(request, services)))
+                .PipeTo(Self, failure: _ => new CredentialChecked(null)); // a database hiccup is not a revocation
+        });
+        Receive<CredentialChecked>(checkedNow =>
+        {
+            if (checkedNow.Revoked is { } why) End(why);
+        });
         CommonHandlers();
     }
 
@@ -261,6 +276,14 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         var ended = new StreamEndedException(reason);
         _client!.Abort(ended); // first: its Close frame (or RST) carries the reason before the graphs stop
         _killSwitch.Abort(ended);
+    }
+
+    /// <summary>Why the stream's session or service token is no longer good (revoked), or null. Runs off the actor: database reads.</summary>
+    private static string? RevokedCredential(AccessRequest request, StreamServices services)
+    {
+        if (request.SessionId is { } session && services.Sessions.Find(session) is { Revoked: true } s) return $"session revoked: {s.RevokeReason}";
+        if (request.ServiceTokenId is { } token && services.ServiceTokens.Find(token) is { Revoked: true } t) return $"service token '{t.Name}' revoked";
+        return null;
     }
 
     /// <summary>Why this edge's policies no longer admit the stream, or null when they still do.</summary>

@@ -9,6 +9,10 @@ using TunnelActors.Transport.Mux;
 
 namespace TunnelActors.Edge.Streams;
 
-/// <summary>What every stream actor of a node uses: routing, the policies it is decided with, audit, metrics, and the node's name.</summary>
+/// <summary>
+/// What every stream actor of a node uses: routing, the policies it is decided with, the
+/// credential stores it re-checks, audit, metrics, and the node's name.
+/// </summary>
 public sealed record StreamServices(StreamRouter Router, EdgeStore Store, PeerAdmission Admission, AccessPolicySource Policies,
-    IAuditLog Audit, EdgeMetrics Metrics, TimeProvider Clock, MuxOptions Mux, string Node, ILoggerFactory Logs);
+    SessionStore Sessions, ServiceTokenStore ServiceTokens, IAuditLog Audit, EdgeMetrics Metrics, TimeProvider Clock, MuxOptions Mux, string Node,
+    ILoggerFactory Logs);
