@@ -1,5 +1,5 @@
 """Chaos driver for ops/chaos/run.sh: see that script for what it does."""
-import argparse, hashlib, json, os, random, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
+import argparse, hashlib, json, os, random, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time, urllib.error, urllib.parse, urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CLI = os.environ["TUNNELACTORS_CLI"]
@@ -180,6 +180,20 @@ def main():
                 except urllib.error.HTTPError as error:  # it closed on its own meanwhile
                     print(f"    closing {c}: {error}", flush=True)
         fault("drop 2 random connector WebSockets", drop_two)
+        def close_stream():
+            # One stream actor ended through the admin API (a transfer in flight, if the loop has one).
+            for _ in range(30):
+                live = [s for s in streams(edges) if s["kind"] == "client"]
+                if live:
+                    break
+                time.sleep(0.1)
+            print(f"    {len(live)} live streams; closing 1", flush=True)
+            for s in random.sample(live, min(1, len(live))):
+                try:
+                    edges[1].api("POST", f"/api/streams/{urllib.parse.quote(s['streamId'], safe='')}/close?reason=chaos")
+                except urllib.error.HTTPError as error:  # it ended on its own meanwhile
+                    print(f"    closing {s['streamId']}: {error}", flush=True)
+        fault("close 1 random stream through the admin API", close_stream)
         fault("SIGKILL edge1", lambda: edges[1].proc.signal(signal.SIGKILL))
         fault("restart edge1", edges[1].start)
         fault("rolling restart (SIGTERM) of edge0, edge1, edge2", lambda: [restart_edge(e, signal.SIGTERM) for e in edges])
@@ -206,6 +220,16 @@ def connections(edges):
             if os.environ.get("CHAOS_DEBUG"):
                 print(f"    edge{e.i} lists {json.dumps(tunnels)[:600]}", flush=True)
             return [c["id"] for t in tunnels if t["tunnel"] == HOST for c in t["connections"]]
+        except Exception as error:
+            print(f"    edge{e.i} admin API: {error}", flush=True)
+    return []
+
+
+def streams(edges):
+    """Every stream actor of the cluster, as the first edge that answers lists them."""
+    for e in edges:
+        try:
+            return e.api("GET", "/api/streams")["streams"]
         except Exception as error:
             print(f"    edge{e.i} admin API: {error}", flush=True)
     return []

@@ -20,7 +20,7 @@ public sealed partial class ChaosSmokeTests(ITestOutputHelper log)
 
         Assert.True(exit == 0, output);
         var rows = output.Split('\n').Where(l => l.StartsWith("| ") && !l.StartsWith("| fault")).ToList();
-        Assert.Equal(8, rows.Count);
+        Assert.Equal(9, rows.Count);
         Assert.All(rows, row => Assert.DoesNotContain("| never |", row));
         var totals = Totals().Match(output);
         Assert.True(totals.Success, output);

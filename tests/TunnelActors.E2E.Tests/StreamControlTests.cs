@@ -99,7 +99,7 @@ public sealed class StreamControlTests : IAsyncLifetime
         Assert.Contains("closed by an operator: maintenance", reason);
         await Carrier.EchoOnce(second, "still here");
         Assert.Single(await Streams(admin, Echo));
-        Assert.Contains(await Audit(admin, "session_end"), e => e.Contains(id) && e.Contains("ended: closed by an operator: maintenance"));
+        await AuditEventually(admin, "session_end", e => e.Contains(id) && e.Contains("ended: closed by an operator: maintenance"));
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync($"/api/streams/{Uri.EscapeDataString(id)}/close", null)).StatusCode);
     }
 
@@ -148,7 +148,7 @@ public sealed class StreamControlTests : IAsyncLifetime
         Assert.Contains("access no longer allowed", reason);
         await Carrier.EchoOnce(kept, "kept");
         await Carrier.EchoOnce(elsewhere, "elsewhere");
-        Assert.Contains(await Audit(admin, "access_decision"), e => e.Contains("decided again after a policy change"));
+        await AuditEventually(admin, "access_decision", e => e.Contains("decided again after a policy change"));
     }
 
     [Fact]
@@ -273,6 +273,13 @@ public sealed class StreamControlTests : IAsyncLifetime
         JsonDocument.Parse(await admin.GetStringAsync("/api/tunnels")).RootElement.GetProperty("tunnels").EnumerateArray()
             .Where(t => t.GetProperty("tunnel").GetString() == hostname)
             .SelectMany(t => t.GetProperty("connections").EnumerateArray()).Sum(c => c.GetProperty("streams").GetArrayLength());
+
+    // Stream actors write their audit events off the actor: they land a moment after the stream ends.
+    private static async Task AuditEventually(HttpClient admin, string kind, Func<string, bool> match)
+    {
+        for (var attempt = 0; attempt < 50 && !(await Audit(admin, kind)).Any(match); attempt++) await Task.Delay(100);
+        Assert.Contains(await Audit(admin, kind), e => match(e));
+    }
 
     private static async Task<List<string>> Audit(HttpClient admin, string kind) =>
         JsonDocument.Parse(await admin.GetStringAsync($"/api/audit?kind={kind}&limit=100")).RootElement.GetProperty("events").EnumerateArray()
