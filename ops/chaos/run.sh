@@ -3,8 +3,8 @@
 # share and an smbclient put/get loop through `access tcp`, while edges are SIGKILLed and
 # restarted, a connector replica is killed, WebSockets are dropped, a stream is closed through
 # the admin API and all edges are restarted one by one. Prints recovery times, the share of
-# failed transfers and the sha256
-# proof for every completed transfer; exits 1 if any completed transfer was corrupt.
+# failed transfers and the sha256 proof for every completed transfer; exits 1 if any
+# completed transfer was corrupt.
 #   ops/chaos/run.sh                 every fault, 20 s of traffic after each
 #   ops/chaos/run.sh --settle 60     longer windows
 #   ops/chaos/run.sh --smoke         short windows (a couple of minutes in all)
