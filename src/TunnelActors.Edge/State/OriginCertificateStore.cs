@@ -49,11 +49,10 @@ public sealed class OriginCertificateStore
 
     public IReadOnlyList<OriginCertificateRecord> List() =>
         _db.Query("SELECT serial, zone, issued_to, issued_at, expires_at, revoked_at, revoke_reason FROM origin_certificates ORDER BY issued_at",
-            r => new OriginCertificateRecord(r.GetString(0), Text(r, 1), Text(r, 2), Time(r, 3), Time(r, 4), Time(r, 5), Text(r, 6)));
+            r => new OriginCertificateRecord(r.GetString(0), Text(r, 1), Text(r, 2), DbTime.Read(r, 3), DbTime.Read(r, 4), DbTime.Read(r, 5), Text(r, 6)));
 
     /// <summary>Serials as upper-case hex without separators: what X509Certificate2.SerialNumber gives.</summary>
     public static string Normalize(string serial) => serial.Replace(":", "").Trim().ToUpperInvariant();
 
     private static string? Text(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-    private static DateTimeOffset? Time(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.Parse(r.GetString(i));
 }

@@ -45,15 +45,15 @@ public sealed class ServiceTokenStore
     {
         var token = ServiceToken.Generate();
         _db.Execute("INSERT INTO service_tokens (client_id, secret_sha256, name, created_at, expires_at) VALUES (@id, @hash, @name, @now, @expires)",
-            ("@id", token.ClientId), ("@hash", ServiceToken.HashSecret(token.ClientSecret)), ("@name", name), ("@now", Text(now)),
-            ("@expires", lifetime is { } l ? Text(now + l) : null));
+            ("@id", token.ClientId), ("@hash", ServiceToken.HashSecret(token.ClientSecret)), ("@name", name), ("@now", DbTime.Text(now)),
+            ("@expires", lifetime is { } l ? DbTime.Text(now + l) : null));
         return (token, Find(token.ClientId)!);
     }
 
     /// <summary>Stores a token generated elsewhere (the dev token written at first start).</summary>
     public void Add(ServiceToken token, string name, DateTimeOffset now) =>
         _db.Execute("INSERT INTO service_tokens (client_id, secret_sha256, name, created_at) VALUES (@id, @hash, @name, @now) ON CONFLICT (client_id) DO NOTHING",
-            ("@id", token.ClientId), ("@hash", ServiceToken.HashSecret(token.ClientSecret)), ("@name", name), ("@now", Text(now)));
+            ("@id", token.ClientId), ("@hash", ServiceToken.HashSecret(token.ClientSecret)), ("@name", name), ("@now", DbTime.Text(now)));
 
     /// <summary>Checks a presented id and secret: the current secret, or the previous one within its overlap; never an expired or revoked token.</summary>
     public ServiceTokenCheck Check(string clientId, string secret, DateTimeOffset now)
@@ -70,7 +70,7 @@ public sealed class ServiceTokenStore
         if (token.Revoked) return new ServiceTokenCheck(null, $"service token '{token.Name}' was revoked ({row.RevokeReason})");
         if (token.ExpiresAt is { } expires && expires <= now) return new ServiceTokenCheck(null, $"service token '{token.Name}' expired at {expires:u}");
         _db.Execute("UPDATE service_tokens SET last_used_at = @now WHERE client_id = @id AND (last_used_at IS NULL OR last_used_at < @stale)",
-            ("@id", clientId), ("@now", Text(now)), ("@stale", Text(now - TouchInterval)));
+            ("@id", clientId), ("@now", DbTime.Text(now)), ("@stale", DbTime.Text(now - TouchInterval)));
         return new ServiceTokenCheck(token, null);
     }
 
@@ -87,7 +87,7 @@ public sealed class ServiceTokenStore
         var changed = _db.Execute("""
             UPDATE service_tokens SET previous_secret_sha256 = secret_sha256, previous_valid_until = @until, secret_sha256 = @hash
             WHERE client_id = @id AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > @now)
-            """, ("@id", clientId), ("@hash", ServiceToken.HashSecret(secret)), ("@until", Text(now + overlap)), ("@now", Text(now)));
+            """, ("@id", clientId), ("@hash", ServiceToken.HashSecret(secret)), ("@until", DbTime.Text(now + overlap)), ("@now", DbTime.Text(now)));
         return changed == 1 ? new ServiceToken(clientId, secret) : null;
     }
 
@@ -95,14 +95,10 @@ public sealed class ServiceTokenStore
     public ServiceTokenRecord? Revoke(string clientId, string reason, DateTimeOffset now)
     {
         _db.Execute("UPDATE service_tokens SET revoked_at = @now, revoke_reason = @reason WHERE client_id = @id AND revoked_at IS NULL",
-            ("@id", clientId), ("@now", Text(now)), ("@reason", reason));
+            ("@id", clientId), ("@now", DbTime.Text(now)), ("@reason", reason));
         return Find(clientId);
     }
 
-    private static string Text(DateTimeOffset time) => time.UtcDateTime.ToString("O");
-
-    private static DateTimeOffset? Time(DbDataReader row, int column) => row.IsDBNull(column) ? null : DateTimeOffset.Parse(row.GetString(column));
-
     private static ServiceTokenRecord Read(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), Time(r, 2)!.Value, Time(r, 3), Time(r, 4), Time(r, 5), Time(r, 6));
+        new(r.GetString(0), r.GetString(1), DbTime.Read(r, 2)!.Value, DbTime.Read(r, 3), DbTime.Read(r, 4), DbTime.Read(r, 5), DbTime.Read(r, 6));
 }

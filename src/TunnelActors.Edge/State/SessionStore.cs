@@ -37,17 +37,17 @@ public sealed class SessionStore
 
     public void Record(AccessSession session)
     {
-        _db.Execute("DELETE FROM access_sessions WHERE expires_at < @cutoff", ("@cutoff", Text(session.IssuedAt - KeepExpired)));
+        _db.Execute("DELETE FROM access_sessions WHERE expires_at < @cutoff", ("@cutoff", DbTime.Text(session.IssuedAt - KeepExpired)));
         _db.Execute($"INSERT INTO access_sessions ({Columns}) VALUES (@id, @identity, @app, @method, @source, @issued, @expires, NULL, NULL, NULL)",
             ("@id", session.Id), ("@identity", session.Identity), ("@app", session.Application), ("@method", session.LoginMethod),
-            ("@source", session.Source), ("@issued", Text(session.IssuedAt)), ("@expires", Text(session.ExpiresAt)));
+            ("@source", session.Source), ("@issued", DbTime.Text(session.IssuedAt)), ("@expires", DbTime.Text(session.ExpiresAt)));
     }
 
     /// <summary>The session <paramref name="id"/> (null if unknown), noting that it was used at <paramref name="now"/>.</summary>
     public AccessSession? Use(string id, DateTimeOffset now)
     {
         _db.Execute("UPDATE access_sessions SET last_used_at = @now WHERE id = @id AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < @stale)",
-            ("@id", id), ("@now", Text(now)), ("@stale", Text(now - TouchInterval)));
+            ("@id", id), ("@now", DbTime.Text(now)), ("@stale", DbTime.Text(now - TouchInterval)));
         return Find(id);
     }
 
@@ -60,7 +60,7 @@ public sealed class SessionStore
         var (sql, parameters) = new FilteredQuery($"SELECT {Columns} FROM access_sessions")
             .Where("identity = @identity", "@identity", identity?.ToLowerInvariant())
             .Where("application = @app", "@app", application)
-            .Where("revoked_at IS NULL AND expires_at > @now", "@now", all ? null : Text(now))
+            .Where("revoked_at IS NULL AND expires_at > @now", "@now", all ? null : DbTime.Text(now))
             .Build("issued_at DESC", limit);
         return _db.Query(sql, Read, parameters);
     }
@@ -68,26 +68,21 @@ public sealed class SessionStore
     /// <summary>Moves a live session's expiry to <paramref name="expiresAt"/> (a token issued later for it lives longer).</summary>
     public void Extend(string id, DateTimeOffset expiresAt) =>
         _db.Execute("UPDATE access_sessions SET expires_at = @expires WHERE id = @id AND revoked_at IS NULL AND expires_at < @expires",
-            ("@id", id), ("@expires", Text(expiresAt)));
+            ("@id", id), ("@expires", DbTime.Text(expiresAt)));
 
     /// <summary>Revokes one session; the session as it now is, or null if there is none with that id.</summary>
     public AccessSession? Revoke(string id, string reason, DateTimeOffset now)
     {
         _db.Execute("UPDATE access_sessions SET revoked_at = @now, revoke_reason = @reason WHERE id = @id AND revoked_at IS NULL",
-            ("@id", id), ("@now", Text(now)), ("@reason", reason));
+            ("@id", id), ("@now", DbTime.Text(now)), ("@reason", reason));
         return Find(id);
     }
 
     /// <summary>Revokes every live session of <paramref name="identity"/>; how many.</summary>
     public int RevokeIdentity(string identity, string reason, DateTimeOffset now) =>
         _db.Execute("UPDATE access_sessions SET revoked_at = @now, revoke_reason = @reason WHERE identity = @identity AND revoked_at IS NULL",
-            ("@identity", identity.ToLowerInvariant()), ("@now", Text(now)), ("@reason", reason));
-
-    // UTC round-trip text: ordered as the instants are, in both SQLite and PostgreSQL TEXT.
-    private static string Text(DateTimeOffset time) => time.UtcDateTime.ToString("O");
-
-    private static DateTimeOffset? Time(DbDataReader row, int column) => row.IsDBNull(column) ? null : DateTimeOffset.Parse(row.GetString(column));
+            ("@identity", identity.ToLowerInvariant()), ("@now", DbTime.Text(now)), ("@reason", reason));
 
     private static AccessSession Read(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4),
-        Time(r, 5)!.Value, Time(r, 6)!.Value, Time(r, 7), Time(r, 8), r.IsDBNull(9) ? null : r.GetString(9));
+        DbTime.Read(r, 5)!.Value, DbTime.Read(r, 6)!.Value, DbTime.Read(r, 7), DbTime.Read(r, 8), r.IsDBNull(9) ? null : r.GetString(9));
 }
