@@ -12,14 +12,34 @@ public sealed class BenchSmokeTests
             new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
 
         Assert.True(exit == 0, output);
-        foreach (var row in new[] { "1 stream MB/s", "8 streams MB/s", "ping-pong p50", "new connection TTFB", "100 streams MB/s", "SMB put MB/s", "SMB get MB/s" })
-        {
-            var line = output.Split('\n').Single(l => l.StartsWith($"| {row}"));
-            var cells = line.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            Assert.All(cells.Skip(1).Take(4), c => Assert.True(double.TryParse(c.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0, $"{row}: '{c}' in\n{line}"));
-        }
+        AssertEveryFigure(output, ["1 stream MB/s", "8 streams MB/s", "ping-pong p50", "new connection TTFB", "100 streams MB/s", "SMB put MB/s", "SMB get MB/s"]);
         Assert.Contains("(100/100)", output); // every one of the concurrent streams completed
     }
+
+    [Fact]
+    public async Task WanBenchSmoke_MeasuresEveryPathThroughTheDelayLine()
+    {
+        var (exit, output) = await Tool.Run("bash", ["ops/bench/wan.sh", "--smoke"], TimeSpan.FromMinutes(5),
+            new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("RTT 40 ms:", output);
+        AssertEveryFigure(output, ["1 stream MB/s", "8 streams MB/s", "new connection TTFB", "SMB put MB/s", "SMB get MB/s"]);
+        // The relay really delays: a new connection through it cannot answer within one 40 ms round trip.
+        var ttfb = Cells(output, "new connection TTFB");
+        Assert.All(ttfb, c => Assert.True(double.Parse(c) > 40_000, $"TTFB {c} µs is less than the relay's round trip"));
+    }
+
+    /// <summary>Every path's cell (the four after the metric's name) of each row is a positive number.</summary>
+    private static void AssertEveryFigure(string output, string[] rows)
+    {
+        foreach (var row in rows)
+            Assert.All(Cells(output, row), c => Assert.True(double.TryParse(c.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0, $"{row}: '{c}' in\n{output}"));
+    }
+
+    private static IEnumerable<string> Cells(string output, string row) =>
+        output.Split('\n').Single(l => l.StartsWith($"| {row}"))
+            .Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1).Take(4);
 
     [Fact]
     public async Task MicroBenchSmoke_MeasuresEveryCodecBenchmarkWithAllocations()
