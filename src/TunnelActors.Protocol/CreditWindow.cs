@@ -4,6 +4,10 @@ namespace TunnelActors.Protocol;
 /// HTTP/2-style flow control for one stream direction pair. The sender may only send as
 /// many DATA bytes as the receiver granted; the receiver grants more as its reader
 /// consumes, in batches of a quarter window so WINDOW_UPDATEs stay rare.
+/// The receive window can be resized (auto-tuning): what the peer may still send, what is
+/// buffered and what was consumed but not yet granted always add up to <see cref="ReceiveWindow"/>;
+/// growing grants the difference with the next update, shrinking withholds grants until the
+/// peer's outstanding credit fits the smaller window.
 /// Not thread-safe: its owner serialises access.
 /// </summary>
 public sealed class CreditWindow(uint sendWindow, uint receiveWindow)
@@ -13,10 +17,10 @@ public sealed class CreditWindow(uint sendWindow, uint receiveWindow)
 
     private long _sendCredit = sendWindow;
     private long _receiveCredit = receiveWindow;
-    private long _consumedNotGranted;
+    private long _consumedNotGranted; // negative after a shrink: consumption pays it back before anything is granted
 
     public long SendCredit => _sendCredit;
-    public uint ReceiveWindow { get; } = receiveWindow;
+    public uint ReceiveWindow { get; private set; } = receiveWindow;
 
     /// <summary>Takes up to <paramref name="wanted"/> bytes of send credit; returns how many were taken (maybe 0).</summary>
     public int TakeSendCredit(int wanted)
@@ -25,6 +29,9 @@ public sealed class CreditWindow(uint sendWindow, uint receiveWindow)
         _sendCredit -= granted;
         return granted;
     }
+
+    /// <summary>Gives back send credit that was taken but not used (the connection's window had less).</summary>
+    public void ReturnSendCredit(int unused) => _sendCredit += unused;
 
     /// <summary>The peer's WINDOW_UPDATE arrived.</summary>
     public void OnWindowUpdate(uint increment)
@@ -44,14 +51,28 @@ public sealed class CreditWindow(uint sendWindow, uint receiveWindow)
         _receiveCredit -= length;
     }
 
-    /// <summary>The local reader consumed bytes; returns the WINDOW_UPDATE increment to send now, or 0.</summary>
+    /// <summary>The local reader consumed bytes; returns the WINDOW_UPDATE increment to send now (once a quarter window is owed), or 0.</summary>
     public uint OnDataConsumed(int length)
     {
         _consumedNotGranted += length;
-        if (_consumedNotGranted < ReceiveWindow / 4) return 0;
+        return _consumedNotGranted >= ReceiveWindow / 4 ? TakeGrant() : 0;
+    }
+
+    /// <summary>Everything owed to the peer now (0 if nothing): what a resize just added, for instance.</summary>
+    public uint TakeGrant()
+    {
+        if (_consumedNotGranted <= 0) return 0;
         var increment = (uint)_consumedNotGranted;
         _receiveCredit += increment;
         _consumedNotGranted = 0;
         return increment;
+    }
+
+    /// <summary>Sets the receive window; a larger one is granted with the next update.</summary>
+    public void Resize(uint window)
+    {
+        if (window == 0 || window > MaxWindow) throw new ArgumentOutOfRangeException(nameof(window), window, "1..2^31-1");
+        _consumedNotGranted += (long)window - ReceiveWindow;
+        ReceiveWindow = window;
     }
 }

@@ -22,31 +22,46 @@ public sealed record OpenPayload(string Hostname, string Identity, uint InitialW
 /// <summary>
 /// REGISTER: the connector's first frame. <see cref="Certificate"/> is the DER origin
 /// certificate; <see cref="Signature"/> signs the edge's challenge with its key.
+/// <see cref="ConnectionWindow"/> (absent from an older connector: 0) offers a connection-level
+/// window: the bytes the connector can receive across all streams.
 /// </summary>
-public sealed record RegisterPayload(string Hostname, string ConnectorId, string ReplicaId, byte[] Certificate, byte[] Signature)
+public sealed record RegisterPayload(string Hostname, string ConnectorId, string ReplicaId, byte[] Certificate, byte[] Signature, uint ConnectionWindow = 0)
 {
-    public Frame ToFrame() => new(FrameType.Register, 0, new PayloadWriter()
-        .String(Hostname).String(ConnectorId).String(ReplicaId).Bytes(Certificate).Bytes(Signature).ToArray());
+    public Frame ToFrame()
+    {
+        var writer = new PayloadWriter().String(Hostname).String(ConnectorId).String(ReplicaId).Bytes(Certificate).Bytes(Signature);
+        if (ConnectionWindow > 0) writer.U32(ConnectionWindow);
+        return new(FrameType.Register, 0, writer.ToArray());
+    }
 
     public static RegisterPayload Parse(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload, FrameType.Register);
         var result = new RegisterPayload(reader.String(), reader.String(), reader.String(),
-            reader.Bytes().ToArray(), reader.Bytes().ToArray());
+            reader.Bytes().ToArray(), reader.Bytes().ToArray(), reader.AtEnd ? 0 : reader.U32());
         reader.End();
         return result;
     }
 }
 
-/// <summary>REGISTERED: the edge's id for this connection and the edge node that holds it.</summary>
-public sealed record RegisteredPayload(string ConnectionId, string EdgeNode)
+/// <summary>
+/// REGISTERED: the edge's id for this connection and the edge node that holds it, and — only
+/// when the connector offered one — the edge's connection window, which turns the connection
+/// window on for both ends (an older connector never sees the field).
+/// </summary>
+public sealed record RegisteredPayload(string ConnectionId, string EdgeNode, uint ConnectionWindow = 0)
 {
-    public Frame ToFrame() => new(FrameType.Registered, 0, new PayloadWriter().String(ConnectionId).String(EdgeNode).ToArray());
+    public Frame ToFrame()
+    {
+        var writer = new PayloadWriter().String(ConnectionId).String(EdgeNode);
+        if (ConnectionWindow > 0) writer.U32(ConnectionWindow);
+        return new(FrameType.Registered, 0, writer.ToArray());
+    }
 
     public static RegisteredPayload Parse(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload, FrameType.Registered);
-        var result = new RegisteredPayload(reader.String(), reader.String());
+        var result = new RegisteredPayload(reader.String(), reader.String(), reader.AtEnd ? 0 : reader.U32());
         reader.End();
         return result;
     }

@@ -255,3 +255,34 @@ public sealed class CreditWindowTests
         Assert.Equal(total, received);
     }
 }
+
+public sealed class CreditWindowResizeTests
+{
+    [Fact]
+    public void Resize_Larger_GrantsTheDifferenceAndThePeerMaySendTheWholeNewWindow()
+    {
+        var window = new CreditWindow(10, receiveWindow: 1000);
+        window.OnDataReceived(1000);
+        Assert.Equal(1000u, window.OnDataConsumed(1000));
+
+        window.Resize(4000);
+
+        Assert.Equal(3000u, window.TakeGrant());
+        window.OnDataReceived(4000);
+        Assert.Equal(ProtocolError.FlowControl, Assert.Throws<ProtocolException>(() => window.OnDataReceived(1)).Error);
+    }
+
+    [Fact]
+    public void Resize_Smaller_WithholdsGrantsUntilThePeersCreditFitsTheNewWindow()
+    {
+        var window = new CreditWindow(10, receiveWindow: 4000);
+        window.Resize(1000); // the peer still holds 4000 of credit
+
+        window.OnDataReceived(4000);
+        Assert.Equal(0u, window.OnDataConsumed(3000)); // pays back the 3000 the peer had beyond the new window
+        Assert.Equal(0u, window.TakeGrant());
+        Assert.Equal(1000u, window.OnDataConsumed(1000));
+        window.OnDataReceived(1000);
+        Assert.Equal(ProtocolError.FlowControl, Assert.Throws<ProtocolException>(() => window.OnDataReceived(1)).Error);
+    }
+}

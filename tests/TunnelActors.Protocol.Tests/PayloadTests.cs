@@ -8,13 +8,26 @@ public sealed class PayloadTests
     private static readonly Dictionary<string, (Func<byte[]> Payload, Action<byte[]> Parse)> Valid = new()
     {
         ["OPEN"] = (() => new OpenPayload("smb.site.test", "service-token:abc", 1 << 20).ToFrame(1).Payload.ToArray(), b => OpenPayload.Parse(b)),
-        ["REGISTER"] = (() => new RegisterPayload("smb.site.test", "conn", "r1", [1, 2, 3], [4, 5]).ToFrame().Payload.ToArray(), b => RegisterPayload.Parse(b)),
-        ["REGISTERED"] = (() => new RegisteredPayload("c-1", "akka.tcp://edge@h:1").ToFrame().Payload.ToArray(), b => RegisteredPayload.Parse(b)),
+        ["REGISTER"] = (() => new RegisterPayload("smb.site.test", "conn", "r1", [1, 2, 3], [4, 5], 64 << 20).ToFrame().Payload.ToArray(), b => RegisterPayload.Parse(b)),
+        ["REGISTERED"] = (() => new RegisteredPayload("c-1", "akka.tcp://edge@h:1", 64 << 20).ToFrame().Payload.ToArray(), b => RegisteredPayload.Parse(b)),
         ["RST"] = (() => new ReasonPayload(ProtocolError.Refused, "origin down").ToFrame(FrameType.Rst, 1).Payload.ToArray(), b => ReasonPayload.Parse(b, FrameType.Rst)),
         ["GOAWAY"] = (() => new ReasonPayload(ProtocolError.None, "draining ünïcode ✓").ToFrame(FrameType.GoAway, 0).Payload.ToArray(), b => ReasonPayload.Parse(b, FrameType.GoAway)),
     };
 
     public static TheoryData<string> ValidPayloads => new(Valid.Keys);
+
+    [Fact]
+    public void ConnectionWindow_AbsentInAnOlderPeersFrames_ParsesAsZeroAndIsNotWrittenWhenZero()
+    {
+        var register = new RegisterPayload("smb.site.test", "conn", "r1", [1], [2]);
+        var registered = new RegisteredPayload("c-1", "edge");
+
+        Assert.Equal(0u, RegisterPayload.Parse(register.ToFrame().Payload.Span).ConnectionWindow);
+        Assert.Equal(0u, RegisteredPayload.Parse(registered.ToFrame().Payload.Span).ConnectionWindow);
+        // An edge that got no offer answers in the old form, byte for byte: an older connector parses it.
+        Assert.Equal(registered.ToFrame().Payload.Length + 4, (registered with { ConnectionWindow = 1 }).ToFrame().Payload.Length);
+        Assert.Equal(64u << 20, RegisterPayload.Parse((register with { ConnectionWindow = 64 << 20 }).ToFrame().Payload.Span).ConnectionWindow);
+    }
 
     [Fact]
     public void OpenPayload_ToFrameThenParse_RoundTrips()
@@ -115,6 +128,7 @@ public sealed class PayloadTests
         for (var length = 0; length < bytes.Length; length++)
         {
             if (kind == "OPEN" && length == bytes.Length - 2) continue; // an older edge's OPEN: no trailing stream id (see OpenPayload_FromAnEdgeWithoutStreamIds)
+            if (kind.StartsWith("REGISTER") && length == bytes.Length - 4) continue; // an older peer's: no connection window (see ConnectionWindow_AbsentInAnOlderPeersFrames…)
             var prefix = bytes[..length];
             var error = Assert.Throws<ProtocolException>(() => parse(prefix));
             Assert.True(error.Error == ProtocolError.MalformedPayload, $"{kind} prefix of {length} bytes: {error.Error}");

@@ -74,6 +74,13 @@ public sealed class MuxPair : IAsyncDisposable
         return Start(materializer, options, a, b, () => { });
     }
 
+    /// <summary>In memory, each direction delayed by <paramref name="oneWay"/>: a long path for window tests.</summary>
+    public static MuxPair StartWithDelay(IMaterializer materializer, TimeSpan oneWay, MuxOptions? options = null)
+    {
+        var (a, b) = InMemoryDuplex.CreatePair(1 << 20, "opener", "acceptor");
+        return Start(materializer, options, new DelayedChannel(a, oneWay), new DelayedChannel(b, oneWay), () => { });
+    }
+
     public static async Task<MuxPair> StartOverTcpAsync(IMaterializer materializer, MuxOptions? options = null)
     {
         var (a, b) = await SocketPair.CreateAsync();
@@ -144,12 +151,12 @@ public sealed class RawPeer(IByteChannel carrier)
         }
     }
 
-    /// <summary>Reads until the session closes its side; returns the frames not read yet.</summary>
+    /// <summary>Reads until the session closes its side; returns the frames not read yet, but for PINGs (liveness, sent unasked; kept in <see cref="Seen"/>).</summary>
     public async Task<List<Frame>> ReadToEndAsync(CancellationToken cancellationToken)
     {
         while (await FillAsync(cancellationToken)) { }
         _reader.Complete();
-        var rest = _pending.ToList();
+        var rest = _pending.Where(f => f.Type != FrameType.Ping).ToList();
         _pending.Clear();
         return rest;
     }

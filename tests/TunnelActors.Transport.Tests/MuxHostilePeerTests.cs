@@ -86,7 +86,7 @@ public sealed class MuxHostilePeerTests : TestKit
     [Fact]
     public async Task Open_AskingForMoreWindowThanOurs_IsRefused()
     {
-        await using var raw = RawSession.Start(_materializer, MuxOptions.Default with { StreamWindow = 256 * 1024 });
+        await using var raw = RawSession.Start(_materializer, MuxOptions.Default with { MaxStreamWindow = 256 * 1024 });
         using var cancel = new CancellationTokenSource(Timeout);
 
         await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 256 * 1024 + 1).ToFrame(1));

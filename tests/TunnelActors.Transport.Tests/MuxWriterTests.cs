@@ -23,7 +23,7 @@ public sealed class MuxWriterTests : TestKit
     [InlineData("peer carrier reset")]
     public async Task Writer_WaitingOnAFullOutboxWhenTheConnectionDies_FailsInsteadOfHanging(string how)
     {
-        await using var raw = RawSession.Start(_materializer, MuxOptions.Default with { OutboxFrames = 4, StreamWindow = 64 << 20 }, carrierCapacity: 64 * 1024);
+        await using var raw = RawSession.Start(_materializer, MuxOptions.Default with { OutboxFrames = 4, StreamWindow = 64 << 20, MaxStreamWindow = 64 << 20 }, carrierCapacity: 64 * 1024);
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 64 << 20).ToFrame(1)); // lots of credit for the session
         var stream = await raw.Events.Opened.Reader.ReadAsync(cancel.Token);

@@ -107,7 +107,10 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             (_register, _tunnelId, _certificateSerial) = (r.Register, r.Admission.TunnelId, r.Admission.CertificateSerial);
             _metrics.ConnectionRegistered();
             _counted = true;
-            _mux.TrySend(new RegisteredPayload(_connectionId, _nodeName).ToFrame());
+            // A connection window only when the connector offered one: an older connector would not parse the field.
+            var window = r.Register.ConnectionWindow > 0 ? _mux.Options.ConnectionWindow : 0;
+            _mux.EnableConnectionWindow(r.Register.ConnectionWindow);
+            _mux.TrySend(new RegisteredPayload(_connectionId, _nodeName, window).ToFrame());
             ConnectionLog.Registered(_log, _connectionId, r.Admission.Describe, r.Register.ReplicaId, _accept.RemoteAddress, r.Admission.Zone, r.Admission.TunnelId);
             Heartbeat();
             Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
@@ -120,12 +123,18 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         CommonHandlers();
     }
 
+    /// <summary>The fixed per-stream window of connectors without auto-tuning.</summary>
+    private const uint LegacyStreamWindow = 1024 * 1024;
+
     private void Serving()
     {
         Receive<OpenStream>(open =>
         {
             var replyTo = Sender;
-            _mux.OpenStreamAsync(open.Open, CancellationToken.None)
+            // A connector that offered no connection window predates auto-tuning: its windows stay at
+            // what we open with, so give it the fixed window it was built for.
+            var payload = _mux.HasConnectionWindow ? open.Open : open.Open with { InitialWindow = Math.Max(open.Open.InitialWindow, LegacyStreamWindow) };
+            _mux.OpenStreamAsync(payload, CancellationToken.None)
                 .PipeTo(replyTo, success: stream => open.Handoff.Deliver(stream) ? new StreamOpened(stream) : new StreamRefused("the requester gave up"),
                     failure: e => new StreamRefused(e.Message));
         });

@@ -19,6 +19,9 @@ namespace TunnelActors.Transport.Mux;
 /// GOAWAY naming the cause. Events go to <see cref="IMuxHandler"/> (typically an actor's Tell).
 /// Buffers are pooled (<see cref="DataBuffers"/>): carrier reads are returned once decoded,
 /// queued DATA payloads once encoded, encoded batches once written.
+/// Flow control has two levels, as in HTTP/2 and QUIC: each stream's window (auto-tuned, see
+/// <see cref="WindowTuner"/>) and, once both ends agreed at REGISTER, a connection window over all
+/// streams that bounds what the peer can make us buffer however many streams it opens.
 /// </summary>
 public sealed class MuxConnection
 {
@@ -36,6 +39,10 @@ public sealed class MuxConnection
     private long _latestPing;
     private int _pongQueued;
     private readonly LogBudget _errorLog = new(10, TimeSpan.FromSeconds(10));
+    private readonly ConnectionSendCredit _sendCredit = new();
+    private int _connectionWindow;         // 1 once both ends agreed on a connection window
+    private long _connectionReceiveCredit; // bytes the peer may still send across all streams
+    private long _connectionConsumed;      // consumed (or discarded) but not yet granted back
 
     public MuxConnection(string name, MuxOptions options, IMuxHandler handler)
     {
@@ -52,12 +59,19 @@ public sealed class MuxConnection
             FullMode = BoundedChannelFullMode.Wait,
         });
         _killSwitch = KillSwitches.Shared(name);
+        Budget = new WindowBudget(options.ConnectionWindow, options.WindowBudget);
     }
 
     public string Name { get; }
     public MuxOptions Options { get; }
     public int StreamCount => _streams.Count;
     public IEnumerable<MuxStream> Streams => _streams.Values;
+
+    /// <summary>This connection's share of window growth, under the process's.</summary>
+    public WindowBudget Budget { get; }
+
+    /// <summary>Whether both ends agreed on a connection window (an older peer did not).</summary>
+    public bool HasConnectionWindow => Volatile.Read(ref _connectionWindow) != 0;
 
     /// <summary>Completes when the connection has ended, faulted with the cause if it failed.</summary>
     public Task Completion => _completion.Task;
@@ -89,6 +103,20 @@ public sealed class MuxConnection
             .RunWith(Sink.FromGraph(new ByteChannelSink(carrier, DataBuffers.Return)), materializer);
 
         _ = RunAsync(inbound, outbound, carrier);
+        SendPing(); // window auto-tuning needs the round trip from the start
+    }
+
+    /// <summary>
+    /// Turns on the connection window: the peer announced it can receive <paramref name="peerWindow"/>
+    /// bytes across all streams, and we hold it to <see cref="MuxOptions.ConnectionWindow"/>. The edge
+    /// calls it before sending REGISTERED; the connector's dispatcher when REGISTERED arrives, so
+    /// both count from the same frame.
+    /// </summary>
+    public void EnableConnectionWindow(uint peerWindow)
+    {
+        if (peerWindow == 0 || Interlocked.Exchange(ref _connectionWindow, 1) != 0) return;
+        Interlocked.Exchange(ref _connectionReceiveCredit, Options.ConnectionWindow);
+        _sendCredit.Enable(Math.Min(peerWindow, CreditWindow.MaxWindow));
     }
 
     /// <summary>Opens a stream to the peer (edge side). Throws if the connection is draining or full.</summary>
@@ -141,10 +169,49 @@ public sealed class MuxConnection
     public void Abort(Exception reason)
     {
         _killSwitch.Abort(reason);
+        _sendCredit.Close(new IOException($"{Name} is closed", reason));
         CompleteQueues(reason); // writers waiting on a full queue must fail, not wait for a graph that is gone
     }
 
-    internal void Forget(MuxStream stream) => _streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream));
+    internal void Forget(MuxStream stream)
+    {
+        if (_streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream))) stream.ReleaseWindow();
+    }
+
+    /// <summary>Connection credit for a stream's DATA: up to <paramref name="wanted"/> bytes, waiting in turn while there is none.</summary>
+    internal ValueTask<int> TakeSendCreditAsync(int wanted, CancellationToken cancellationToken) => _sendCredit.TakeAsync(wanted, cancellationToken);
+
+    internal void ReturnSendCredit(int unused) => _sendCredit.Return(unused);
+
+    /// <summary>A reader consumed bytes: the connection-level WINDOW_UPDATE increment to send now, or 0.</summary>
+    internal uint TakeConnectionGrant(int consumed)
+    {
+        if (!HasConnectionWindow || consumed <= 0) return 0;
+        if (Interlocked.Add(ref _connectionConsumed, consumed) < Options.ConnectionWindow / 4) return 0;
+        var increment = Interlocked.Exchange(ref _connectionConsumed, 0);
+        if (increment <= 0) return 0;
+        Interlocked.Add(ref _connectionReceiveCredit, increment);
+        return (uint)increment;
+    }
+
+    /// <summary>Bytes that arrived and will never be read (late data, a reset stream's queue): their connection credit goes back.</summary>
+    internal void Discarded(int bytes)
+    {
+        var increment = TakeConnectionGrant(bytes);
+        if (increment > 0 && !TrySend(Frame.WindowUpdate(0, increment)))
+        {
+            // The control queue is full (or closed): owe it with the next grant instead of losing it.
+            Interlocked.Add(ref _connectionReceiveCredit, -increment);
+            Interlocked.Add(ref _connectionConsumed, increment);
+        }
+    }
+
+    /// <summary>On a keep-alive tick: streams that consumed nothing for a while give their grown windows back.</summary>
+    public void ShrinkIdleWindows()
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var stream in _streams.Values) stream.ShrinkIfIdle(Options.IdleWindowAfter, now);
+    }
 
     private async Task RunAsync(Task inbound, Task<long> outbound, IByteChannel carrier)
     {
@@ -165,6 +232,7 @@ public sealed class MuxConnection
         }
         if (failure is not null and not ProtocolException) carrier.Abort(failure);
 
+        _sendCredit.Close(new IOException($"{Name} is closed", failure));
         foreach (var stream in _streams.Values)
             stream.Reset(ProtocolError.Cancelled, failure is null ? "connection closed" : $"connection lost: {failure.Message}");
         if (failure is null) _completion.TrySetResult();
@@ -185,7 +253,9 @@ public sealed class MuxConnection
             DispatchConnectionFrame(frame);
             return;
         }
+        if (frame.Type == FrameType.Data) ChargeConnectionWindow(frame.Payload.Length); // before the stream: an overrun ends the connection
         MuxStream? stream = null;
+        var queued = false;
         try
         {
             if (frame.Type == FrameType.Open)
@@ -195,12 +265,19 @@ public sealed class MuxConnection
             }
             if (!_streams.TryGetValue(frame.StreamId, out stream))
             {
-                if (frame.Type == FrameType.Data) DataBuffers.Return(frame.Payload); // late data for a finished stream
+                if (frame.Type == FrameType.Data) // late data for a finished stream
+                {
+                    Discarded(frame.Payload.Length);
+                    DataBuffers.Return(frame.Payload);
+                }
                 return;
             }
             switch (frame.Type)
             {
-                case FrameType.Data: stream.OnData(frame.Payload); break;
+                case FrameType.Data:
+                    queued = stream.OnData(frame.Payload);
+                    if (!queued) Discarded(frame.Payload.Length);
+                    break;
                 case FrameType.WindowUpdate: stream.OnWindowUpdate(ReadIncrement(frame)); break;
                 case FrameType.Fin: stream.OnFin(); break;
                 case FrameType.Rst:
@@ -213,6 +290,7 @@ public sealed class MuxConnection
         }
         catch (ProtocolException e)
         {
+            if (frame.Type == FrameType.Data && !queued) Discarded(frame.Payload.Length);
             // A bad frame costs its own stream only; reporting it is rate-limited, so a flood writes a few lines, not one per frame.
             if (_errorLog.TryTake(out var suppressed)) _handler.OnStreamError(frame.StreamId, e, suppressed);
             if (stream is null || stream.Reset(e.Error, e.Message))
@@ -233,8 +311,8 @@ public sealed class MuxConnection
         if (_streams.Count >= Options.MaxStreams)
             throw new ProtocolException(ProtocolError.TooManyStreams, $"{_streams.Count} streams open, limit {Options.MaxStreams}");
         // What we buffer is ours to decide: the opener may ask for less than our window, never more.
-        if (open.InitialWindow == 0 || open.InitialWindow > Options.StreamWindow)
-            throw new ProtocolException(ProtocolError.FlowControl, $"OPEN window {open.InitialWindow} outside 1..{Options.StreamWindow}");
+        if (open.InitialWindow == 0 || open.InitialWindow > Options.MaxStreamWindow)
+            throw new ProtocolException(ProtocolError.FlowControl, $"OPEN window {open.InitialWindow} outside 1..{Options.MaxStreamWindow}");
         var stream = new MuxStream(this, frame.StreamId, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
         _streams[frame.StreamId] = stream;
         _handler.OnStreamOpened(stream);
@@ -252,6 +330,9 @@ public sealed class MuxConnection
                 break;
             case FrameType.Ping:
                 throw new ProtocolException(ProtocolError.MalformedPayload, $"PING payload is {frame.Payload.Length} bytes, expected 8");
+            case FrameType.WindowUpdate when HasConnectionWindow:
+                _sendCredit.OnWindowUpdate(ReadIncrement(frame));
+                break;
             case FrameType.Pong when frame.Payload.Length == 8:
                 var sent = (long)BitConverter.ToUInt64(frame.Payload.Span);
                 Interlocked.Exchange(ref _lastRttTicks, Stopwatch.GetElapsedTime(sent).Ticks);
@@ -260,12 +341,25 @@ public sealed class MuxConnection
                 Interlocked.Exchange(ref _goingAway, 1);
                 _handler.OnControlFrame(frame);
                 break;
-            case FrameType.Register or FrameType.Registered:
+            case FrameType.Registered:
+                // Here, not in the handler's actor: DATA may follow REGISTERED at once and must already count.
+                EnableConnectionWindow(RegisteredPayload.Parse(frame.Payload.Span).ConnectionWindow);
+                _handler.OnControlFrame(frame);
+                break;
+            case FrameType.Register:
                 _handler.OnControlFrame(frame);
                 break;
             default:
                 throw new ProtocolException(ProtocolError.StreamState, $"{frame.Type} is not allowed on stream 0");
         }
+    }
+
+    private void ChargeConnectionWindow(int length)
+    {
+        if (!HasConnectionWindow) return;
+        if (Interlocked.Add(ref _connectionReceiveCredit, -length) < 0)
+            throw new ProtocolException(ProtocolError.FlowControl,
+                $"peer sent {length} bytes beyond the connection window of {Options.ConnectionWindow}");
     }
 
     private static uint ReadIncrement(Frame frame) => frame.Payload.Length == 4

@@ -14,7 +14,7 @@ public sealed record MuxLinkEnded(Exception? Error)
 /// What every actor that owns a multiplexed connection does alike (the edge's connector and
 /// peer-link actors, the connector's edge connections): start the connection on its carrier with
 /// the actor as its handler, turn its end into <see cref="MuxLinkEnded"/>, ping it on each tick
-/// and cut it once the peer falls silent. The owner aborts it in PostStop.
+/// (and shrink idle streams' windows) and cut it once the peer falls silent. The owner aborts it in PostStop.
 /// </summary>
 public static class MuxLink
 {
@@ -33,6 +33,7 @@ public static class MuxLink
         if (silent <= idleTimeout)
         {
             session.SendPing();
+            session.ShrinkIdleWindows();
             return null;
         }
         var why = $"{peer} silent for {silent.TotalSeconds:0.0} s";

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TunnelActors.Protocol;
 using TunnelActors.Transport.Channels;
 
@@ -6,7 +7,8 @@ namespace TunnelActors.Transport.Mux;
 /// <summary>
 /// One TCP conversation inside a <see cref="MuxConnection"/>. Inbound DATA is queued up to the
 /// receive window (the peer cannot send more without violating flow control); writes wait
-/// for send credit, so a stalled reader on one stream never blocks another.
+/// for send credit (the stream's, then the connection's), so a stalled reader on one stream
+/// never blocks another. The receive window is auto-tuned (<see cref="WindowTuner"/>).
 /// Inbound payloads are pooled: returned once read out (or when the stream resets). Writes
 /// copy into pooled frames, so the caller owns its buffer again when WriteAsync returns.
 /// Thread-safe between the connection's dispatcher, one reader and one writer.
@@ -16,6 +18,7 @@ public sealed class MuxStream : IByteChannel
     private readonly MuxConnection _connection;
     private readonly object _gate = new();
     private readonly CreditWindow _window;
+    private readonly WindowTuner _tuner;
     private readonly Queue<ReadOnlyMemory<byte>> _inbound = new();
     // Small DATA payloads are copied together here instead of each taking a queue entry: a peer
     // sending one-byte frames into a stalled stream costs its window in bytes, not a million entries.
@@ -35,6 +38,7 @@ public sealed class MuxStream : IByteChannel
     {
         (_connection, Id, Open) = (connection, id, open);
         _window = new CreditWindow(sendWindow, receiveWindow);
+        _tuner = new WindowTuner(receiveWindow, Math.Max(receiveWindow, connection.Options.MaxStreamWindow), connection.Budget);
     }
 
     public uint Id { get; }
@@ -53,6 +57,12 @@ public sealed class MuxStream : IByteChannel
     public int QueuedChunks
     {
         get { lock (_gate) return _inbound.Count + (_smallLength > 0 ? 1 : 0); }
+    }
+
+    /// <summary>The current receive window (auto-tuned), for tests and ops.</summary>
+    public uint ReceiveWindow
+    {
+        get { lock (_gate) return _window.ReceiveWindow; }
     }
 
     public long BytesIn => Interlocked.Read(ref _bytesIn);
@@ -80,7 +90,7 @@ public sealed class MuxStream : IByteChannel
                 // No credit is owed once the peer finished: it will send nothing more.
                 if (copied > 0)
                 {
-                    if (!_remoteFinished) grant = _window.OnDataConsumed(copied);
+                    if (!_remoteFinished) grant = Grant(copied);
                 }
                 else if (_remoteFinished) return 0;
                 wait = (_readable ??= NewSignal()).Task;
@@ -89,11 +99,13 @@ public sealed class MuxStream : IByteChannel
             {
                 // The bytes are the caller's now: if the connection closed meanwhile, the credit is moot
                 // and the next read reports the reset — losing them here would truncate silently.
-                if (grant > 0)
+                var connectionGrant = _connection.TakeConnectionGrant(copied);
+                try
                 {
-                    try { await _connection.SendAsync(Frame.WindowUpdate(Id, grant), cancellationToken); }
-                    catch (IOException) { }
+                    if (grant > 0) await _connection.SendAsync(Frame.WindowUpdate(Id, grant), cancellationToken);
+                    if (connectionGrant > 0) await _connection.SendAsync(Frame.WindowUpdate(0, connectionGrant), cancellationToken);
                 }
+                catch (IOException) { }
                 return copied;
             }
             await wait.WaitAsync(cancellationToken);
@@ -130,12 +142,35 @@ public sealed class MuxStream : IByteChannel
                 await wait.WaitAsync(cancellationToken);
                 continue;
             }
+            credit = await TakeConnectionCreditAsync(credit, cancellationToken);
             var payload = DataBuffers.Rent(credit); // the encoder returns it
             data.Span[..credit].CopyTo(payload);
             await _connection.SendAsync(Frame.Data(Id, payload.AsMemory(0, credit)), cancellationToken);
             Interlocked.Add(ref _bytesOut, credit);
             data = data[credit..];
         }
+    }
+
+    /// <summary>Connection credit for <paramref name="streamCredit"/> bytes taken from the stream; what the connection lacks goes back to the stream.</summary>
+    private async ValueTask<int> TakeConnectionCreditAsync(int streamCredit, CancellationToken cancellationToken)
+    {
+        int granted;
+        try { granted = await _connection.TakeSendCreditAsync(streamCredit, cancellationToken); }
+        catch
+        {
+            lock (_gate) _window.ReturnSendCredit(streamCredit);
+            throw;
+        }
+        lock (_gate)
+        {
+            if (_reset is not null)
+            {
+                _connection.ReturnSendCredit(granted); // the stream ended while it waited: the credit is another stream's
+                throw _reset;
+            }
+            if (granted < streamCredit) _window.ReturnSendCredit(streamCredit - granted);
+        }
+        return granted;
     }
 
     public async ValueTask CompleteWritesAsync(CancellationToken cancellationToken)
@@ -159,12 +194,17 @@ public sealed class MuxStream : IByteChannel
 
     public override string ToString() => $"stream {Id} ({Open.Hostname}, {Open.Identity})";
 
-    internal void OnData(ReadOnlyMemory<byte> payload)
+    /// <summary>Queues inbound DATA; false when the stream was reset (the bytes are dropped, and the caller returns their connection credit).</summary>
+    internal bool OnData(ReadOnlyMemory<byte> payload)
     {
         TaskCompletionSource? signal;
         lock (_gate)
         {
-            if (_reset is not null) return; // data in flight when we reset: drop it
+            if (_reset is not null) // data in flight when we reset: drop it
+            {
+                DataBuffers.Return(payload);
+                return false;
+            }
             if (_remoteFinished)
                 throw new ProtocolException(ProtocolError.StreamState, $"stream {Id}: DATA after FIN");
             // An empty DATA frame moves no byte but would take a queue entry: it is never legitimate.
@@ -176,6 +216,7 @@ public sealed class MuxStream : IByteChannel
             (signal, _readable) = (_readable, null);
         }
         signal?.TrySetResult();
+        return true;
     }
 
     internal void OnWindowUpdate(uint increment)
@@ -205,20 +246,54 @@ public sealed class MuxStream : IByteChannel
     internal bool Reset(ProtocolError code, string reason)
     {
         TaskCompletionSource? readable, writable;
+        var dropped = 0;
         lock (_gate)
         {
             if (_reset is not null) return false;
             _reset = new StreamResetException(Id, code, reason);
+            dropped = _head.Length;
             if (!_head.IsEmpty) DataBuffers.Return(_headChunk);
             FlushSmall();
-            while (_inbound.TryDequeue(out var queued)) DataBuffers.Return(queued);
+            while (_inbound.TryDequeue(out var queued))
+            {
+                dropped += queued.Length;
+                DataBuffers.Return(queued);
+            }
             (_head, _headChunk) = (default, default);
             (readable, _readable, writable, _writable) = (_readable, null, _writable, null);
         }
         readable?.TrySetResult();
         writable?.TrySetResult();
+        _connection.Discarded(dropped); // unread bytes still held connection credit
         _connection.Forget(this);
         return true;
+    }
+
+    // Under _gate: the stream-level WINDOW_UPDATE increment for consumed bytes, grown when the window is what limits the stream.
+    private uint Grant(int consumed)
+    {
+        var grant = _window.OnDataConsumed(consumed);
+        if (grant == 0) return 0;
+        var window = _tuner.OnGrant(_window.ReceiveWindow, _connection.LastRtt, Stopwatch.GetTimestamp());
+        if (window == _window.ReceiveWindow) return grant;
+        _window.Resize(window);
+        return grant + _window.TakeGrant();
+    }
+
+    internal void ShrinkIfIdle(TimeSpan idleAfter, long now)
+    {
+        lock (_gate)
+        {
+            if (_reset is not null) return;
+            var window = _tuner.OnIdleCheck(_window.ReceiveWindow, idleAfter, now);
+            if (window != _window.ReceiveWindow) _window.Resize(window);
+        }
+    }
+
+    /// <summary>The stream left its connection: its window growth goes back to the budgets.</summary>
+    internal void ReleaseWindow()
+    {
+        lock (_gate) _tuner.Release();
     }
 
     // Under _gate. Order is kept: the coalescing buffer is queued before any payload that follows it.

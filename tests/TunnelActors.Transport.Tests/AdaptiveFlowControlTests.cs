@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using Akka.Streams;
+using Akka.TestKit.Xunit2;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Mux;
+
+namespace TunnelActors.Transport.Tests;
+
+/// <summary>The auto-tuner's decisions, with the clock in the test's hands.</summary>
+public sealed class WindowTunerTests
+{
+    private static readonly TimeSpan Rtt = TimeSpan.FromMilliseconds(40);
+    private static long At(double ms) => Stopwatch.GetTimestamp() + (long)(ms / 1000 * Stopwatch.Frequency);
+
+    [Fact]
+    public void GrantsComingFasterThanARoundTrip_DoubleTheWindowUpToTheMaximum()
+    {
+        var budget = new WindowBudget(1L << 30);
+        var tuner = new WindowTuner(initial: 64 * 1024, maximum: 1024 * 1024, budget);
+        uint window = 64 * 1024;
+        var windows = new List<uint>();
+        for (var i = 0; i <= 6; i++) windows.Add(window = tuner.OnGrant(window, Rtt, At(i * 10)));
+
+        Assert.Equal([64 * 1024, 128 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024, 1024 * 1024, 1024 * 1024], windows);
+        Assert.Equal(1024 * 1024 - 64 * 1024, budget.Reserved);
+    }
+
+    [Fact]
+    public void GrantsSlowerThanARoundTrip_OrAnUnknownRoundTrip_LeaveTheWindowAlone()
+    {
+        var tuner = new WindowTuner(64 * 1024, 1024 * 1024, new WindowBudget(1L << 30));
+
+        Assert.Equal(64u * 1024, tuner.OnGrant(64 * 1024, Rtt, At(0))); // the first grant only starts the clock
+        Assert.Equal(64u * 1024, tuner.OnGrant(64 * 1024, Rtt, At(100)));
+        Assert.Equal(64u * 1024, tuner.OnGrant(64 * 1024, Rtt, At(200)));
+        Assert.Equal(64u * 1024, tuner.OnGrant(64 * 1024, rtt: null, At(201)));
+    }
+
+    [Fact]
+    public void AnExhaustedBudget_AtAnyLevel_StopsGrowth_AndReleaseGivesItBack()
+    {
+        var process = new WindowBudget(100 * 1024);
+        var connection = new WindowBudget(1L << 30, process);
+        var tuner = new WindowTuner(64 * 1024, 1024 * 1024, connection);
+
+        tuner.OnGrant(64 * 1024, Rtt, At(0));
+        var window = tuner.OnGrant(64 * 1024, Rtt, At(1));   // +64 KiB fits the process's 100 KiB
+        Assert.Equal(128u * 1024, window);
+        Assert.Equal(window, tuner.OnGrant(window, Rtt, At(2))); // +128 KiB does not
+        Assert.Equal((64L * 1024, 64L * 1024), (connection.Reserved, process.Reserved));
+
+        tuner.Release();
+        Assert.Equal((0L, 0L), (connection.Reserved, process.Reserved));
+    }
+
+    [Fact]
+    public void AStreamIdleLongerThanTheThreshold_ShrinksToItsInitialWindowAndReleases()
+    {
+        var budget = new WindowBudget(1L << 30);
+        var tuner = new WindowTuner(64 * 1024, 1024 * 1024, budget);
+        tuner.OnGrant(64 * 1024, Rtt, At(0));
+        var window = tuner.OnGrant(64 * 1024, Rtt, At(1));
+
+        Assert.Equal(128u * 1024, window);
+        Assert.Equal(window, tuner.OnIdleCheck(window, TimeSpan.FromSeconds(10), At(5_000)));
+        Assert.Equal(64u * 1024, tuner.OnIdleCheck(window, TimeSpan.FromSeconds(10), At(11_000)));
+        Assert.Equal(0, budget.Reserved);
+    }
+}
+
+/// <summary>Auto-tuned stream windows over a long path, and the connection window shared by all streams.</summary>
+public sealed class AdaptiveFlowControlTests : TestKit
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly IMaterializer _materializer;
+
+    public AdaptiveFlowControlTests() => _materializer = Sys.Materializer();
+
+    [Fact]
+    public async Task OverALongPath_AReaderThatKeepsUp_GrowsItsWindow_AndAnIdleOneGivesItBack()
+    {
+        var budget = new WindowBudget(1L << 30);
+        var options = MuxOptions.Default with { StreamWindow = 64 * 1024, MaxStreamWindow = 4 << 20, WindowBudget = budget, IdleWindowAfter = TimeSpan.FromMilliseconds(200) };
+        await using var pair = MuxPair.StartWithDelay(_materializer, TimeSpan.FromMilliseconds(20), options);
+        await WaitForRttAsync(pair.Acceptor);
+        var (near, far) = await pair.OpenAsync();
+        using var cancel = new CancellationTokenSource(Timeout);
+
+        var sent = ByteStreams.WriteRandomAsync(near, 16 << 20, seed: 1, cancel.Token);
+        var read = await ByteStreams.ReadAllAsync(far, cancel.Token).WaitAsync(Timeout);
+
+        Assert.Equal(await sent, read.Sha256);
+        Assert.True(far.ReceiveWindow > 64 * 1024, $"the window stayed at {far.ReceiveWindow} though the reader kept up over a 40 ms round trip");
+        Assert.InRange(far.ReceiveWindow, 64u * 1024, 4u << 20);
+        Assert.True(budget.Reserved > 0);
+
+        await Task.Delay(400);
+        pair.Acceptor.ShrinkIdleWindows();
+        Assert.Equal(64u * 1024, far.ReceiveWindow);
+        Assert.Equal(0, budget.Reserved);
+    }
+
+    [Fact]
+    public async Task OverALongPath_ASlowReader_KeepsItsInitialWindow()
+    {
+        var options = MuxOptions.Default with { StreamWindow = 64 * 1024, MaxStreamWindow = 4 << 20, WindowBudget = new WindowBudget(1L << 30) };
+        await using var pair = MuxPair.StartWithDelay(_materializer, TimeSpan.FromMilliseconds(20), options);
+        await WaitForRttAsync(pair.Acceptor);
+        var (near, far) = await pair.OpenAsync();
+        using var cancel = new CancellationTokenSource(Timeout);
+
+        _ = ByteStreams.WriteRandomAsync(near, 1 << 20, seed: 2, cancel.Token);
+        var buffer = new byte[16 * 1024];
+        for (var i = 0; i < 8; i++)
+        {
+            await far.ReadAsync(buffer, cancel.Token); // 16 KiB every 200 ms: a grant every 400 ms, ten round trips
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(64u * 1024, far.ReceiveWindow);
+    }
+
+    [Fact]
+    public async Task ConnectionWindow_BoundsWhatAllStalledStreamsHold_AndEveryByteStillArrivesOnceRead()
+    {
+        const uint connectionWindow = 256 * 1024;
+        var options = MuxOptions.Default with { StreamWindow = 64 * 1024, MaxStreamWindow = 64 * 1024, ConnectionWindow = connectionWindow };
+        await using var pair = Negotiated(MuxPair.StartInMemory(_materializer, options));
+        using var cancel = new CancellationTokenSource(Timeout);
+        var streams = new List<(MuxStream Near, MuxStream Far)>();
+        for (var i = 0; i < 8; i++) streams.Add(await pair.OpenAsync());
+
+        // Eight stalled readers: their windows alone would let 512 KiB in, the connection window 256 KiB.
+        var writes = streams.Select((s, i) => ByteStreams.WriteRandomAsync(s.Near, 1 << 20, seed: 10 + i, cancel.Token)).ToList();
+        await WaitUntilStuckAsync(() => streams.Sum(s => s.Far.BytesIn));
+        var held = streams.Sum(s => s.Far.BytesIn);
+        Assert.InRange(held, 1, connectionWindow);
+
+        // Reset half of them with data unread (their credit must come back), read the rest to the end.
+        foreach (var (near, far) in streams.Take(4)) far.Abort(new OperationCanceledException("reader went away"));
+        var reads = streams.Skip(4).Select(s => ByteStreams.ReadAllAsync(s.Far, cancel.Token)).ToList();
+        for (var i = 0; i < 4; i++)
+            Assert.Equal(await writes[4 + i].WaitAsync(Timeout), (await reads[i].WaitAsync(Timeout)).Sha256);
+
+        // The connection's credit all came back: one new stream can still move more than the whole connection window.
+        var (lastNear, lastFar) = await pair.OpenAsync();
+        var last = ByteStreams.WriteRandomAsync(lastNear, 2 << 20, seed: 99, cancel.Token);
+        var lastRead = ByteStreams.ReadAllAsync(lastFar, cancel.Token);
+        Assert.Equal(await last.WaitAsync(Timeout), (await lastRead.WaitAsync(Timeout)).Sha256);
+    }
+
+    [Fact]
+    public async Task ConnectionWindow_OneStalledReader_DoesNotStallTheOtherStreams()
+    {
+        var options = MuxOptions.Default with { StreamWindow = 64 * 1024, MaxStreamWindow = 1 << 20, ConnectionWindow = 4 << 20 };
+        await using var pair = Negotiated(MuxPair.StartInMemory(_materializer, options));
+        using var cancel = new CancellationTokenSource(Timeout);
+        var (stalledNear, _) = await pair.OpenAsync();
+        var stalled = ByteStreams.WriteRandomAsync(stalledNear, 8 << 20, seed: 1, cancel.Token);
+
+        var opened = new List<(MuxStream Near, MuxStream Far)>();
+        for (var i = 0; i < 4; i++) opened.Add(await pair.OpenAsync());
+        var busy = await Task.WhenAll(opened.Select(async (s, i) =>
+        {
+            var sent = ByteStreams.WriteRandomAsync(s.Near, 8 << 20, seed: 2 + i, cancel.Token);
+            var read = ByteStreams.ReadAllAsync(s.Far, cancel.Token);
+            return (await sent, (await read).Sha256);
+        })).WaitAsync(Timeout);
+
+        Assert.All(busy, b => Assert.Equal(b.Item1, b.Item2));
+        Assert.False(stalled.IsCompleted);
+    }
+
+    [Fact]
+    public async Task APeerOverrunningTheConnectionWindow_LosesTheConnectionWithFlowControl()
+    {
+        var options = MuxOptions.Default with { StreamWindow = 128 * 1024, ConnectionWindow = 128 * 1024 };
+        await using var raw = RawSession.Start(_materializer, options);
+        raw.Session.EnableConnectionWindow(1 << 20);
+        using var cancel = new CancellationTokenSource(Timeout);
+
+        // Each stream stays inside its own window; together they exceed the connection's.
+        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 128 * 1024).ToFrame(1), new OpenPayload("a", "x", 128 * 1024).ToFrame(3));
+        await raw.Peer.SendAsync(cancel.Token, Frame.Data(1, new byte[60_000]), Frame.Data(3, new byte[60_000]), Frame.Data(1, new byte[60_000]));
+
+        var goAway = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.GoAway, cancel.Token);
+        var reason = ReasonPayload.Parse(goAway.Payload.Span, FrameType.GoAway);
+        Assert.Equal(ProtocolError.FlowControl, reason.Code);
+        Assert.Contains("connection window", reason.Reason);
+    }
+
+    [Fact]
+    public async Task AConnectionWindowUpdate_WithoutAnAgreedConnectionWindow_IsAProtocolError()
+    {
+        await using var raw = RawSession.Start(_materializer);
+        using var cancel = new CancellationTokenSource(Timeout);
+
+        await raw.Peer.SendAsync(cancel.Token, Frame.WindowUpdate(0, 1024));
+
+        var goAway = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.GoAway, cancel.Token);
+        Assert.Contains("not allowed on stream 0", ReasonPayload.Parse(goAway.Payload.Span, FrameType.GoAway).Reason);
+    }
+
+    private static MuxPair Negotiated(MuxPair pair)
+    {
+        pair.Opener.EnableConnectionWindow(pair.Acceptor.Options.ConnectionWindow);
+        pair.Acceptor.EnableConnectionWindow(pair.Opener.Options.ConnectionWindow);
+        return pair;
+    }
+
+    private static async Task WaitForRttAsync(MuxConnection connection)
+    {
+        for (var i = 0; i < 200 && connection.LastRtt is null; i++) await Task.Delay(10);
+        Assert.NotNull(connection.LastRtt);
+    }
+
+    private static async Task WaitUntilStuckAsync(Func<long> progress)
+    {
+        long last = -1;
+        for (var i = 0; i < 100; i++)
+        {
+            await Task.Delay(100);
+            var now = progress();
+            if (now == last && now > 0) return;
+            last = now;
+        }
+    }
+}
