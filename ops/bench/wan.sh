@@ -4,7 +4,7 @@
 # through it, and TunnelActors with the relay on the connector↔edge hop and on the client↔edge hop.
 #   ops/bench/wan.sh            RTT 10, 40 and 100 ms (about fifteen minutes); writes results/wan.md and RESULTS.md
 #   ops/bench/wan.sh --smoke    one short pass at 40 ms (CI); writes nothing
-# WAN_RATE_MBIT sets the cap (default 800 Mbit/s each way). The relay must never be the limit:
+# WAN_RATE_MBIT sets the cap (default 800 Mbit/s each way), WAN_RTTS the round trips (default "10 40 100"). The relay must never be the limit:
 # where direct falls below 90 % of the cap, the cap is lowered and the RTT measured again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +15,7 @@ else
   rtts=(10 40 100); iperf_secs=10; connects=20; smb_mib=256; smb_runs=2
 fi
 rate_mbit=${WAN_RATE_MBIT:-800}
+[ -n "${WAN_RTTS:-}" ] && read -r -a rtts <<<"$WAN_RTTS"   # e.g. WAN_RTTS="40" for one RTT
 source ops/bench/lib.sh
 dotnet build ops/bench/delayline -c Release -v quiet -nologo >/dev/null
 delayline="$root/ops/bench/delayline/bin/Release/net10.0/delayline"
