@@ -23,6 +23,9 @@ internal static partial class ClientLog
     [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Accept on {Listen} failed: {Reason}")]
     public static partial void AcceptFailed(ILogger log, System.Net.IPEndPoint listen, string reason);
 
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Warning, Message = "Refused a connection on {Listen} for {Hostname}: {Open} connections open, the --max-connections limit ({Suppressed} more refused since the last line)")]
+    public static partial void AtConnectionLimit(ILogger log, System.Net.IPEndPoint listen, string hostname, int open, int suppressed);
+
     [LoggerMessage(EventId = 6006, Level = LogLevel.Information, Message = "Listening on {Listen} for {Hostname} via {Edges}")]
     public static partial void Listening(ILogger log, System.Net.EndPoint? listen, string hostname, string edges);
 }

@@ -32,13 +32,15 @@ public static class AccessCommand
         var tokenSecret = new Option<string?>("--service-token-secret") { Description = "Service token secret; prefer --service-token-secret-file or TUNNEL_SERVICE_TOKEN_SECRET (a flag shows in ps)" };
         var tokenSecretFile = new Option<string?>("--service-token-secret-file") { Description = "File (0600) holding the service token secret" };
         var noBrowser = NoBrowser();
+        var maxConnections = new Option<int>("--max-connections") { Description = "Local connections served at once per listener; one more is refused (reset) and logged", DefaultValueFactory = _ => AccessTcpOptions.DefaultMaxConnections };
 
         var command = new Command("tcp", "Listen on a local port; each connection is carried to the application through the edge. Signs you in through the browser when needed")
         {
-            hostname, url, config, edge, caFile, tokenId, tokenSecret, tokenSecretFile, noBrowser,
+            hostname, url, config, edge, caFile, tokenId, tokenSecret, tokenSecretFile, noBrowser, maxConnections,
         };
         command.SetAction(async (result, _) =>
         {
+            if (result.GetValue(maxConnections) < 1) throw new ArgumentException("--max-connections must be at least 1");
             AccessTcpOptions For(string host, string listen, string[]? edges, string? ca)
             {
                 var (first, others) = CommonOptions.EdgeUris(edges, host.ToLowerInvariant());
@@ -52,6 +54,7 @@ public static class AccessCommand
                     ServiceTokenId = result.GetValue(tokenId) ?? Environment.GetEnvironmentVariable("TUNNEL_SERVICE_TOKEN_ID"),
                     ServiceTokenSecret = CommonOptions.Secret(result.GetValue(tokenSecret), "--service-token-secret", result.GetValue(tokenSecretFile), "TUNNEL_SERVICE_TOKEN_SECRET"),
                     OpenBrowser = !result.GetValue(noBrowser),
+                    MaxConnections = result.GetValue(maxConnections),
                 };
             }
 

@@ -31,6 +31,7 @@ public sealed record AccessTcpOptions
     /// <summary>Open a browser for sign-in (false: only print the URL).</summary>
     public bool OpenBrowser { get; init; } = true;
 
-    /// <summary>Accepted local connections being served at once (default 1024); more wait in the backlog.</summary>
-    public int MaxConnections { get; init; } = 1024;
+    /// <summary>Local connections served at once per listener (default 16384, `--max-connections`); one more is refused with a reset and a log line.</summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+    public const int DefaultMaxConnections = 16384;
 }

@@ -4,13 +4,16 @@ using System.Net.Sockets;
 using Akka.Actor;
 using TunnelActors.Client.Hosting;
 using TunnelActors.Client.Login;
+using TunnelActors.Transport.Mux;
 using TunnelActors.Transport.Tls;
 
 namespace TunnelActors.Client.Listeners;
 
 /// <summary>
 /// Listens on the local port and starts a <see cref="ClientConnectionActor"/> per accepted
-/// socket. Accepts one at a time via PipeTo; stops accepting while at the connection limit.
+/// socket. Accepts one at a time via PipeTo. At the connection limit a new connection is
+/// refused at once (reset, with a rate-limited log line naming the limit), never left waiting
+/// in the backlog.
 /// </summary>
 public sealed class LocalListenerActor : ReceiveActor
 {
@@ -22,7 +25,9 @@ public sealed class LocalListenerActor : ReceiveActor
     private readonly EdgeFailover _edges;
     private readonly ILogger _log = Context.Logger<LocalListenerActor>();
     private long _accepted;
+    private int _open;
     private bool _accepting;
+    private readonly LogBudget _limitLog = new(1, TimeSpan.FromSeconds(10));
 
     private readonly IClientCredentials _credentials;
 
@@ -34,6 +39,13 @@ public sealed class LocalListenerActor : ReceiveActor
         Receive<Accepted>(a =>
         {
             _accepting = false;
+            if (_open >= _options.MaxConnections)
+            {
+                Refuse(a.Socket);
+                AcceptNext();
+                return;
+            }
+            _open++;
             var child = Context.ActorOf(Props.Create(() => new ClientConnectionActor(a.Socket, _options, _edges, _credentials)), $"conn-{++_accepted}");
             Context.Watch(child);
             AcceptNext();
@@ -44,7 +56,7 @@ public sealed class LocalListenerActor : ReceiveActor
             ClientLog.AcceptFailed(_log, _options.Listen, f.Reason);
             AcceptNext();
         });
-        Receive<Terminated>(_ => AcceptNext());
+        Receive<Terminated>(_ => _open--);
     }
 
     protected override void PreStart()
@@ -58,9 +70,17 @@ public sealed class LocalListenerActor : ReceiveActor
     // A connection that fails affects only its own socket.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
+    private void Refuse(Socket socket)
+    {
+        if (_limitLog.TryTake(out var suppressed))
+            ClientLog.AtConnectionLimit(_log, _options.Listen, _options.Hostname, _open, suppressed);
+        socket.LingerState = new LingerOption(true, 0); // a reset: the local client fails at once
+        socket.Dispose();
+    }
+
     private void AcceptNext()
     {
-        if (_accepting || Context.GetChildren().Count() >= _options.MaxConnections) return;
+        if (_accepting) return;
         _accepting = true;
         _listener.AcceptAsync().PipeTo(Self, success: s => new Accepted(s), failure: e => new AcceptFailed(e.Message));
     }

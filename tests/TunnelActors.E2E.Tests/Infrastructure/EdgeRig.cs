@@ -79,7 +79,7 @@ public sealed class EdgeRig : IAsyncDisposable
     /// Starts `tunnelactors access tcp`: with the dev service token, or with <paramref name="home"/>
     /// as HOME, using the user token cached there; returns it and its local port.
     /// </summary>
-    public async Task<(CliProcess Process, int Port)> StartAccess(string hostname, string? home = null, string[]? extraEdges = null)
+    public async Task<(CliProcess Process, int Port)> StartAccess(string hostname, string? home = null, string[]? extraEdges = null, string[]? extra = null)
     {
         var port = Ports.Free();
         var (id, secret) = ServiceToken;
@@ -88,7 +88,7 @@ public sealed class EdgeRig : IAsyncDisposable
             : new Dictionary<string, string> { ["HOME"] = home };
         var process = CliProcess.Start($"access-{hostname}", DataDir, environment,
             ["access", "tcp", "--hostname", hostname, "--url", $"127.0.0.1:{port}", "--edge", EdgeUrl, "--ca-file", CaFile, "--no-browser",
-             .. (extraEdges ?? []).SelectMany(e => new[] { "--edge", e })]);
+             .. (extraEdges ?? []).SelectMany(e => new[] { "--edge", e }), .. extra ?? []]);
         _processes.Add(process);
         await Ports.WaitListening(port, TimeSpan.FromSeconds(30));
         return (process, port);

@@ -1,0 +1,64 @@
+using System.Net;
+using System.Net.Sockets;
+using TunnelActors.E2E.Tests.Infrastructure;
+
+namespace TunnelActors.E2E.Tests;
+
+/// <summary>`access tcp` at its connection limit: the next connection is refused at once and logged, never left hanging.</summary>
+[Collection(EchoTunnelCollection.Name)]
+public sealed class AccessLimitsTests(EchoTunnelFixture fixture)
+{
+    [Fact]
+    public async Task AtMaxConnections_TheNextConnectionIsResetAndLogged_AndServedAgainOnceOneCloses()
+    {
+        var (access, port) = await fixture.Rig.StartAccess(EchoTunnelFixture.Hostname, extra: ["--max-connections", "2"]);
+        await using var _ = access;
+        using var first = await EchoedConnection(port, "one");
+        using var second = await EchoedConnection(port, "two");
+
+        using var third = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await third.ConnectAsync(IPAddress.Loopback, port); // the kernel accepts; the listener must answer
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var refused = await Record.ExceptionAsync(async () =>
+        {
+            if (await third.ReceiveAsync(new byte[1], SocketFlags.None, cancel.Token) != 0) throw new InvalidOperationException("the third connection got data");
+        });
+        Assert.True(refused is null or SocketException { SocketErrorCode: SocketError.ConnectionReset }, $"the third connection should be reset or closed at once, got {refused}");
+        await access.WaitForOutput("the --max-connections limit", TimeSpan.FromSeconds(10));
+
+        first.Close();
+        await WaitUntilServed(port);
+    }
+
+    private static async Task<Socket> EchoedConnection(int port, string text)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, port);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        await socket.SendAsync(bytes, SocketFlags.None);
+        var buffer = new byte[bytes.Length];
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        for (var read = 0; read < bytes.Length;)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancel.Token);
+            if (n == 0) throw new EndOfStreamException($"connection closed after {read} bytes");
+            read += n;
+        }
+        Assert.Equal(text, System.Text.Encoding.UTF8.GetString(buffer));
+        return socket;
+    }
+
+    // The freed slot is noticed when the closed connection's actor stops: try a few times.
+    private static async Task WaitUntilServed(int port)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var socket = await EchoedConnection(port, "again");
+                return;
+            }
+            catch (Exception e) when (attempt < 20 && e is SocketException or EndOfStreamException) { await Task.Delay(250); }
+        }
+    }
+}
