@@ -81,21 +81,30 @@ start_edge() {
   TUNNEL_SERVICE_TOKEN_ID=$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' "$ta/service-token.json")
   TUNNEL_SERVICE_TOKEN_SECRET=$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' "$ta/service-token.json")
 }
+# hostname target-port edge-port: one connector (quick tunnel) for hostname, ready; its pid in last_pid
+start_connector() {
+  local metrics; metrics=$(free_port)
+  dotnet "$cli" tunnel --hostname "$1" --url "tcp://127.0.0.1:$2" --edge "https://127.0.0.1:$3" --ca-file "$ta/edge-ca.pem" \
+    --origincert "$ta/cert.pem" --metrics "127.0.0.1:$metrics" > "$work/tunnel-$1.log" 2>&1 & pids+=($!); last_pid=$!
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$metrics/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+}
+# hostname edge-port [log-tag]: one `access tcp` for hostname, listening; its pid in last_pid, its port in last_port
+start_access() {
+  last_port=$(free_port)
+  dotnet "$cli" access tcp --hostname "$1" --url "127.0.0.1:$last_port" --edge "https://127.0.0.1:$2" --ca-file "$ta/edge-ca.pem" \
+    > "$work/access-$1${3:-}.log" 2>&1 & pids+=($!); last_pid=$!
+  wait_port "$last_port"
+}
 # path connector-edge-port client-edge-port [tag]: one connector and one access client per service,
 # on hostnames SERVICE-TAG.site.test; ports[path] = their local ports, tunnel_pids = the processes.
 start_tunnels() {
   local path=$1 c_edge=$2 a_edge=$3 tag=${4:-}; [ -n "$tag" ] || tag=$(tr -c 'a-z0-9' '-' <<<"${path,,}" | sed 's/-*$//')
   local local_ports=(); tunnel_pids=()
   for svc in "iperf:$iperf" "echo:$echo_port" "smb:$smb"; do
-    local name=${svc%%:*} target=${svc##*:} local_port metrics; local_port=$(free_port); metrics=$(free_port)
-    dotnet "$cli" tunnel --hostname "$name-$tag.site.test" --url "tcp://127.0.0.1:$target" --edge "https://127.0.0.1:$c_edge" --ca-file "$ta/edge-ca.pem" \
-      --origincert "$ta/cert.pem" --metrics "127.0.0.1:$metrics" > "$work/tunnel-$name-$tag.log" 2>&1 & pids+=($!); tunnel_pids+=($!)
-    [ "$name" = echo ] && echo_connector=$!
-    dotnet "$cli" access tcp --hostname "$name-$tag.site.test" --url "127.0.0.1:$local_port" --edge "https://127.0.0.1:$a_edge" --ca-file "$ta/edge-ca.pem" \
-      > "$work/access-$name-$tag.log" 2>&1 & pids+=($!); tunnel_pids+=($!)
-    [ "$name" = echo ] && echo_access=$!
-    for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$metrics/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-    wait_port "$local_port"; local_ports+=("$local_port")
+    local name=${svc%%:*} target=${svc##*:}
+    start_connector "$name-$tag.site.test" "$target" "$c_edge"; tunnel_pids+=("$last_pid")
+    [ "$name" = echo ] && echo_connector=$last_pid
+    start_access "$name-$tag.site.test" "$a_edge"; tunnel_pids+=("$last_pid"); local_ports+=("$last_port")
   done
   ports[$path]="${local_ports[*]}"
 }

@@ -6,6 +6,9 @@
   loadgen.py ttfb PORT N                           new connection + 1-byte echo: median µs
   loadgen.py streams PORT COUNT BYTES              COUNT concurrent echo streams of BYTES each:
                                                    aggregate MB/s and slowest stream's share
+  loadgen.py idle PORT COUNT READY_FILE HOLD_S     COUNT connections, one byte echoed on each, then
+                                                   silent: writes READY_FILE once all are open, holds
+                                                   them HOLD_S seconds, closes them
 Every result is one JSON line on stdout.
 """
 import asyncio, json, socket, statistics, sys, threading, time
@@ -118,6 +121,34 @@ async def streams(port, count, nbytes):
     return {"aggregate_MBps": sum(got for got, _ in results) / elapsed / 1e6, "slowest_share": fair, "complete": complete, "count": count}
 
 
+async def idle(port, count, ready_file, hold):
+    """Opens COUNT idle echo connections (64 at a time), each after one byte echoed; holds, then closes them."""
+    conns, failed = [], 0
+    sem = asyncio.Semaphore(64)
+
+    async def open_one():
+        nonlocal failed
+        async with sem:
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(b"!"); await writer.drain()
+                if await asyncio.wait_for(reader.readexactly(1), 30) != b"!":
+                    raise ConnectionError("wrong echo")
+                conns.append(writer)
+            except (ConnectionError, OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+                failed += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(open_one() for _ in range(count)))
+    opened = time.perf_counter() - start
+    with open(ready_file, "w") as f:
+        f.write(json.dumps({"open": len(conns), "failed": failed, "seconds": opened}))
+    await asyncio.sleep(hold)
+    for writer in conns:
+        writer.close()
+    return {"open": len(conns), "failed": failed, "open_seconds": opened}
+
+
 def main():
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "echo-server":
@@ -126,6 +157,8 @@ def main():
         print(json.dumps(pingpong(port, int(sys.argv[3]))))
     elif mode == "ttfb":
         print(json.dumps(ttfb(port, int(sys.argv[3]))))
+    elif mode == "idle":
+        print(json.dumps(asyncio.run(idle(port, int(sys.argv[3]), sys.argv[4], float(sys.argv[5])))))
     elif mode == "streams":
         print(json.dumps(asyncio.run(streams(port, int(sys.argv[3]), int(sys.argv[4])))))
 

@@ -30,6 +30,20 @@ public sealed class BenchSmokeTests
         Assert.All(ttfb, c => Assert.True(double.Parse(c) > 40_000, $"TTFB {c} µs is less than the relay's round trip"));
     }
 
+    [Fact]
+    public async Task IdleBenchSmoke_OpensEveryIdleStreamAndMeasuresEachProcess()
+    {
+        var (exit, output) = await Tool.Run("bash", ["ops/bench/idle.sh", "--smoke"], TimeSpan.FromMinutes(5),
+            new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
+
+        Assert.True(exit == 0, output);
+        var row = output.Split('\n').Single(l => l.StartsWith("| workstation |"));
+        Assert.Contains("| 200/200 in", row); // every idle stream opened and echoed its byte
+        var cells = row.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var perStream in new[] { cells[2], cells[4], cells[6] }) // KiB per stream: edge, connector, access tcp
+            Assert.True(double.TryParse(perStream, System.Globalization.CultureInfo.InvariantCulture, out _), $"'{perStream}' in\n{row}");
+    }
+
     /// <summary>Every path's cell (the four after the metric's name) of each row is a positive number.</summary>
     private static void AssertEveryFigure(string output, string[] rows)
     {

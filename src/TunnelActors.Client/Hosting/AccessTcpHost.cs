@@ -33,6 +33,7 @@ public static class AccessTcpHost
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.AddRoleConsole();
+        builder.Services.AddIdleMemoryTrimmer();
         builder.Services.AddAkka("tunnelactors-access", akka => akka
             .WithRoleDefaults()
             .WithActors((system, _, resolver) =>

@@ -10,4 +10,7 @@ public static partial class RoleLog
 
     [LoggerMessage(EventId = 7002, Level = LogLevel.Critical, Message = "{Actor} stopped unexpectedly; stopping the process (exit code 1) so that it is restarted whole")]
     public static partial void EssentialStopped(ILogger log, string actor);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Information, Message = "Quiet after a burst: memory trimmed from {BeforeMiB} MiB to {AfterMiB} MiB")]
+    public static partial void MemoryTrimmed(ILogger log, long beforeMiB, long afterMiB);
 }
