@@ -13,8 +13,9 @@ public sealed class AccessLimitsTests(EchoTunnelFixture fixture)
     {
         var (access, port) = await fixture.Rig.StartAccess(EchoTunnelFixture.Hostname, extra: ["--max-connections", "2"]);
         await using var _ = access;
-        using var first = await EchoedConnection(port, "one");
-        using var second = await EchoedConnection(port, "two");
+        // StartAccess's readiness probe held a slot for a moment: retry until both are served.
+        using var first = await WaitUntilServed(port);
+        using var second = await WaitUntilServed(port);
 
         using var third = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await third.ConnectAsync(IPAddress.Loopback, port); // the kernel accepts; the listener must answer
@@ -27,12 +28,22 @@ public sealed class AccessLimitsTests(EchoTunnelFixture fixture)
         await access.WaitForOutput("the --max-connections limit", TimeSpan.FromSeconds(10));
 
         first.Close();
-        await WaitUntilServed(port);
+        using var again = await WaitUntilServed(port);
     }
 
     private static async Task<Socket> EchoedConnection(int port, string text)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try { return await EchoOn(socket, port, text); }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<Socket> EchoOn(Socket socket, int port, string text)
+    {
         await socket.ConnectAsync(IPAddress.Loopback, port);
         var bytes = System.Text.Encoding.UTF8.GetBytes(text);
         await socket.SendAsync(bytes, SocketFlags.None);
@@ -48,15 +59,14 @@ public sealed class AccessLimitsTests(EchoTunnelFixture fixture)
         return socket;
     }
 
-    // The freed slot is noticed when the closed connection's actor stops: try a few times.
-    private static async Task WaitUntilServed(int port)
+    // A freed slot is noticed when the closed connection's actor stops: try a few times.
+    private static async Task<Socket> WaitUntilServed(int port)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                using var socket = await EchoedConnection(port, "again");
-                return;
+                return await EchoedConnection(port, $"attempt {attempt}");
             }
             catch (Exception e) when (attempt < 20 && e is SocketException or EndOfStreamException) { await Task.Delay(250); }
         }
