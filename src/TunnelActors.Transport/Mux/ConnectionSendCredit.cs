@@ -56,7 +56,7 @@ internal sealed class ConnectionSendCredit
         await using (cancellationToken.Register(() =>
         {
             lock (_gate)
-                if (!_waiting.Remove(waiter)) return; // already served: the writer gets (and gives back) its credit
+                if (!_waiting.Remove(waiter)) return; // already served: the writer gets the credit, and gives it back if it cannot send
             waiter.Granted.TrySetCanceled(cancellationToken);
         }))
             return await waiter.Granted.Task;

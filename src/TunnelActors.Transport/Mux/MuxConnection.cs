@@ -195,15 +195,14 @@ public sealed class MuxConnection
     }
 
     /// <summary>Bytes that arrived and will never be read (late data, a reset stream's queue): their connection credit goes back.</summary>
-    internal void Discarded(int bytes)
+    internal void Discarded(int bytes) => SendConnectionGrant(TakeConnectionGrant(bytes));
+
+    /// <summary>Queues a connection-level WINDOW_UPDATE without waiting; if the control queue is full (or closed), the increment is owed with the next grant instead of lost.</summary>
+    internal void SendConnectionGrant(uint increment)
     {
-        var increment = TakeConnectionGrant(bytes);
-        if (increment > 0 && !TrySend(Frame.WindowUpdate(0, increment)))
-        {
-            // The control queue is full (or closed): owe it with the next grant instead of losing it.
-            Interlocked.Add(ref _connectionReceiveCredit, -increment);
-            Interlocked.Add(ref _connectionConsumed, increment);
-        }
+        if (increment == 0 || TrySend(Frame.WindowUpdate(0, increment))) return;
+        Interlocked.Add(ref _connectionReceiveCredit, -increment);
+        Interlocked.Add(ref _connectionConsumed, increment);
     }
 
     /// <summary>On a keep-alive tick: streams that consumed nothing for a while give their grown windows back.</summary>

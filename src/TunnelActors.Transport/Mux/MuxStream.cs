@@ -99,11 +99,11 @@ public sealed class MuxStream : IByteChannel
             {
                 // The bytes are the caller's now: if the connection closed meanwhile, the credit is moot
                 // and the next read reports the reset — losing them here would truncate silently.
-                var connectionGrant = _connection.TakeConnectionGrant(copied);
+                // The connection's credit is every stream's: queued without waiting, or owed with the next grant — never lost to a cancelled read.
+                _connection.SendConnectionGrant(_connection.TakeConnectionGrant(copied));
                 try
                 {
                     if (grant > 0) await _connection.SendAsync(Frame.WindowUpdate(Id, grant), cancellationToken);
-                    if (connectionGrant > 0) await _connection.SendAsync(Frame.WindowUpdate(0, connectionGrant), cancellationToken);
                 }
                 catch (IOException) { }
                 return copied;
@@ -145,7 +145,14 @@ public sealed class MuxStream : IByteChannel
             credit = await TakeConnectionCreditAsync(credit, cancellationToken);
             var payload = DataBuffers.Rent(credit); // the encoder returns it
             data.Span[..credit].CopyTo(payload);
-            await _connection.SendAsync(Frame.Data(Id, payload.AsMemory(0, credit)), cancellationToken);
+            try { await _connection.SendAsync(Frame.Data(Id, payload.AsMemory(0, credit)), cancellationToken); }
+            catch
+            {
+                // Not queued (cancelled, or the connection closed): the connection credit belongs to the other streams.
+                _connection.ReturnSendCredit(credit);
+                DataBuffers.Return(payload);
+                throw;
+            }
             Interlocked.Add(ref _bytesOut, credit);
             data = data[credit..];
         }
