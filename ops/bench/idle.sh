@@ -25,7 +25,6 @@ gc_env() { # configuration → environment for the .NET processes
     "workstation, conserve 5") echo "DOTNET_gcServer=0 DOTNET_GCConserveMemory=5" ;;
   esac
 }
-kib() { echo "$1" | awk '{printf "%.0f", $1}'; }
 per_stream() { python3 -c "print(f'{($2 - $1) / $3:.1f}')"; }   # before during count → KiB per stream
 rows=""
 for config in "${configs[@]}"; do

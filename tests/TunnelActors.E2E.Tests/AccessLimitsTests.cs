@@ -46,17 +46,7 @@ public sealed class AccessLimitsTests(EchoTunnelFixture fixture)
     private static async Task<Socket> EchoOn(Socket socket, int port, string text)
     {
         await socket.ConnectAsync(IPAddress.Loopback, port);
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        await socket.SendAsync(bytes, SocketFlags.None);
-        var buffer = new byte[bytes.Length];
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        for (var read = 0; read < bytes.Length;)
-        {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancel.Token);
-            if (n == 0) throw new EndOfStreamException($"connection closed after {read} bytes");
-            read += n;
-        }
-        Assert.Equal(text, System.Text.Encoding.UTF8.GetString(buffer));
+        await Carrier.EchoOnce(socket, text);
         return socket;
     }
 

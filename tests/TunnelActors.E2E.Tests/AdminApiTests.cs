@@ -83,7 +83,7 @@ public sealed class AdminApiTests(EchoTunnelFixture fixture)
         using var http = Admin();
         using var open = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         await open.ConnectAsync(IPAddress.Loopback, fixture.AccessPort);
-        await EchoOnce(open, "hello");
+        await Carrier.EchoOnce(open, "hello");
 
         var echo = (await Tunnels(http)).Single(t => t.GetProperty("tunnel").GetString() == EchoTunnelFixture.Hostname);
         var connections = echo.GetProperty("connections").EnumerateArray().ToList();
@@ -97,7 +97,7 @@ public sealed class AdminApiTests(EchoTunnelFixture fixture)
         var close = await http.PostAsync($"/api/connections/{Uri.EscapeDataString(idle.GetProperty("id").GetString()!)}/close?reason=test", null);
 
         Assert.Equal(HttpStatusCode.OK, close.StatusCode);
-        await EchoOnce(open, "still here"); // the stream on the surviving connection carries on
+        await Carrier.EchoOnce(open, "still here"); // the stream on the surviving connection carries on
         for (var i = 0; i < 100; i++) // the connector replaces the closed connection
         {
             var now = (await Tunnels(http)).Single(t => t.GetProperty("tunnel").GetString() == EchoTunnelFixture.Hostname);
@@ -119,15 +119,6 @@ public sealed class AdminApiTests(EchoTunnelFixture fixture)
     private static async Task<List<JsonElement>> Tunnels(HttpClient http) =>
         JsonDocument.Parse(await http.GetStringAsync("/api/tunnels")).RootElement.GetProperty("tunnels").EnumerateArray().ToList();
 
-    private static async Task EchoOnce(System.Net.Sockets.Socket socket, string text)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        await socket.SendAsync(bytes, System.Net.Sockets.SocketFlags.None);
-        var buffer = new byte[bytes.Length];
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        for (var read = 0; read < bytes.Length;) read += await socket.ReceiveAsync(buffer.AsMemory(read), System.Net.Sockets.SocketFlags.None, cancel.Token);
-        Assert.Equal(text, System.Text.Encoding.UTF8.GetString(buffer));
-    }
 
     [Fact]
     public async Task Applications_CreatedThroughApi_TakeEffectAndCanBeDeleted()

@@ -79,11 +79,11 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
         var (_, accessPort) = await fixture.Rig.StartAccess(hostname);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, accessPort);
-        await EchoOnce(socket, "before SIGTERM");
+        await Carrier.EchoOnce(socket, "before SIGTERM");
 
         connector.Signal("TERM");
         await connector.WaitForOutput("Draining", TimeSpan.FromSeconds(10));
-        await EchoOnce(socket, "during the drain"); // the open stream keeps working
+        await Carrier.EchoOnce(socket, "during the drain"); // the open stream keeps working
         socket.Shutdown(SocketShutdown.Both);
         socket.Close();
 
@@ -91,14 +91,4 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
         Assert.Contains("all connections drained", connector.Output);
     }
 
-    private static async Task EchoOnce(Socket socket, string text)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        await socket.SendAsync(bytes, SocketFlags.None);
-        var buffer = new byte[bytes.Length];
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        for (var read = 0; read < bytes.Length;)
-            read += await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancel.Token);
-        Assert.Equal(text, System.Text.Encoding.UTF8.GetString(buffer));
-    }
 }
