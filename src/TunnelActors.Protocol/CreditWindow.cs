@@ -20,6 +20,9 @@ public sealed class CreditWindow(uint sendWindow, uint receiveWindow)
     private long _consumedNotGranted; // negative after a shrink: consumption pays it back before anything is granted
 
     public long SendCredit => _sendCredit;
+
+    /// <summary>After a shrink, how far what the peer may still send plus what is buffered exceeds <see cref="ReceiveWindow"/> (0 otherwise).</summary>
+    public long Deficit => Math.Max(0, -_consumedNotGranted);
     public uint ReceiveWindow { get; private set; } = receiveWindow;
 
     /// <summary>Takes up to <paramref name="wanted"/> bytes of send credit; returns how many were taken (maybe 0).</summary>

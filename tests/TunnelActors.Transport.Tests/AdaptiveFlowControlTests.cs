@@ -54,7 +54,7 @@ public sealed class WindowTunerTests
     }
 
     [Fact]
-    public void AStreamIdleLongerThanTheThreshold_ShrinksToItsInitialWindowAndReleases()
+    public void AStreamIdleLongerThanTheThreshold_ShrinksToItsInitialWindow_AndReleasesOnlyWhatIsPaidBack()
     {
         var budget = new WindowBudget(1L << 30);
         var tuner = new WindowTuner(64 * 1024, 1024 * 1024, budget);
@@ -64,6 +64,26 @@ public sealed class WindowTunerTests
         Assert.Equal(128u * 1024, window);
         Assert.Equal(window, tuner.OnIdleCheck(window, TimeSpan.FromSeconds(10), At(5_000)));
         Assert.Equal(64u * 1024, tuner.OnIdleCheck(window, TimeSpan.FromSeconds(10), At(11_000)));
+        // The peer may still send (or we still buffer) the old window: nothing is given back yet.
+        tuner.Settle(64 * 1024, deficit: 64 * 1024, peerFinished: false, buffered: 128 * 1024);
+        Assert.Equal(64 * 1024, budget.Reserved);
+        tuner.Settle(64 * 1024, deficit: 16 * 1024, peerFinished: false, buffered: 80 * 1024);
+        Assert.Equal(16 * 1024, budget.Reserved);
+        tuner.Settle(64 * 1024, deficit: 0, peerFinished: false, buffered: 0);
+        Assert.Equal(0, budget.Reserved);
+    }
+
+    [Fact]
+    public void OnceThePeerFinished_TheReservationDrainsWithTheBuffer()
+    {
+        var budget = new WindowBudget(1L << 30);
+        var tuner = new WindowTuner(64 * 1024, 1024 * 1024, budget);
+        tuner.OnGrant(64 * 1024, Rtt, At(0));
+        tuner.OnGrant(tuner.OnGrant(64 * 1024, Rtt, At(1)), Rtt, At(2)); // 256 KiB
+
+        tuner.Settle(256 * 1024, deficit: 0, peerFinished: true, buffered: 200 * 1024);
+        Assert.Equal(200 * 1024 - 64 * 1024, budget.Reserved);
+        tuner.Settle(256 * 1024, deficit: 0, peerFinished: true, buffered: 10 * 1024);
         Assert.Equal(0, budget.Reserved);
     }
 }
@@ -92,7 +112,7 @@ public sealed class AdaptiveFlowControlTests : TestKit
         Assert.Equal(await sent, read.Sha256);
         Assert.True(far.ReceiveWindow > 64 * 1024, $"the window stayed at {far.ReceiveWindow} though the reader kept up over a 40 ms round trip");
         Assert.InRange(far.ReceiveWindow, 64u * 1024, 4u << 20);
-        Assert.True(budget.Reserved > 0);
+        Assert.Equal(0, budget.Reserved); // the writer finished and everything was read: the growth is not needed any more
 
         await Task.Delay(400);
         pair.Acceptor.ShrinkIdleWindows();
@@ -121,7 +141,7 @@ public sealed class AdaptiveFlowControlTests : TestKit
     }
 
     [Fact]
-    public async Task ConnectionWindow_BoundsWhatAllStalledStreamsHold_AndEveryByteStillArrivesOnceRead()
+    public async Task StalledReaders_HoldOnlyTheirOwnWindows_NotTheConnectionsCredit_AndEveryByteStillArrivesOnceRead()
     {
         const uint connectionWindow = 256 * 1024;
         var options = MuxOptions.Default with { StreamWindow = 64 * 1024, MaxStreamWindow = 64 * 1024, ConnectionWindow = connectionWindow };
@@ -130,23 +150,64 @@ public sealed class AdaptiveFlowControlTests : TestKit
         var streams = new List<(MuxStream Near, MuxStream Far)>();
         for (var i = 0; i < 8; i++) streams.Add(await pair.OpenAsync());
 
-        // Eight stalled readers: their windows alone would let 512 KiB in, the connection window 256 KiB.
+        // Eight stalled readers: their windows (512 KiB together) are more than the connection window.
         var writes = streams.Select((s, i) => ByteStreams.WriteRandomAsync(s.Near, 1 << 20, seed: 10 + i, cancel.Token)).ToList();
         await WaitUntilStuckAsync(() => streams.Sum(s => s.Far.BytesIn));
-        var held = streams.Sum(s => s.Far.BytesIn);
-        Assert.InRange(held, 1, connectionWindow);
+        Assert.All(streams, s => Assert.Equal(64 * 1024, s.Far.BytesIn)); // each holds its window, no more, no less
+        Assert.True(streams.Sum(s => s.Far.BytesIn) > connectionWindow);
 
-        // Reset half of them with data unread (their credit must come back), read the rest to the end.
+        // While they stay stalled, a new stream still moves more than the whole connection window.
+        var (freshNear, freshFar) = await pair.OpenAsync();
+        var fresh = ByteStreams.WriteRandomAsync(freshNear, 2 << 20, seed: 99, cancel.Token);
+        var freshRead = ByteStreams.ReadAllAsync(freshFar, cancel.Token);
+        Assert.Equal(await fresh.WaitAsync(Timeout), (await freshRead.WaitAsync(Timeout)).Sha256);
+
+        // Reset half of them with data unread, read the rest to the end.
         foreach (var (near, far) in streams.Take(4)) far.Abort(new OperationCanceledException("reader went away"));
         var reads = streams.Skip(4).Select(s => ByteStreams.ReadAllAsync(s.Far, cancel.Token)).ToList();
         for (var i = 0; i < 4; i++)
             Assert.Equal(await writes[4 + i].WaitAsync(Timeout), (await reads[i].WaitAsync(Timeout)).Sha256);
+    }
 
-        // The connection's credit all came back: one new stream can still move more than the whole connection window.
-        var (lastNear, lastFar) = await pair.OpenAsync();
-        var last = ByteStreams.WriteRandomAsync(lastNear, 2 << 20, seed: 99, cancel.Token);
-        var lastRead = ByteStreams.ReadAllAsync(lastFar, cancel.Token);
-        Assert.Equal(await last.WaitAsync(Timeout), (await lastRead.WaitAsync(Timeout)).Sha256);
+    [Fact]
+    public async Task AStalledReaderWhoseWindowShrinks_KeepsItsBudget_UntilWhatItHoldsIsRead()
+    {
+        var budget = new WindowBudget(1L << 30);
+        var options = MuxOptions.Default with { StreamWindow = 64 * 1024, MaxStreamWindow = 4 << 20, WindowBudget = budget, IdleWindowAfter = TimeSpan.FromMilliseconds(200) };
+        await using var pair = MuxPair.StartWithDelay(_materializer, TimeSpan.FromMilliseconds(20), options);
+        await WaitForRttAsync(pair.Acceptor);
+        var (near, far) = await pair.OpenAsync();
+        using var cancel = new CancellationTokenSource(Timeout);
+
+        var sent = ByteStreams.WriteRandomAsync(near, 32 << 20, seed: 5, cancel.Token);
+        var buffer = new byte[64 * 1024];
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        long read = 0;
+        while (read < 8 << 20)
+        {
+            var n = await far.ReadAsync(buffer, cancel.Token);
+            hash.AppendData(buffer, 0, n);
+            read += n;
+        }
+        Assert.True(far.ReceiveWindow > 64 * 1024, "the window should have grown while the reader kept up");
+
+        // The reader stops: its window fills, then it is idle long enough to shrink.
+        await WaitUntilStuckAsync(() => far.BytesIn);
+        await Task.Delay(400);
+        pair.Acceptor.ShrinkIdleWindows();
+        var held = far.BytesIn - read;
+        Assert.Equal(64u * 1024, far.ReceiveWindow);
+        Assert.True(held > 64 * 1024, $"only {held} bytes were buffered");
+        Assert.True(budget.Reserved >= held - 64 * 1024, $"{held} bytes are still buffered but only {budget.Reserved} stay reserved");
+
+        while (true)
+        {
+            var n = await far.ReadAsync(buffer, cancel.Token);
+            if (n == 0) break;
+            hash.AppendData(buffer, 0, n);
+        }
+        Assert.Equal(await sent, hash.GetHashAndReset());
+        Assert.Equal(0, budget.Reserved);
     }
 
     [Fact]
@@ -174,14 +235,14 @@ public sealed class AdaptiveFlowControlTests : TestKit
     [Fact]
     public async Task APeerOverrunningTheConnectionWindow_LosesTheConnectionWithFlowControl()
     {
-        var options = MuxOptions.Default with { StreamWindow = 128 * 1024, ConnectionWindow = 128 * 1024 };
+        var options = MuxOptions.Default with { StreamWindow = 128 * 1024, ConnectionWindow = 32 * 1024 };
         await using var raw = RawSession.Start(_materializer, options);
         raw.Session.EnableConnectionWindow(1 << 20);
         using var cancel = new CancellationTokenSource(Timeout);
 
-        // Each stream stays inside its own window; together they exceed the connection's.
-        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 128 * 1024).ToFrame(1), new OpenPayload("a", "x", 128 * 1024).ToFrame(3));
-        await raw.Peer.SendAsync(cancel.Token, Frame.Data(1, new byte[60_000]), Frame.Data(3, new byte[60_000]), Frame.Data(1, new byte[60_000]));
+        // The stream's own window allows the frame; the connection's credit does not.
+        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 128 * 1024).ToFrame(1));
+        await raw.Peer.SendAsync(cancel.Token, Frame.Data(1, new byte[40_000]));
 
         var goAway = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.GoAway, cancel.Token);
         var reason = ReasonPayload.Parse(goAway.Payload.Span, FrameType.GoAway);
@@ -199,6 +260,40 @@ public sealed class AdaptiveFlowControlTests : TestKit
 
         var goAway = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.GoAway, cancel.Token);
         Assert.Contains("not allowed on stream 0", ReasonPayload.Parse(goAway.Payload.Span, FrameType.GoAway).Reason);
+    }
+
+    [Fact]
+    public async Task APongThatAnswersNoPingWeSent_SetsNoRoundTrip()
+    {
+        await using var raw = RawSession.Start(_materializer);
+        using var cancel = new CancellationTokenSource(Timeout);
+        var ping = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.Ping, cancel.Token);
+
+        await raw.Peer.SendAsync(cancel.Token, Frame.Pong(BitConverter.GetBytes(1UL)), Frame.Pong(BitConverter.GetBytes(ulong.MaxValue)));
+        await raw.Peer.SendAsync(cancel.Token, Frame.Ping(7UL)); // a round trip of our own, to know the PONGs were read
+        await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.Pong, cancel.Token);
+        Assert.Null(raw.Session.LastRtt);
+
+        await raw.Peer.SendAsync(cancel.Token, Frame.Pong(ping.Payload.ToArray()));
+        for (var i = 0; i < 200 && raw.Session.LastRtt is null; i++) await Task.Delay(10);
+        Assert.NotNull(raw.Session.LastRtt);
+    }
+
+    [Fact]
+    public async Task ARegisteredFrame_TurnsTheConnectionWindowOn_OnlyAfterOurOwnRegister()
+    {
+        await using var raw = RawSession.Start(_materializer);
+        using var cancel = new CancellationTokenSource(Timeout);
+        var registered = new RegisteredPayload("conn-1", "edge", 1 << 20).ToFrame();
+
+        await raw.Peer.SendAsync(cancel.Token, registered);
+        Assert.Equal(FrameType.Registered, (await raw.Events.Control.Reader.ReadAsync(cancel.Token)).Type);
+        Assert.False(raw.Session.HasConnectionWindow); // an edge or a peer link never turns it on for a peer's say-so
+
+        raw.Session.AwaitRegistered();
+        await raw.Peer.SendAsync(cancel.Token, registered);
+        for (var i = 0; i < 200 && !raw.Session.HasConnectionWindow; i++) await Task.Delay(10);
+        Assert.True(raw.Session.HasConnectionWindow);
     }
 
     private static MuxPair Negotiated(MuxPair pair)

@@ -74,7 +74,8 @@ public sealed class LocalListenerActor : ReceiveActor
     {
         if (_limitLog.TryTake(out var suppressed))
             ClientLog.AtConnectionLimit(_log, _options.Listen, _options.Hostname, _open, suppressed);
-        socket.LingerState = new LingerOption(true, 0); // a reset: the local client fails at once
+        try { socket.LingerState = new LingerOption(true, 0); } // a reset: the local client fails at once
+        catch (SocketException) { } // it already went away: closing is all that is left
         socket.Dispose();
     }
 

@@ -155,6 +155,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private void StartSession(ClientWebSocket socket, string challenge)
     {
         _mux = MuxLink.Start(Context, $"edge-{_index}", _options.Mux, new WebSocketChannel(socket));
+        _mux.AwaitRegistered();
         _mux.TrySend((_identity.Register(challenge, _options.ReplicaId) with { ConnectionWindow = _options.Mux.ConnectionWindow }).ToFrame());
         Timers.StartSingleTimer("register", new RegisterTimedOut(), TimeSpan.FromSeconds(10));
         Timers.StartPeriodicTimer("tick", new Tick(), _options.PingInterval);

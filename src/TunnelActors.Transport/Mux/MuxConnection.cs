@@ -20,8 +20,10 @@ namespace TunnelActors.Transport.Mux;
 /// Buffers are pooled (<see cref="DataBuffers"/>): carrier reads are returned once decoded,
 /// queued DATA payloads once encoded, encoded batches once written.
 /// Flow control has two levels, as in HTTP/2 and QUIC: each stream's window (auto-tuned, see
-/// <see cref="WindowTuner"/>) and, once both ends agreed at REGISTER, a connection window over all
-/// streams that bounds what the peer can make us buffer however many streams it opens.
+/// <see cref="WindowTuner"/>), which bounds what that stream buffers, and, once both ends agreed at
+/// REGISTER, a connection window over all streams that bounds the bytes in flight. Connection credit is
+/// returned as DATA is dispatched to its stream (as gRPC does), not as it is read: a stalled reader
+/// holds its own stream's window only, never the credit its neighbours need.
 /// </summary>
 public sealed class MuxConnection
 {
@@ -40,9 +42,14 @@ public sealed class MuxConnection
     private int _pongQueued;
     private readonly LogBudget _errorLog = new(10, TimeSpan.FromSeconds(10));
     private readonly ConnectionSendCredit _sendCredit = new();
-    private int _connectionWindow;         // 1 once both ends agreed on a connection window
+    private int _connectionWindow;         // 1 once both ends agreed on a connection window (set last: the credit is in place first)
+    private int _windowEnabling;           // 1 once EnableConnectionWindow ran
+    private int _awaitingRegistered;       // 1 between our REGISTER and the peer's REGISTERED (connector side only)
+    // PONGs are checked against the last PINGs we sent: an unsolicited or invented one cannot set the round trip.
+    private readonly long[] _pingsSent = new long[8];
+    private int _pingCount;
     private long _connectionReceiveCredit; // bytes the peer may still send across all streams
-    private long _connectionConsumed;      // consumed (or discarded) but not yet granted back
+    private long _connectionConsumed;      // dispatched but not yet granted back
 
     public MuxConnection(string name, MuxOptions options, IMuxHandler handler)
     {
@@ -114,10 +121,17 @@ public sealed class MuxConnection
     /// </summary>
     public void EnableConnectionWindow(uint peerWindow)
     {
-        if (peerWindow == 0 || Interlocked.Exchange(ref _connectionWindow, 1) != 0) return;
+        if (peerWindow == 0 || Interlocked.Exchange(ref _windowEnabling, 1) != 0) return;
         Interlocked.Exchange(ref _connectionReceiveCredit, Options.ConnectionWindow);
         _sendCredit.Enable(Math.Min(peerWindow, CreditWindow.MaxWindow));
+        Volatile.Write(ref _connectionWindow, 1);
     }
+
+    /// <summary>
+    /// The connector is about to send REGISTER: the edge's REGISTERED, and only that one, turns the
+    /// connection window on in the dispatcher. Elsewhere (the edge, peer links) a REGISTERED is only passed on.
+    /// </summary>
+    public void AwaitRegistered() => Volatile.Write(ref _awaitingRegistered, 1);
 
     /// <summary>Opens a stream to the peer (edge side). Throws if the connection is draining or full.</summary>
     public async Task<MuxStream> OpenStreamAsync(OpenPayload open, CancellationToken cancellationToken)
@@ -150,7 +164,12 @@ public sealed class MuxConnection
     private Channel<Frame> QueueFor(in Frame frame) =>
         frame.Type is FrameType.Data or FrameType.Open or FrameType.Fin ? _outbox : _control;
 
-    public void SendPing() => TrySend(Frame.Ping((ulong)Stopwatch.GetTimestamp()));
+    public void SendPing()
+    {
+        var now = Stopwatch.GetTimestamp();
+        lock (_pingsSent) _pingsSent[_pingCount++ % _pingsSent.Length] = now;
+        TrySend(Frame.Ping((ulong)now));
+    }
 
     /// <summary>Graceful end: tells the peer why (GOAWAY), then closes once queued frames are out.</summary>
     public void Close(ProtocolError code, string reason)
@@ -183,22 +202,19 @@ public sealed class MuxConnection
 
     internal void ReturnSendCredit(int unused) => _sendCredit.Return(unused);
 
-    /// <summary>A reader consumed bytes: the connection-level WINDOW_UPDATE increment to send now, or 0.</summary>
-    internal uint TakeConnectionGrant(int consumed)
+    /// <summary>DATA was dispatched: the connection-level WINDOW_UPDATE increment to send now (once a quarter window is owed), or 0.</summary>
+    private uint TakeConnectionGrant(int received)
     {
-        if (!HasConnectionWindow || consumed <= 0) return 0;
-        if (Interlocked.Add(ref _connectionConsumed, consumed) < Options.ConnectionWindow / 4) return 0;
+        if (!HasConnectionWindow || received <= 0) return 0;
+        if (Interlocked.Add(ref _connectionConsumed, received) < Options.ConnectionWindow / 4) return 0;
         var increment = Interlocked.Exchange(ref _connectionConsumed, 0);
         if (increment <= 0) return 0;
         Interlocked.Add(ref _connectionReceiveCredit, increment);
         return (uint)increment;
     }
 
-    /// <summary>Bytes that arrived and will never be read (late data, a reset stream's queue): their connection credit goes back.</summary>
-    internal void Discarded(int bytes) => SendConnectionGrant(TakeConnectionGrant(bytes));
-
     /// <summary>Queues a connection-level WINDOW_UPDATE without waiting; if the control queue is full (or closed), the increment is owed with the next grant instead of lost.</summary>
-    internal void SendConnectionGrant(uint increment)
+    private void SendConnectionGrant(uint increment)
     {
         if (increment == 0 || TrySend(Frame.WindowUpdate(0, increment))) return;
         Interlocked.Add(ref _connectionReceiveCredit, -increment);
@@ -254,7 +270,6 @@ public sealed class MuxConnection
         }
         if (frame.Type == FrameType.Data) ChargeConnectionWindow(frame.Payload.Length); // before the stream: an overrun ends the connection
         MuxStream? stream = null;
-        var queued = false;
         try
         {
             if (frame.Type == FrameType.Open)
@@ -264,19 +279,12 @@ public sealed class MuxConnection
             }
             if (!_streams.TryGetValue(frame.StreamId, out stream))
             {
-                if (frame.Type == FrameType.Data) // late data for a finished stream
-                {
-                    Discarded(frame.Payload.Length);
-                    DataBuffers.Return(frame.Payload);
-                }
+                if (frame.Type == FrameType.Data) DataBuffers.Return(frame.Payload); // late data for a finished stream
                 return;
             }
             switch (frame.Type)
             {
-                case FrameType.Data:
-                    queued = stream.OnData(frame.Payload);
-                    if (!queued) Discarded(frame.Payload.Length);
-                    break;
+                case FrameType.Data: stream.OnData(frame.Payload); break;
                 case FrameType.WindowUpdate: stream.OnWindowUpdate(ReadIncrement(frame)); break;
                 case FrameType.Fin: stream.OnFin(); break;
                 case FrameType.Rst:
@@ -289,11 +297,16 @@ public sealed class MuxConnection
         }
         catch (ProtocolException e)
         {
-            if (frame.Type == FrameType.Data && !queued) Discarded(frame.Payload.Length);
             // A bad frame costs its own stream only; reporting it is rate-limited, so a flood writes a few lines, not one per frame.
             if (_errorLog.TryTake(out var suppressed)) _handler.OnStreamError(frame.StreamId, e, suppressed);
             if (stream is null || stream.Reset(e.Error, e.Message))
                 TrySend(new ReasonPayload(e.Error, e.Message).ToFrame(FrameType.Rst, frame.StreamId));
+        }
+        finally
+        {
+            // Queued, dropped or refused, the bytes left the connection's hands: from here the stream's own
+            // window bounds them, so a stalled reader holds its stream's credit and never its neighbours'.
+            if (frame.Type == FrameType.Data) SendConnectionGrant(TakeConnectionGrant(frame.Payload.Length));
         }
     }
 
@@ -334,7 +347,7 @@ public sealed class MuxConnection
                 break;
             case FrameType.Pong when frame.Payload.Length == 8:
                 var sent = (long)BitConverter.ToUInt64(frame.Payload.Span);
-                Interlocked.Exchange(ref _lastRttTicks, Stopwatch.GetElapsedTime(sent).Ticks);
+                if (TakePingSent(sent)) Interlocked.Exchange(ref _lastRttTicks, Stopwatch.GetElapsedTime(sent).Ticks);
                 break;
             case FrameType.GoAway:
                 Interlocked.Exchange(ref _goingAway, 1);
@@ -342,7 +355,8 @@ public sealed class MuxConnection
                 break;
             case FrameType.Registered:
                 // Here, not in the handler's actor: DATA may follow REGISTERED at once and must already count.
-                EnableConnectionWindow(RegisteredPayload.Parse(frame.Payload.Span).ConnectionWindow);
+                if (Interlocked.Exchange(ref _awaitingRegistered, 0) == 1)
+                    EnableConnectionWindow(RegisteredPayload.Parse(frame.Payload.Span).ConnectionWindow);
                 _handler.OnControlFrame(frame);
                 break;
             case FrameType.Register:
@@ -350,6 +364,18 @@ public sealed class MuxConnection
                 break;
             default:
                 throw new ProtocolException(ProtocolError.StreamState, $"{frame.Type} is not allowed on stream 0");
+        }
+    }
+
+    // The peer answers the latest PING it saw: one of ours, answered at most once.
+    private bool TakePingSent(long sent)
+    {
+        lock (_pingsSent)
+        {
+            var index = Array.IndexOf(_pingsSent, sent);
+            if (sent == 0 || index < 0) return false;
+            _pingsSent[index] = 0;
+            return true;
         }
     }
 

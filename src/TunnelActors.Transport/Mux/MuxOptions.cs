@@ -18,8 +18,9 @@ public sealed record MuxOptions
     public uint MaxStreamWindow { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>
-    /// Bytes the peer may have in flight or buffered across all streams of the connection (default 64 MiB),
-    /// when both ends agreed on a connection window at REGISTER; also the connection's share of window growth.
+    /// Bytes the peer may have in flight across all streams of the connection (default 64 MiB), when both ends
+    /// agreed on a connection window at REGISTER; also the connection's share of window growth. What streams
+    /// buffer is bounded by their own windows: their initial windows plus this growth.
     /// </summary>
     public uint ConnectionWindow { get; init; } = 64 * 1024 * 1024;
 

@@ -32,6 +32,7 @@ public sealed class MuxStream : IByteChannel
     private bool _remoteFinished;
     private bool _localFinished;
     private long _bytesIn;
+    private long _buffered; // queued for the reader and not yet read
     private long _bytesOut;
 
     internal MuxStream(MuxConnection connection, uint id, OpenPayload open, uint sendWindow, uint receiveWindow)
@@ -87,10 +88,12 @@ public sealed class MuxStream : IByteChannel
                     copied += n;
                     if (_head.IsEmpty) DataBuffers.Return(_headChunk);
                 }
+                _buffered -= copied;
                 // No credit is owed once the peer finished: it will send nothing more.
                 if (copied > 0)
                 {
                     if (!_remoteFinished) grant = Grant(copied);
+                    else _tuner.Settle(_window.ReceiveWindow, _window.Deficit, peerFinished: true, _buffered);
                 }
                 else if (_remoteFinished) return 0;
                 wait = (_readable ??= NewSignal()).Task;
@@ -99,8 +102,6 @@ public sealed class MuxStream : IByteChannel
             {
                 // The bytes are the caller's now: if the connection closed meanwhile, the credit is moot
                 // and the next read reports the reset — losing them here would truncate silently.
-                // The connection's credit is every stream's: queued without waiting, or owed with the next grant — never lost to a cancelled read.
-                _connection.SendConnectionGrant(_connection.TakeConnectionGrant(copied));
                 try
                 {
                     if (grant > 0) await _connection.SendAsync(Frame.WindowUpdate(Id, grant), cancellationToken);
@@ -201,8 +202,8 @@ public sealed class MuxStream : IByteChannel
 
     public override string ToString() => $"stream {Id} ({Open.Hostname}, {Open.Identity})";
 
-    /// <summary>Queues inbound DATA; false when the stream was reset (the bytes are dropped, and the caller returns their connection credit).</summary>
-    internal bool OnData(ReadOnlyMemory<byte> payload)
+    /// <summary>Queues inbound DATA (dropped if the stream was reset).</summary>
+    internal void OnData(ReadOnlyMemory<byte> payload)
     {
         TaskCompletionSource? signal;
         lock (_gate)
@@ -210,7 +211,7 @@ public sealed class MuxStream : IByteChannel
             if (_reset is not null) // data in flight when we reset: drop it
             {
                 DataBuffers.Return(payload);
-                return false;
+                return;
             }
             if (_remoteFinished)
                 throw new ProtocolException(ProtocolError.StreamState, $"stream {Id}: DATA after FIN");
@@ -219,11 +220,11 @@ public sealed class MuxStream : IByteChannel
                 throw new ProtocolException(ProtocolError.MalformedPayload, $"stream {Id}: empty DATA frame");
             _window.OnDataReceived(payload.Length);
             Queue(payload);
+            _buffered += payload.Length;
             Interlocked.Add(ref _bytesIn, payload.Length);
             (signal, _readable) = (_readable, null);
         }
         signal?.TrySetResult();
-        return true;
     }
 
     internal void OnWindowUpdate(uint increment)
@@ -253,25 +254,18 @@ public sealed class MuxStream : IByteChannel
     internal bool Reset(ProtocolError code, string reason)
     {
         TaskCompletionSource? readable, writable;
-        var dropped = 0;
         lock (_gate)
         {
             if (_reset is not null) return false;
             _reset = new StreamResetException(Id, code, reason);
-            dropped = _head.Length;
             if (!_head.IsEmpty) DataBuffers.Return(_headChunk);
             FlushSmall();
-            while (_inbound.TryDequeue(out var queued))
-            {
-                dropped += queued.Length;
-                DataBuffers.Return(queued);
-            }
+            while (_inbound.TryDequeue(out var queued)) DataBuffers.Return(queued);
             (_head, _headChunk) = (default, default);
             (readable, _readable, writable, _writable) = (_readable, null, _writable, null);
         }
         readable?.TrySetResult();
         writable?.TrySetResult();
-        _connection.Discarded(dropped); // unread bytes still held connection credit
         _connection.Forget(this);
         return true;
     }
@@ -280,6 +274,7 @@ public sealed class MuxStream : IByteChannel
     private uint Grant(int consumed)
     {
         var grant = _window.OnDataConsumed(consumed);
+        _tuner.Settle(_window.ReceiveWindow, _window.Deficit, _remoteFinished, _buffered); // a shrunk window paying back
         if (grant == 0) return 0;
         var window = _tuner.OnGrant(_window.ReceiveWindow, _connection.LastRtt, Stopwatch.GetTimestamp());
         if (window == _window.ReceiveWindow) return grant;
@@ -294,6 +289,7 @@ public sealed class MuxStream : IByteChannel
             if (_reset is not null) return;
             var window = _tuner.OnIdleCheck(_window.ReceiveWindow, idleAfter, now);
             if (window != _window.ReceiveWindow) _window.Resize(window);
+            _tuner.Settle(_window.ReceiveWindow, _window.Deficit, _remoteFinished, _buffered);
         }
     }
 

@@ -27,15 +27,28 @@ public sealed class WindowTuner(uint initial, uint maximum, WindowBudget budget)
         return grown;
     }
 
-    /// <summary>The window for a stream that has been idle since its last grant: the initial one once idle longer than <paramref name="idleAfter"/>.</summary>
+    /// <summary>The window for a stream that has been idle since its last grant: the initial one once idle longer than <paramref name="idleAfter"/>.
+    /// What it held is not given back here but by <see cref="Settle"/>, as the peer's credit and the buffered bytes drain.</summary>
     public uint OnIdleCheck(uint window, TimeSpan idleAfter, long now)
     {
-        if (_reserved == 0 || Stopwatch.GetElapsedTime(_lastGrant, now) < idleAfter) return window; // growth implies a grant: _lastGrant is set
-        Release();
+        if (window <= initial || Stopwatch.GetElapsedTime(_lastGrant, now) < idleAfter) return window; // growth implies a grant: _lastGrant is set
         return initial;
     }
 
-    /// <summary>Gives back everything this stream reserved (it shrank or ended).</summary>
+    /// <summary>
+    /// Gives back what the stream no longer needs beyond its initial window: after a shrink the peer may
+    /// still send, and the stream still buffers, up to the old window (<paramref name="deficit"/> bytes above
+    /// the new one), so the reservation drains only as that is paid back — or, once the peer finished, as the buffer empties.
+    /// </summary>
+    public void Settle(uint window, long deficit, bool peerFinished, long buffered)
+    {
+        var needed = Math.Max(0, peerFinished ? buffered - initial : (long)window + deficit - initial);
+        if (needed >= _reserved) return;
+        budget.Release(_reserved - needed);
+        _reserved = needed;
+    }
+
+    /// <summary>Gives back everything this stream reserved (it ended).</summary>
     public void Release()
     {
         if (_reserved == 0) return;
