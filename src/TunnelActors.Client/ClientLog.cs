@@ -28,4 +28,25 @@ internal static partial class ClientLog
 
     [LoggerMessage(EventId = 6006, Level = LogLevel.Information, Message = "Listening on {Listen} for {Hostname} via {Edges}")]
     public static partial void Listening(ILogger log, System.Net.EndPoint? listen, string hostname, string edges);
+
+    [LoggerMessage(EventId = 6009, Level = LogLevel.Information, Message = "Carrier {Carrier} up: new connections are streams on it")]
+    public static partial void CarrierUp(ILogger log, string carrier);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "Edge {Edge} offers no multiplexed carrier (an older version?): one WebSocket per connection, asking again in {Minutes} min")]
+    public static partial void CarrierNotOffered(ILogger log, string edge, double minutes);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Warning, Message = "Carrier to {Edges} not connected: {Reason}; next attempt in {Seconds:0.0} s, or at the next connection")]
+    public static partial void CarrierDialFailed(ILogger log, string edges, string reason, double seconds);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "Carrier {Carrier} closed")]
+    public static partial void CarrierClosed(ILogger log, string carrier);
+
+    [LoggerMessage(EventId = 6013, Level = LogLevel.Warning, Message = "Carrier {Carrier} lost: {Reason}")]
+    public static partial void CarrierLost(ILogger log, string carrier, string reason);
+
+    [LoggerMessage(EventId = 6014, Level = LogLevel.Warning, Message = "Carrier {Carrier} cut: {Reason}; its streams fail")]
+    public static partial void CarrierSilent(ILogger log, string carrier, string reason);
+
+    [LoggerMessage(EventId = 6015, Level = LogLevel.Warning, Message = "Carrier {Carrier} takes no new connections ({Reason}); a new carrier is dialled, its {Streams} open streams go on while it answers")]
+    public static partial void CarrierRetired(ILogger log, string carrier, string reason, int streams);
 }

@@ -33,21 +33,33 @@ public static class AccessCommand
         var tokenSecretFile = new Option<string?>("--service-token-secret-file") { Description = "File (0600) holding the service token secret" };
         var noBrowser = NoBrowser();
         var maxConnections = new Option<int>("--max-connections") { Description = "Local connections served at once per listener; one more is refused (reset) and logged", DefaultValueFactory = _ => AccessTcpOptions.DefaultMaxConnections };
+        var header = new Option<string[]>("--header", "-H") { Description = "A header sent to the edge with every stream, as 'Name: value' (repeatable)", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
+        var destination = new Option<string?>("--destination") { Description = "Destination address for the edge (sent as Cf-Access-Jump-Destination, as cloudflared does)" };
+        var carrier = new Option<string>("--carrier") { Description = "mux: every connection is a stream on one connection to the edge (default); websocket: one WebSocket per connection, as cloudflared", DefaultValueFactory = _ => "mux" };
+        carrier.AcceptOnlyFromAmong("mux", "websocket");
 
-        var command = new Command("tcp", "Listen on a local port; each connection is carried to the application through the edge. Signs you in through the browser when needed")
+        var command = new Command("tcp", "Listen on a local port (or, without --url, carry standard input and output, for ssh's ProxyCommand); each connection is carried to the application through the edge. Signs you in through the browser when needed")
         {
-            hostname, url, config, edge, caFile, tokenId, tokenSecret, tokenSecretFile, noBrowser, maxConnections,
+            hostname, url, config, edge, caFile, tokenId, tokenSecret, tokenSecretFile, noBrowser, maxConnections, header, destination, carrier,
         };
+        // cloudflared's verbs: the same command under the names users know from it.
+        command.Aliases.Add("ssh");
+        command.Aliases.Add("rdp");
+        command.Aliases.Add("smb");
         command.SetAction(async (result, _) =>
         {
             if (result.GetValue(maxConnections) < 1) throw new ArgumentException("--max-connections must be at least 1");
-            AccessTcpOptions For(string host, string listen, string[]? edges, string? ca)
+            var extraHeaders = ParseHeaders(result.GetValue(header) ?? []);
+            if (result.GetValue(destination) is { Length: > 0 } jump) extraHeaders.Add(new("Cf-Access-Jump-Destination", jump));
+            AccessTcpOptions For(string host, string? listen, string[]? edges, string? ca)
             {
                 var (first, others) = CommonOptions.EdgeUris(edges, host.ToLowerInvariant());
                 return new()
                 {
                     Hostname = host.ToLowerInvariant(),
-                    Listen = ParseListen(listen),
+                    Listen = listen is null ? null : ParseListen(listen),
+                    ExtraHeaders = extraHeaders,
+                    Carrier = result.GetValue(carrier) == "websocket" ? CarrierKind.WebSocket : CarrierKind.Mux,
                     Edge = first,
                     OtherEdges = others,
                     CaFile = ca,
@@ -69,8 +81,8 @@ public static class AccessCommand
                 return 0;
             }
             var host = result.GetValue(hostname) ?? throw new ArgumentException("--hostname is required (or --config with several applications)");
-            var listen = result.GetValue(url) ?? throw new ArgumentException("--url is required: the local address to listen on, e.g. localhost:8445");
-            await AccessTcpHost.Build(For(host, listen, edgeFlags, result.GetValue(caFile))).RunAsync();
+            // Without --url: standard input and output are the one connection (ssh -o ProxyCommand='tunnelactors access ssh --hostname %h').
+            await AccessTcpHost.Build(For(host, result.GetValue(url), edgeFlags, result.GetValue(caFile))).RunAsync();
             return 0;
         });
         return command;
@@ -153,6 +165,12 @@ public static class AccessCommand
         });
         return command;
     }
+
+    private static List<KeyValuePair<string, string>> ParseHeaders(IEnumerable<string> values) =>
+        values.Select(value => value.IndexOf(':') is var colon and > 0 && value[..colon].Trim() is { Length: > 0 } name
+                ? new KeyValuePair<string, string>(name, value[(colon + 1)..].Trim())
+                : throw new ArgumentException($"--header '{value}' is not 'Name: value'"))
+            .ToList();
 
     private static Option<bool> NoBrowser() => new("--no-browser") { Description = "Print the sign-in URL instead of opening a browser" };
 

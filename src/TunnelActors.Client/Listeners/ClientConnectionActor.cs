@@ -1,47 +1,59 @@
 using Microsoft.Extensions.Logging;
 using TunnelActors.Transport.Hosting;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Streams;
 using TunnelActors.Client.Hosting;
 using TunnelActors.Client.Login;
+using TunnelActors.Protocol;
 using TunnelActors.Transport.Channels;
+using TunnelActors.Transport.Mux;
 using TunnelActors.Transport.Stages;
 using TunnelActors.Transport.Tls;
 
 namespace TunnelActors.Client.Listeners;
 
 /// <summary>
-/// One local TCP connection (e.g. the SMB client's) joined to one WebSocket to the edge.
-/// If the edge refuses, the local connection is closed and the edge's reason logged.
+/// One local connection (the SMB client's socket, or ssh's standard input and output) joined to
+/// the edge: as a stream on the shared carrier (<see cref="EdgeCarrierActor"/>), or over its own
+/// WebSocket (`--carrier websocket`, an older edge, a full carrier). If the edge refuses, the local
+/// connection is reset and the edge's reason logged.
 /// </summary>
 public sealed class ClientConnectionActor : ReceiveActor
 {
+    private sealed record Credentials(IReadOnlyList<KeyValuePair<string, string>> Headers);
     private sealed record EdgeConnected(ClientWebSocket Socket, string StreamId);
     private sealed record EdgeFailed(string Reason);
-    private sealed record RelayFinished(RelayResult? Result, string? Error);
+    private sealed record RelayFinished(RelayResult? Result, Exception? Error);
 
-    private readonly SocketChannel _local;
+    private readonly IByteChannel _local;
     private readonly SharedKillSwitch _killSwitch;
     private readonly ILogger _log = Context.Logger<ClientConnectionActor>();
-    private WebSocketChannel? _edge;
+    private readonly string _peer;
+    private readonly AccessTcpOptions _options;
+    private IByteChannel? _edge;
+    private bool _closedCleanly;
+    private string _streamId = "?"; // the edge's id for a WebSocket stream; carrier and stream number on a carrier
 
-    public ClientConnectionActor(Socket local, AccessTcpOptions options, EdgeFailover edges, IClientCredentials credentials)
+    public ClientConnectionActor(IByteChannel local, string peer, AccessTcpOptions options, EdgeFailover edges, IClientCredentials credentials, IActorRef? carrier)
     {
-        _local = SocketChannel.Wrap(local);
-        var peer = local.RemoteEndPoint?.ToString() ?? "?";
+        (_local, _peer, _options) = (local, peer, options);
         _killSwitch = KillSwitches.Shared($"client-{peer}");
-        var streamId = "?"; // the edge's id for this stream, from its upgrade response
+        IReadOnlyList<KeyValuePair<string, string>> headers = [];
 
-        Receive<EdgeConnected>(c =>
+        Receive<Credentials>(c =>
         {
-            _edge = new WebSocketChannel(c.Socket);
-            streamId = c.StreamId;
-            ClientLog.Connected(_log, peer, options.Hostname, streamId);
-            ByteRelay.RunAsync(_local, _edge, Context.Materializer(), _killSwitch)
-                .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
+            headers = [.. c.Headers, .. options.ExtraHeaders];
+            if (carrier is not null) carrier.Tell(new OpenCarrierStream(options.Hostname, headers));
+            else Dial(edges, headers);
         });
+        Receive<CarrierStreamOpened>(opened => Relay(opened.Stream, $"{opened.Carrier}/{opened.Stream.Id}"));
+        Receive<CarrierUnavailable>(unavailable =>
+        {
+            if (unavailable.UseWebSocket) Dial(edges, headers);
+            else Self.Tell(new EdgeFailed(unavailable.Reason));
+        });
+        Receive<EdgeConnected>(c => Relay(new WebSocketChannel(c.Socket), c.StreamId));
         Receive<EdgeFailed>(f =>
         {
             ClientLog.Refused(_log, peer, options.Hostname, f.Reason);
@@ -49,29 +61,48 @@ public sealed class ClientConnectionActor : ReceiveActor
         });
         Receive<RelayFinished>(f =>
         {
-            // The edge names why it ended a stream (revoked, closed by an operator) in its Close frame.
-            if (_edge?.PeerCloseReason is { Length: > 0 } why) ClientLog.EndedByEdge(_log, peer, options.Hostname, streamId, why);
-            else if (f.Result is { } r) ClientLog.Closed(_log, peer, streamId, r.AToB, r.BToA);
-            else ClientLog.Aborted(_log, peer, options.Hostname, streamId, f.Error);
+            // The edge names why it refused or ended a stream: in a WebSocket's Close frame, or a carrier stream's reset.
+            if ((_edge as WebSocketChannel)?.PeerCloseReason is { Length: > 0 } why) ClientLog.EndedByEdge(_log, peer, options.Hostname, _streamId, why);
+            else if (f.Error?.GetBaseException() is StreamResetException { Code: ProtocolError.Refused } refused) ClientLog.Refused(_log, peer, options.Hostname, refused.Reason.Replace("peer reset: ", ""));
+            else if (f.Error?.GetBaseException() is StreamResetException { Reason: var reset } && reset.StartsWith("peer reset: ", StringComparison.Ordinal))
+                ClientLog.EndedByEdge(_log, peer, options.Hostname, _streamId, reset["peer reset: ".Length..]);
+            else if (f.Result is { } r)
+            {
+                _closedCleanly = true;
+                ClientLog.Closed(_log, peer, _streamId, r.AToB, r.BToA);
+            }
+            else ClientLog.Aborted(_log, peer, options.Hostname, _streamId, f.Error?.GetBaseException().Message);
             Context.Stop(Self);
         });
 
-        DialAsync(edges, options.Hostname, credentials)
+        credentials.GetHeadersAsync(CancellationToken.None)
+            .PipeTo(Self, success: h => new Credentials(h), failure: e => new EdgeFailed(e.GetBaseException().Message));
+    }
+
+    private void Relay(IByteChannel edge, string streamId)
+    {
+        (_edge, _streamId) = (edge, streamId);
+        ClientLog.Connected(_log, _peer, _options.Hostname, streamId);
+        ByteRelay.RunAsync(_local, edge, Context.Materializer(), _killSwitch)
+            .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e));
+    }
+
+    private void Dial(EdgeFailover edges, IReadOnlyList<KeyValuePair<string, string>> headers) =>
+        edges.ConnectAsync("/", _options.Hostname, headers, CancellationToken.None)
             .PipeTo(Self, success: c => new EdgeConnected(c.Socket, c.Headers.TryGetValue(EdgeDialer.StreamIdHeader, out var id) ? string.Join("", id) : "?"),
                 failure: e => new EdgeFailed(e.GetBaseException().Message));
-    }
 
     protected override void PostStop()
     {
-        _killSwitch.Abort(new IOException("client connection stopped"));
-        _local.Dispose();
-        _edge?.Dispose();
-    }
-
-    private static async Task<(ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers)> DialAsync(
-        EdgeFailover edges, string hostname, IClientCredentials credentials)
-    {
-        var headers = await credentials.GetHeadersAsync(CancellationToken.None);
-        return await edges.ConnectAsync("/", hostname, headers, CancellationToken.None);
+        if (!_closedCleanly)
+        {
+            // Refused, reset or cut: the local client sees an error (a reset), never a clean end of a truncated stream.
+            var stopped = new IOException("client connection stopped");
+            _killSwitch.Abort(stopped);
+            _local.Abort(stopped);
+            _edge?.Abort(stopped);
+        }
+        (_local as IDisposable)?.Dispose();
+        (_edge as IDisposable)?.Dispose();
     }
 }

@@ -5,8 +5,9 @@ namespace TunnelActors.Client.Listeners;
 
 /// <summary>
 /// The `--edge` replicas an access client may use: it sticks to the last one that answered
-/// and moves to the next only when that one is unreachable or draining (503), so a stopped
-/// or restarting edge costs a new connection one failed dial, never an error to the user.
+/// and moves to the next only when that one is unreachable or draining (503), or when its
+/// carrier fell silent (<see cref="Avoid"/>), so a stopped, frozen or restarting edge costs a
+/// new connection one failed dial, never an error to the user.
 /// Refusals that every edge would give alike (401, 403, 404) are final. Thread-safe.
 /// </summary>
 public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers)
@@ -15,7 +16,9 @@ public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers)
 
     public Uri Primary => dialers[0].Edge;
 
-    public async Task<(ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers)> ConnectAsync(
+    public string Describe => string.Join(", ", dialers.Select(d => d.Edge));
+
+    public async Task<(ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers, Uri Edge)> ConnectAsync(
         string path, string hostname, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
     {
         var start = Volatile.Read(ref _preferred);
@@ -25,9 +28,9 @@ public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers)
             var index = (start + i) % dialers.Count;
             try
             {
-                var connected = await dialers[index].ConnectAsync(path, hostname, headers, cancellationToken);
+                var (socket, responseHeaders) = await dialers[index].ConnectAsync(path, hostname, headers, cancellationToken);
                 Volatile.Write(ref _preferred, index);
-                return connected;
+                return (socket, responseHeaders, dialers[index].Edge);
             }
             catch (Exception e) when (e is IOException or TimeoutException || e is EdgeRefusedException { Status: 503 })
             {
@@ -35,5 +38,12 @@ public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers)
             }
         }
         throw last!;
+    }
+
+    /// <summary>The next dial starts with the edge after <paramref name="edge"/> (it stopped answering); no change with one edge.</summary>
+    public void Avoid(Uri edge)
+    {
+        var current = Volatile.Read(ref _preferred);
+        if (dialers[current].Edge == edge) Interlocked.CompareExchange(ref _preferred, (current + 1) % dialers.Count, current);
     }
 }

@@ -4,8 +4,8 @@ using System.Net.Sockets;
 using Akka.Actor;
 using TunnelActors.Client.Hosting;
 using TunnelActors.Client.Login;
+using TunnelActors.Transport.Channels;
 using TunnelActors.Transport.Mux;
-using TunnelActors.Transport.Tls;
 
 namespace TunnelActors.Client.Listeners;
 
@@ -30,11 +30,11 @@ public sealed class LocalListenerActor : ReceiveActor
     private readonly LogBudget _limitLog = new(1, TimeSpan.FromSeconds(10));
 
     private readonly IClientCredentials _credentials;
+    private readonly IActorRef? _carrier;
 
-    public LocalListenerActor(Socket listener, AccessTcpOptions options, IClientCredentials credentials)
+    public LocalListenerActor(Socket listener, AccessTcpOptions options, IClientCredentials credentials, EdgeFailover edges, IActorRef? carrier)
     {
-        (_listener, _options, _credentials) = (listener, options, credentials);
-        _edges = new EdgeFailover(options.Edges.Select(e => new EdgeDialer(e, options.CaFile, TimeSpan.FromSeconds(15))).ToList());
+        (_listener, _options, _credentials, _edges, _carrier) = (listener, options, credentials, edges, carrier);
 
         Receive<Accepted>(a =>
         {
@@ -46,14 +46,16 @@ public sealed class LocalListenerActor : ReceiveActor
                 return;
             }
             _open++;
-            var child = Context.ActorOf(Props.Create(() => new ClientConnectionActor(a.Socket, _options, _edges, _credentials)), $"conn-{++_accepted}");
+            var peer = a.Socket.RemoteEndPoint?.ToString() ?? "?";
+            var local = SocketChannel.Wrap(a.Socket);
+            var child = Context.ActorOf(Props.Create(() => new ClientConnectionActor(local, peer, _options, _edges, _credentials, _carrier)), $"conn-{++_accepted}");
             Context.Watch(child);
             AcceptNext();
         });
         Receive<AcceptFailed>(f =>
         {
             _accepting = false;
-            ClientLog.AcceptFailed(_log, _options.Listen, f.Reason);
+            ClientLog.AcceptFailed(_log, _options.Listen!, f.Reason);
             AcceptNext();
         });
         Receive<Terminated>(_ => _open--);
@@ -61,7 +63,7 @@ public sealed class LocalListenerActor : ReceiveActor
 
     protected override void PreStart()
     {
-        ClientLog.Listening(_log, _listener.LocalEndPoint, _options.Hostname, string.Join(", ", _options.Edges));
+        ClientLog.Listening(_log, _listener.LocalEndPoint, _options.Hostname, _edges.Describe);
         AcceptNext();
     }
 
@@ -73,7 +75,7 @@ public sealed class LocalListenerActor : ReceiveActor
     private void Refuse(Socket socket)
     {
         if (_limitLog.TryTake(out var suppressed))
-            ClientLog.AtConnectionLimit(_log, _options.Listen, _options.Hostname, _open, suppressed);
+            ClientLog.AtConnectionLimit(_log, _options.Listen!, _options.Hostname, _open, suppressed);
         try { socket.LingerState = new LingerOption(true, 0); } // a reset: the local client fails at once
         catch (SocketException) { } // it already went away: closing is all that is left
         socket.Dispose();

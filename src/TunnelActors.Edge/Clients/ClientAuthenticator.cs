@@ -31,14 +31,18 @@ public sealed class ClientAuthenticator(ServiceTokenStore serviceTokens, AccessP
     public const string ClientSecretHeader = "Cf-Access-Client-Secret";
     public const string TokenHeader = "Cf-Access-Token";
 
-    public async Task<ClientAuthentication> AuthenticateAsync(HttpRequest request, string hostname)
+    /// <summary>A per-connection WebSocket: the credential is in its upgrade request's headers.</summary>
+    public Task<ClientAuthentication> AuthenticateAsync(HttpRequest request, string hostname) =>
+        AuthenticateAsync(request.HttpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None, hostname, name => request.Headers[name].ToString());
+
+    /// <summary>Any stream from <paramref name="ip"/>: <paramref name="header"/> reads its credential's headers ("" when absent).</summary>
+    public async Task<ClientAuthentication> AuthenticateAsync(System.Net.IPAddress ip, string hostname, Func<string, string> header)
     {
-        var ip = request.HttpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
         var application = policies.Find(hostname);
         if (application is null)
             return Audit(ClientAuthentication.Deny(StatusCodes.Status403Forbidden, $"no Access application covers {hostname} (default deny)"), hostname, "unknown", ip);
 
-        var (credential, failure, described) = await ReadCredentialAsync(request, application, ip, hostname);
+        var (credential, failure, described) = await ReadCredentialAsync(header, application, ip);
         if (credential is null) return Audit(failure!, hostname, "unauthenticated", ip);
 
         var decision = PolicyEvaluator.Decide(application, credential);
@@ -57,9 +61,9 @@ public sealed class ClientAuthenticator(ServiceTokenStore serviceTokens, AccessP
 
     /// <summary>The request to decide on, or the refusal; <c>Described</c> names the credential for the audit trail (null: none was sent).</summary>
     private async Task<(AccessRequest? Request, ClientAuthentication? Failure, string? Described)> ReadCredentialAsync(
-        HttpRequest request, AccessApplication application, System.Net.IPAddress ip, string hostname)
+        Func<string, string> header, AccessApplication application, System.Net.IPAddress ip)
     {
-        var token = request.Headers[TokenHeader].ToString();
+        var token = header(TokenHeader);
         if (token.Length > 0)
         {
             try
@@ -73,8 +77,8 @@ public sealed class ClientAuthenticator(ServiceTokenStore serviceTokens, AccessP
             }
         }
 
-        var clientId = request.Headers[ClientIdHeader].ToString();
-        var secret = request.Headers[ClientSecretHeader].ToString();
+        var clientId = header(ClientIdHeader);
+        var secret = header(ClientSecretHeader);
         if (clientId.Length == 0 && secret.Length == 0) return (new AccessRequest(ip), null, null);
         if (clientId.Length == 0 || secret.Length == 0)
             return (null, ClientAuthentication.Deny(StatusCodes.Status401Unauthorized, $"incomplete service token: both {ClientIdHeader} and {ClientSecretHeader} are required", application), null);

@@ -5,6 +5,7 @@ using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Ops;
 using TunnelActors.Edge.State;
 using TunnelActors.Edge.Streams;
+using TunnelActors.Protocol;
 using TunnelActors.Transport.Channels;
 
 namespace TunnelActors.Edge.Clients;
@@ -14,10 +15,11 @@ namespace TunnelActors.Edge.Clients;
 /// hostname's tunnel, has a stream actor (<see cref="EdgeStreamActor"/>) open a stream on one of
 /// its connections, and only then accepts the WebSocket and hands it to that actor, awaiting its
 /// end. Every refusal happens before any byte reaches the origin and carries its reason in the
-/// status line body and a header.
+/// status line body and a header. On <see cref="ClientCarrier.Path"/>, an authenticated client's
+/// multiplexed carrier instead (<see cref="ClientCarrierActor"/>), whose streams are decided one by one.
 /// </summary>
 public sealed class ClientEndpoint(
-    ClientAuthenticator authenticator, EdgeStore store, TimeProvider clock, IActorRef streams,
+    ClientAuthenticator authenticator, EdgeStore store, TimeProvider clock, IActorRef streams, IActorRef carriers,
     EdgeMetrics metrics, Hosting.EdgeDrain drain, ILogger<ClientEndpoint> log)
 {
     public const string ErrorHeader = Transport.Tls.EdgeDialer.ErrorHeader;
@@ -49,6 +51,12 @@ public sealed class ClientEndpoint(
         {
             log.LogWarning("Client {Remote} refused for {Hostname}: {Reason}", remote, hostname, auth.Reason);
             await Refuse(context, auth.Status, auth.Reason);
+            return;
+        }
+
+        if (context.Request.Path == ClientCarrier.Path)
+        {
+            await AcceptCarrierAsync(context, auth.Identity!);
             return;
         }
 
@@ -92,6 +100,18 @@ public sealed class ClientEndpoint(
         await ended;
         await client.Ended; // a Close frame naming why the stream was ended is on its way: let it go out
 
+    }
+
+    private async Task AcceptCarrierAsync(HttpContext context, string identity)
+    {
+        context.Response.Headers[ClientCarrier.OfferHeader] = ClientCarrier.Version;
+        System.Net.WebSockets.WebSocket webSocket;
+        try { webSocket = await context.WebSockets.AcceptWebSocketAsync(); }
+        catch (Exception) { return; } // the client went away during the upgrade
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var source = context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
+        carriers.Tell(new AcceptCarrier(webSocket, source, $"{source}:{context.Connection.RemotePort}", identity, done));
+        await done.Task;
     }
 
     private Task Refuse(HttpContext context, int status, string reason)

@@ -41,6 +41,7 @@ public sealed class EdgeDrain(EdgeOptions options, ActorRegistry registry, EdgeM
         var drain = new DrainConnection("edge is shutting down");
         if (registry.TryGet<OriginConnectionManager>(out var connections)) connections.Tell(drain, ActorRefs.NoSender);
         if (registry.TryGet<PeerLinks>(out var peers)) peers.Tell(drain, ActorRefs.NoSender);
+        if (registry.TryGet<Clients.ClientCarriers>(out var carriers)) carriers.Tell(drain, ActorRefs.NoSender);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

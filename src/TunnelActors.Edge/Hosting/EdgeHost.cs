@@ -136,11 +136,13 @@ public static class EdgeHost
                 var audit = resolver.GetService<IAuditLog>();
                 var logs = resolver.GetService<ILoggerFactory>();
                 var services = new StreamServices(new StreamRouter(manager, tunnels, peers, node, logs.CreateLogger<StreamRouter>()), identity.Store,
-                    new PeerAdmission(policies, audit, TimeProvider.System), policies, resolver.GetService<SessionStore>(), identity.ServiceTokens,
+                    new PeerAdmission(policies, audit, TimeProvider.System), resolver.GetService<ClientAuthenticator>(), policies, resolver.GetService<SessionStore>(), identity.ServiceTokens,
                     audit, metrics, TimeProvider.System, options.Mux, node, logs);
                 var streams = system.ActorOf(Props.Create(() => new EdgeStreams(services)), EdgeStreams.Name);
                 registry.Register<EdgeStreams>(streams);
-                system.ActorOf(Props.Create(() => new RoleSentinel(new[] { manager, peers, streams }, resolver.GetService<IHostApplicationLifetime>())), "sentinel");
+                var carriers = system.ActorOf(Props.Create(() => new ClientCarriers(options, streams)), "client-carriers");
+                registry.Register<ClientCarriers>(carriers);
+                system.ActorOf(Props.Create(() => new RoleSentinel(new[] { manager, peers, streams, carriers }, resolver.GetService<IHostApplicationLifetime>())), "sentinel");
             });
     }
 
@@ -195,7 +197,7 @@ public static class EdgeHost
             services.GetRequiredService<ClientAuthenticator>(),
             services.GetRequiredService<State.EdgeStore>(),
             services.GetRequiredService<TimeProvider>(),
-            Actor<EdgeStreams>(), services.GetRequiredService<EdgeMetrics>(), services.GetRequiredService<EdgeDrain>(),
+            Actor<EdgeStreams>(), Actor<ClientCarriers>(), services.GetRequiredService<EdgeMetrics>(), services.GetRequiredService<EdgeDrain>(),
             services.GetRequiredService<ILogger<ClientEndpoint>>()));
         app.MapFallback(context => clients.Value.HandleAsync(context));
     }

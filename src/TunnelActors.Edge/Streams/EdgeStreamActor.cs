@@ -13,8 +13,8 @@ using TunnelActors.Transport.Stages;
 namespace TunnelActors.Edge.Streams;
 
 /// <summary>
-/// One stream through this edge, from open to close: a client's (its WebSocket) or one a peer
-/// edge relays here (its mux stream on the peer link). Opens the stream on a tunnel connection
+/// One stream through this edge, from open to close: a client's (its WebSocket, or a stream on its
+/// multiplexed carrier) or one a peer edge relays here (its mux stream on the peer link). Opens the stream on a tunnel connection
 /// through its <see cref="StreamHandoff"/>, owns the relay graph and its kill switch, knows who
 /// the stream is for, counts its bytes, and ends it on every path — the requester gone, a
 /// deadline, either side closing or resetting, an operator, a revocation or a policy that no
@@ -32,7 +32,11 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(30);
 
     private sealed record Routed(RoutedStream Stream, StreamAccess Access, string TunnelId);
-    private sealed record RouteFailed(string Reason);
+    private sealed record RouteFailed(string Reason, int Status = 502);
+    private sealed class CarrierStreamRefused(int status, string reason) : Exception(reason)
+    {
+        public int Status { get; } = status;
+    }
     private sealed record RelayEnded(RelayResult? Result, Exception? Error);
     private sealed record Deadline(string Reason);
     private sealed record Sample;
@@ -72,6 +76,9 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     /// <summary>A stream a peer edge relays: decided again here, opened on a connection of this node, relayed at once.</summary>
     public sealed record ForPeer(RelayPeerStream Relay) : Start;
 
+    /// <summary>A stream on a client's carrier: decided on its own credential, opened like a client's, relayed at once.</summary>
+    public sealed record ForCarrier(CarrierStream Carried) : Start;
+
     public EdgeStreamActor(string id, StreamServices services, Start start)
     {
         (_id, _services, _relayed) = (id, services, start is ForPeer);
@@ -87,6 +94,10 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
             case ForPeer peer:
                 (_client, _source) = (peer.Relay.FromPeer, peer.Relay.PeerAddress);
                 OpeningForPeer(peer.Relay.FromPeer);
+                break;
+            case ForCarrier carrier:
+                (_client, _source) = (carrier.Carried.Stream, carrier.Carried.Source.ToString());
+                OpeningForCarrier(carrier.Carried);
                 break;
             default: throw new ArgumentException($"unknown stream start {start}");
         }
@@ -165,6 +176,45 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         });
         NotRelaying();
     }
+
+    private void OpeningForCarrier(CarrierStream carried)
+    {
+        var (services, handoff, stopped, id, requested) = (_services, _handoff, _stopped.Token, _id, _services.Clock.GetTimestamp());
+        var stream = carried.Stream;
+        // Off the actor: token, session and route lookups read the database.
+        Task.Run(async () =>
+        {
+            var headers = ClientCarrier.DecodeCredential(stream.Open.Identity);
+            var hostname = stream.Open.Hostname.ToLowerInvariant();
+            var auth = await services.Authenticator.AuthenticateAsync(carried.Source, hostname, name => headers.GetValueOrDefault(name) ?? "");
+            if (!auth.Allowed) throw new CarrierStreamRefused(auth.Status, auth.Reason);
+            var route = services.Store.FindRoute(hostname) ?? throw new CarrierStreamRefused(404, $"unknown hostname {hostname}: no tunnel routes it");
+            var access = new StreamAccess(hostname, auth.Identity!, auth.Application?.Name, auth.Request!);
+            var routed = await services.Router.OpenAsync(new OpenPayload(hostname, access.Identity, services.Mux.StreamWindow, id), route.TunnelId, localOnly: false,
+                handoff, stopped, access.Request);
+            return new Routed(routed, access, route.TunnelId);
+        }).PipeTo(Self, failure: e => e is CarrierStreamRefused refused
+            ? new RouteFailed(refused.Message, refused.Status)
+            : new RouteFailed(e.GetBaseException().Message, StatusCodeFor(e)));
+        Receive<Routed>(routed =>
+        {
+            (_access, _toOrigin, _connectionId, _tunnelId) = (routed.Access, routed.Stream, routed.Stream.ConnectionId, routed.TunnelId);
+            _services.Metrics.StreamOpened(_services.Clock.GetElapsedTime(requested));
+            Audit(AuditKinds.SessionStart, $"{routed.Access.Hostname}: stream {_id} on carrier {carried.Carrier}");
+            StartRelay();
+        });
+        Receive<RouteFailed>(failed =>
+        {
+            StreamLog.Refused(_log, _id, "(carrier)", stream.Open.Hostname, failed.Reason);
+            _services.Metrics.Refused(failed.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // The client logs the reason; its status (401, 403, 404, 502) leads, as in a WebSocket's refusal.
+            stream.Abort(new ProtocolException(ProtocolError.Refused, $"{failed.Status}: {failed.Reason}"));
+            Context.Stop(Self);
+        });
+        NotRelaying();
+    }
+
+    private static int StatusCodeFor(Exception e) => e.GetBaseException() is ProtocolException { Error: ProtocolError.Refused } ? 400 : 502;
 
     // Before bytes flow, ending the stream is simply stopping: PostStop resets whatever was opened.
     private void NotRelaying()

@@ -23,6 +23,12 @@ public sealed record AbandonClient(string Reason);
 /// <summary>A peer edge opened <paramref name="FromPeer"/> on its link to this edge, for a connection here.</summary>
 public sealed record RelayPeerStream(MuxStream FromPeer, string PeerAddress);
 
+/// <summary>
+/// A client opened <paramref name="Stream"/> on its multiplexed carrier (<see cref="Clients.ClientCarrierActor"/>) from
+/// <paramref name="Source"/>: its actor decides it on the credential in its OPEN, then opens and relays it.
+/// </summary>
+public sealed record CarrierStream(MuxStream Stream, System.Net.IPAddress Source, string Carrier);
+
 /// <summary>Every stream on an edge node, answered with <see cref="StreamList"/>.</summary>
 public sealed record ListStreams : IClusterMessage;
 

@@ -10,13 +10,15 @@ public static class RoleDefaults
     public const string LogFormatVariable = "TUNNELACTORS_LOG_FORMAT";
 
     /// <summary>One line per event with a timestamp (or JSON when asked); framework chatter only from warnings up.</summary>
-    public static ILoggingBuilder AddRoleConsole(this ILoggingBuilder logging)
+    /// <summary>Logs to the console; <paramref name="toStandardError"/> keeps standard output free for data (ssh's ProxyCommand).</summary>
+    public static ILoggingBuilder AddRoleConsole(this ILoggingBuilder logging, bool toStandardError = false)
     {
         logging.ClearProviders();
         if (Environment.GetEnvironmentVariable(LogFormatVariable) == "json")
             logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
         else
             logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        if (toStandardError) logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         return logging;

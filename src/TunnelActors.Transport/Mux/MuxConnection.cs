@@ -77,6 +77,9 @@ public sealed class MuxConnection
     /// <summary>This connection's share of window growth, under the process's.</summary>
     public WindowBudget Budget { get; }
 
+    /// <summary>Whether a GOAWAY was sent or received: no new streams here.</summary>
+    public bool GoingAway => Volatile.Read(ref _goingAway) != 0;
+
     /// <summary>Whether both ends agreed on a connection window (an older peer did not).</summary>
     public bool HasConnectionWindow => Volatile.Read(ref _connectionWindow) != 0;
 
@@ -249,7 +252,7 @@ public sealed class MuxConnection
 
         _sendCredit.Close(new IOException($"{Name} is closed", failure));
         foreach (var stream in _streams.Values)
-            stream.Reset(ProtocolError.Cancelled, failure is null ? "connection closed" : $"connection lost: {failure.Message}");
+            stream.Reset(ProtocolError.Cancelled, failure is null ? "connection closed" : $"connection lost: {failure.GetBaseException().Message}");
         if (failure is null) _completion.TrySetResult();
         else _completion.TrySetException(failure);
     }

@@ -18,11 +18,13 @@ public sealed record MuxLinkEnded(Exception? Error)
 /// </summary>
 public static class MuxLink
 {
-    public static MuxConnection Start(IActorContext context, string name, MuxOptions options, IByteChannel carrier)
+    /// <summary>Starts the connection; its end arrives as <paramref name="ended"/>'s message (default <see cref="MuxLinkEnded"/>), for an owner of several.</summary>
+    public static MuxConnection Start(IActorContext context, string name, MuxOptions options, IByteChannel carrier, Func<Exception?, object>? ended = null)
     {
         var session = new MuxConnection(name, options, new ActorMuxHandler(context.Self));
         session.Start(carrier, context.Materializer());
-        session.Completion.PipeTo(context.Self, success: () => new MuxLinkEnded(null), failure: e => new MuxLinkEnded(e));
+        ended ??= e => new MuxLinkEnded(e);
+        session.Completion.PipeTo(context.Self, success: () => ended(null), failure: e => ended(e));
         return session;
     }
 

@@ -77,9 +77,9 @@ public sealed class EdgeRig : IAsyncDisposable
 
     /// <summary>
     /// Starts `tunnelactors access tcp`: with the dev service token, or with <paramref name="home"/>
-    /// as HOME, using the user token cached there; returns it and its local port.
+    /// as HOME, using the user token cached there; returns it and its local port. With <paramref name="replaceEdge"/>, <paramref name="extra"/> names the edge instead.
     /// </summary>
-    public async Task<(CliProcess Process, int Port)> StartAccess(string hostname, string? home = null, string[]? extraEdges = null, string[]? extra = null)
+    public async Task<(CliProcess Process, int Port)> StartAccess(string hostname, string? home = null, string[]? extraEdges = null, string[]? extra = null, bool replaceEdge = false)
     {
         var port = Ports.Free();
         var (id, secret) = ServiceToken;
@@ -87,7 +87,7 @@ public sealed class EdgeRig : IAsyncDisposable
             ? new Dictionary<string, string> { ["TUNNEL_SERVICE_TOKEN_ID"] = id, ["TUNNEL_SERVICE_TOKEN_SECRET"] = secret }
             : new Dictionary<string, string> { ["HOME"] = home };
         var process = CliProcess.Start($"access-{hostname}", DataDir, environment,
-            ["access", "tcp", "--hostname", hostname, "--url", $"127.0.0.1:{port}", "--edge", EdgeUrl, "--ca-file", CaFile, "--no-browser",
+            ["access", "tcp", "--hostname", hostname, "--url", $"127.0.0.1:{port}", .. replaceEdge ? Array.Empty<string>() : ["--edge", EdgeUrl], "--ca-file", CaFile, "--no-browser",
              .. (extraEdges ?? []).SelectMany(e => new[] { "--edge", e }), .. extra ?? []]);
         _processes.Add(process);
         await Ports.WaitListening(port, TimeSpan.FromSeconds(30));
