@@ -73,8 +73,8 @@ forward() { # name ssh-port cipher-args...: ports[name] = "iperf echo smb" throu
 
 # --- TunnelActors: an edge, then connectors and access clients (TLS as deployed) ----------------
 start_edge() {
-  edge_port=$(free_port); ta="$work/ta"
-  dotnet "$cli" edge --listen "https://127.0.0.1:$edge_port" --data-dir "$ta" > "$work/edge.log" 2>&1 & edge_pid=$!; pids+=($edge_pid)
+  edge_port=$(free_port); edge_metrics=$(free_port); ta="$work/ta"
+  dotnet "$cli" edge --listen "https://127.0.0.1:$edge_port" --data-dir "$ta" --metrics "127.0.0.1:$edge_metrics" > "$work/edge.log" 2>&1 & edge_pid=$!; pids+=($edge_pid)
   for _ in $(seq 1 200); do [ -f "$ta/service-token.json" ] && break; sleep 0.1; done
   wait_port "$edge_port"
   export TUNNEL_SERVICE_TOKEN_ID TUNNEL_SERVICE_TOKEN_SECRET
@@ -88,10 +88,11 @@ start_connector() {
     --origincert "$ta/cert.pem" --metrics "127.0.0.1:$metrics" > "$work/tunnel-$1.log" 2>&1 & pids+=($!); last_pid=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$metrics/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 }
-# hostname edge-port [log-tag]: one `access tcp` for hostname, listening; its pid in last_pid, its port in last_port
+# hostname edge-port [log-tag]: one `access tcp` for hostname (with access_extra's flags), listening; its pid in last_pid, its port in last_port
+access_extra=()
 start_access() {
   last_port=$(free_port)
-  dotnet "$cli" access tcp --hostname "$1" --url "127.0.0.1:$last_port" --edge "https://127.0.0.1:$2" --ca-file "$ta/edge-ca.pem" \
+  dotnet "$cli" access tcp --hostname "$1" --url "127.0.0.1:$last_port" --edge "https://127.0.0.1:$2" --ca-file "$ta/edge-ca.pem" "${access_extra[@]}" \
     > "$work/access-$1${3:-}.log" 2>&1 & pids+=($!); last_pid=$!
   wait_port "$last_port"
 }
@@ -129,6 +130,27 @@ measure_iperf() { # path
 measure_ttfb() { # path
   local p_echo; read -r _ p_echo _ <<<"${ports[$1]}"
   result["$1|new connection TTFB µs"]=$($loadgen ttfb "$p_echo" "$connects" | json 'round(d["median_us"])')
+}
+# The edge's own account of new streams' opening, from its phase counters: edge_phases prints them (JSON),
+# phase_means BEFORE AFTER the mean µs per phase of the streams opened in between.
+edge_phases() {
+  curl -sf "http://127.0.0.1:$edge_metrics/metrics" | python3 -c '
+import json, re, sys
+out = {}
+for line in sys.stdin:
+    m = re.match(r"tunnelactors_edge_stream_open_phase_(microseconds_total|total)\{phase=\"([^\"]+)\"\} (\S+)", line)
+    if m: out.setdefault(m.group(2), [0, 0])[0 if m.group(1) == "microseconds_total" else 1] = float(m.group(3))
+print(json.dumps(out))'
+}
+phase_means() {
+  python3 -c '
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+parts = []
+for p, (s, n) in b.items():
+    s0, n0 = a.get(p, [0, 0])
+    if n > n0: parts.append(f"{p} {(s - s0) / (n - n0):.0f} µs")
+print("; ".join(parts) or "n/a")' "$1" "$2"
 }
 measure_smb() { # path: smbclient put and get of file.bin, one warm-up then the median of smb_runs
   local p_smb; read -r _ _ p_smb <<<"${ports[$1]}"

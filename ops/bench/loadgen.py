@@ -9,6 +9,11 @@
   loadgen.py idle PORT COUNT READY_FILE HOLD_S     COUNT connections, one byte echoed on each, then
                                                    silent: writes READY_FILE once all are open, holds
                                                    them HOLD_S seconds, closes them
+  loadgen.py blackhole PORT TARGET CONTROL_FILE    a relay to TARGET: once CONTROL_FILE exists, the
+                                                   connections open before it forward nothing (and
+                                                   stay open), as after a network change; new ones pass
+  loadgen.py recover PORT TIMEOUT_S                new connection + 1-byte echo (1 s each) until one
+                                                   succeeds: seconds it took
 Every result is one JSON line on stdout.
 """
 import asyncio, json, socket, statistics, sys, threading, time
@@ -72,6 +77,50 @@ def ttfb(port, n):
         times.append((time.perf_counter_ns() - t) / 1000)
         s.close()
     return {"median_us": statistics.median(times)}
+
+
+def blackhole(port, target, control):
+    import os
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(1024)
+
+    def pump(src, dst, born):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if os.path.exists(control) and os.path.getmtime(control) >= born:
+                    continue  # dropped: this path is gone
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    while True:
+        conn, _ = srv.accept()
+        born = time.time()
+        up = socket.create_connection(("127.0.0.1", target))
+        for a, b in ((conn, up), (up, conn)):
+            a.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=pump, args=(a, b, born), daemon=True).start()
+
+
+def recover(port, timeout):
+    start = time.perf_counter()
+    attempts = 0
+    while time.perf_counter() - start < timeout:
+        attempts += 1
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.settimeout(1)
+                s.sendall(b"!"); recv_exact(s, 1)
+                return {"recovered_s": time.perf_counter() - start, "attempts": attempts}
+        except (OSError, EOFError):
+            time.sleep(0.05)
+    return {"recovered_s": None, "attempts": attempts}
 
 
 async def one_stream(port, nbytes):
@@ -159,6 +208,10 @@ def main():
         print(json.dumps(ttfb(port, int(sys.argv[3]))))
     elif mode == "idle":
         print(json.dumps(asyncio.run(idle(port, int(sys.argv[3]), sys.argv[4], float(sys.argv[5])))))
+    elif mode == "blackhole":
+        blackhole(port, int(sys.argv[3]), sys.argv[4])
+    elif mode == "recover":
+        print(json.dumps(recover(port, float(sys.argv[3]))))
     elif mode == "streams":
         print(json.dumps(asyncio.run(streams(port, int(sys.argv[3]), int(sys.argv[4])))))
 

@@ -23,6 +23,9 @@ forward "ssh -L aes128-gcm" "$sshp" -c aes128-gcm@openssh.com
 ports[direct]="$iperf $echo_port $smb"
 start_edge
 start_tunnels TunnelActors "$edge_port" "$edge_port"
+access_extra=(--carrier websocket) # cloudflared's form: one WebSocket (TCP + TLS + upgrade) per connection
+start_tunnels "TunnelActors (WebSocket each)" "$edge_port" "$edge_port" ws
+access_extra=()
 
 # --- measurements -------------------------------------------------------------------------
 measure() { # path
@@ -32,7 +35,9 @@ measure() { # path
   local pp; pp=$($loadgen pingpong "$p_echo" "$pings")
   result["$path|ping-pong p50 µs"]=$(json 'round(d["p50_us"])' <<<"$pp")
   result["$path|ping-pong p99 µs"]=$(json 'round(d["p99_us"])' <<<"$pp")
+  local before; before=$(edge_phases)
   measure_ttfb "$path"
+  phases["$path"]=$(phase_means "$before" "$(edge_phases)")
   local s; s=$($loadgen streams "$p_echo" "${few[@]}")
   result["$path|${few[0]} streams MB/s"]=$(json 'round(d["aggregate_MBps"])' <<<"$s")
   result["$path|${few[0]} streams slowest share"]=$(json '"%.2f (%d/%d)" % (d["slowest_share"], d["complete"], d["count"])' <<<"$s")
@@ -41,9 +46,23 @@ measure() { # path
   result["$path|${many[0]} streams slowest share"]=$(json '"%.2f (%d/%d)" % (d["slowest_share"], d["complete"], d["count"])' <<<"$s")
   measure_smb "$path"
 }
-paths=("direct" "ssh -L (default)" "ssh -L aes128-gcm" "TunnelActors")
+declare -A phases
+paths=("direct" "ssh -L (default)" "ssh -L aes128-gcm" "TunnelActors" "TunnelActors (WebSocket each)")
 for path in "${paths[@]}"; do measure "$path"; done
 edge_mib=$(peak "$edge_pid"); connector_mib=$(peak "$echo_connector")
+
+# --- fault: the client's path goes silent (a relay drops everything on the connections it carries, new ones pass) ---
+recovery() { # access-extra...: seconds until a new connection succeeds after the path went silent
+  local relay control; relay=$(free_port); control="$work/blackhole-$relay"
+  $loadgen blackhole "$relay" "$edge_port" "$control" & pids+=($!)
+  wait_port "$relay"
+  access_extra=("$@"); start_access "echo-tunnelactors.site.test" "$relay" "-fault-$relay"; access_extra=()
+  $loadgen ttfb "$last_port" 5 >/dev/null # the carrier (if any) is up and used
+  touch "$control"
+  $loadgen recover "$last_port" 30 | json '"%.2f s" % d["recovered_s"] if d["recovered_s"] is not None else "not within 30 s"'
+  kill "$last_pid" 2>/dev/null || true
+}
+fault_mux=$(recovery); fault_ws=$(recovery --carrier websocket)
 
 # --- the table ----------------------------------------------------------------------------
 metrics=("1 stream MB/s" "8 streams MB/s" "ping-pong p50 µs" "ping-pong p99 µs" "new connection TTFB µs"
@@ -52,6 +71,11 @@ loopback=$( {
   table metrics "${paths[@]}"
   echo
   echo "Peak memory (VmHWM) after ${many[0]} concurrent streams: edge ${edge_mib} MiB, connector ${connector_mib} MiB."
+  echo
+  echo "Where a new stream's time goes at the edge (mean per stream over the TTFB run, from its tunnelactors_edge_stream_open_phase counters):"
+  for p in "TunnelActors" "TunnelActors (WebSocket each)"; do echo "- $p: ${phases[$p]:-n/a}"; done
+  echo
+  echo "Fault: the client's path goes silent (every packet on its open connections dropped, new connections pass): a new connection succeeds again after ${fault_mux} with the carrier, ${fault_ws} with a WebSocket per connection."
 } )
 echo; echo "$loopback"
 if [ -z "$smoke" ]; then

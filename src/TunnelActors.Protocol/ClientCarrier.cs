@@ -19,7 +19,19 @@ public static class ClientCarrier
     public const string OfferHeader = "Tunnel-Carrier";
     public const string Version = "mux/1";
 
-    private const string Prefix = "headers:";
+    /// <summary>The edge's id for the carrier (<c>c7@host:port</c>), in the upgrade response: with <see cref="StreamId"/>, one id per stream on both ends.</summary>
+    public const string CarrierIdHeader = "Tunnel-Carrier-Id";
+
+    /// <summary>The id edge and client both log a carrier stream under: <c>c7.5@host:port</c> for stream 5 of carrier <c>c7@host:port</c>.</summary>
+    public static string StreamId(string carrierId, uint muxStreamId) =>
+        carrierId.IndexOf('@') is var at and > 0 ? $"{carrierId[..at]}.{muxStreamId}{carrierId[at..]}" : $"{carrierId}.{muxStreamId}";
+
+    /// <summary>Whether <paramref name="hostname"/> is a DNS name an OPEN may ask for (letters, digits, '-', '.', at most 253 characters).</summary>
+    public static bool IsHostname(string hostname) =>
+        hostname.Length is > 0 and <= 253 && hostname.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
+
+    /// <summary>How an identity field holding a credential starts: never logged.</summary>
+    public const string Prefix = "headers:";
 
     /// <summary>Largest encoded credential (an OPEN's control payload is at most 16 KiB).</summary>
     public const int MaxEncoded = 12 * 1024;

@@ -7,6 +7,11 @@ namespace TunnelActors.Protocol;
 /// </remarks>
 public sealed record OpenPayload(string Hostname, string Identity, uint InitialWindow, string StreamId = "")
 {
+    /// <summary>The identity as logs may show it: a carrier stream's credential is never printed.</summary>
+    public string SafeIdentity => Identity.StartsWith(ClientCarrier.Prefix, StringComparison.Ordinal) ? "(credential)" : Identity;
+
+    public override string ToString() => $"OPEN {Hostname} for {SafeIdentity} (window {InitialWindow}{(StreamId.Length > 0 ? ", stream " + StreamId : "")})";
+
     public Frame ToFrame(uint streamId) =>
         new(FrameType.Open, streamId, new PayloadWriter().String(Hostname).String(Identity).U32(InitialWindow).String(StreamId).ToArray());
 

@@ -14,6 +14,10 @@ public sealed class BenchSmokeTests
         Assert.True(exit == 0, output);
         AssertEveryFigure(output, ["1 stream MB/s", "8 streams MB/s", "ping-pong p50", "new connection TTFB", "100 streams MB/s", "SMB put MB/s", "SMB get MB/s"]);
         Assert.Contains("(100/100)", output); // every one of the concurrent streams completed
+        Assert.Contains("| TunnelActors (WebSocket each) |", output);
+        // Both forms recovered from the silent path, and the edge accounted for every phase of both.
+        Assert.Matches(@"succeeds again after [0-9.]+ s with the carrier, [0-9.]+ s with a WebSocket per connection", output);
+        Assert.Equal(2, output.Split('\n').Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^- TunnelActors.*: authenticate \d+ µs; route lookup \d+ µs; open on a connection \d+ µs")));
     }
 
     [Fact]

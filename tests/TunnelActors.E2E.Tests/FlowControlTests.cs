@@ -18,10 +18,10 @@ public sealed class FlowControlTests(EchoTunnelFixture fixture)
     {
         await using var connector = await fixture.Rig.StartTunnel(Hostname, fixture.Echo.Port, haConnections: 1);
 
-        // Stream A: writes 64 MiB into the echo but never reads the echo back.
+        // Stream A: writes 256 MiB into the echo but never reads the echo back (windows and kernel buffers on the way hold tens of MiB).
         using var stalled = await fixture.Rig.ConnectClient(Hostname);
         using var stopStalled = new CancellationTokenSource();
-        var stalledWrites = WriteAsync(stalled, 64L << 20, stopStalled.Token);
+        var stalledWrites = WriteAsync(stalled, 256L << 20, stopStalled.Token);
 
         // Stream B on the same connection moves 32 MiB both ways, intact.
         using var healthy = await fixture.Rig.ConnectClient(Hostname);
@@ -33,7 +33,7 @@ public sealed class FlowControlTests(EchoTunnelFixture fixture)
         Assert.Equal(32L << 20, received.Count);
         Assert.Equal(sentSha256, received.Sha256);
         // A is held back by credit, not buffered without bound: its writer is still blocked.
-        Assert.False(stalledWrites.IsCompleted, "the stalled stream's 64 MiB should not all have been accepted");
+        Assert.False(stalledWrites.IsCompleted, "the stalled stream's 256 MiB should not all have been accepted");
         stopStalled.Cancel();
         await Assert.ThrowsAnyAsync<Exception>(() => stalledWrites);
     }

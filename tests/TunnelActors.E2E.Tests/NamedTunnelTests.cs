@@ -78,6 +78,7 @@ public sealed class NamedTunnelTests : IAsyncLifetime
         var (_, filesPort) = await _rig.StartAccess("files.site.test");
         var (_, backupPort) = await _rig.StartAccess("backup.site.test");
         var toFiles = await TcpExchange.RunAsync(filesPort, 256 * 1024, seed: 1, TimeSpan.FromSeconds(30));
+        await Task.Delay(1000); // the listening probe's own stream (opened and closed at once) may reach files only now
         var filesHits = _files.Accepted;
         var toBackup = await TcpExchange.RunAsync(backupPort, 256 * 1024, seed: 2, TimeSpan.FromSeconds(30));
 

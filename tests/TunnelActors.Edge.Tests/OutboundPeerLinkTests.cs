@@ -19,7 +19,7 @@ public sealed class OutboundPeerLinkTests : TestKit
         var link = Sys.ActorOf(Props.Create(() => new OutboundPeerLinkActor(deadPeer,
             new EdgeDialer(new Uri(deadPeer), null, TimeSpan.FromSeconds(5)), "token", new EdgeOptions())));
         Watch(link);
-        var open = new OpenStream(new OpenPayload("smb.site.test", "alice@example.com", 1 << 20), new Streams.StreamHandoff());
+        var open = new OpenStream(new OpenPayload("smb.site.test", "alice@example.com", 1 << 20), new TunnelActors.Transport.Mux.StreamHandoff());
 
         link.Tell(open);
         Assert.Contains("cannot reach peer edge", ExpectMsg<StreamRefused>(TimeSpan.FromSeconds(10)).Reason);

@@ -321,3 +321,37 @@ public sealed class AdaptiveFlowControlTests : TestKit
         }
     }
 }
+
+/// <summary>What a connection accepts from a peer that opens streams (a client's carrier).</summary>
+public sealed class AcceptedOpenTests : TestKit
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task AnOpenAnnouncingMoreThanTheMaxOpenWindow_IsReset()
+    {
+        await using var raw = RawSession.Start(Sys.Materializer(), MuxOptions.Default with { MaxOpenWindow = 128 * 1024 });
+        using var cancel = new CancellationTokenSource(Timeout);
+
+        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 16 << 20).ToFrame(1));
+
+        var rst = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.Rst, cancel.Token);
+        Assert.Equal(ProtocolError.FlowControl, ReasonPayload.Parse(rst.Payload.Span, FrameType.Rst).Code);
+        Assert.Equal(0, raw.Session.StreamCount);
+    }
+
+    [Fact]
+    public async Task AfterWeSentGoAway_AnOpenIsRefused_ButAGoAwayFromThePeerRefusesNothing()
+    {
+        await using var raw = RawSession.Start(Sys.Materializer());
+        using var cancel = new CancellationTokenSource(Timeout);
+        await raw.Peer.SendAsync(cancel.Token, new ReasonPayload(ProtocolError.None, "peer drains").ToFrame(FrameType.GoAway, 0), new OpenPayload("a", "x", 65536).ToFrame(1));
+        Assert.Equal(1u, (await raw.Events.Opened.Reader.ReadAsync(cancel.Token)).Id);
+
+        raw.Session.GoAway("we drain");
+        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 65536).ToFrame(3));
+
+        var rst = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.Rst && f.StreamId == 3, cancel.Token);
+        Assert.Contains("draining", ReasonPayload.Parse(rst.Payload.Span, FrameType.Rst).Reason);
+    }
+}

@@ -45,6 +45,8 @@ public static class AccessTcpHost
         builder.Services.AddIdleMemoryTrimmer();
         builder.Services.AddAkka("tunnelactors-access", akka => akka
             .WithRoleDefaults()
+            // Standard output is the ssh session's: Akka's own console logger (before and after the host's) stays silent.
+            .AddHocon(stdio ? "akka.stdout-loglevel = OFF" : "", HoconAddMode.Prepend)
             .WithActors((system, _, resolver) =>
             {
                 var lifetime = resolver.GetService<IHostApplicationLifetime>();

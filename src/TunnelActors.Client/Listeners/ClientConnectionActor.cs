@@ -33,6 +33,7 @@ public sealed class ClientConnectionActor : ReceiveActor
     private readonly AccessTcpOptions _options;
     private IByteChannel? _edge;
     private bool _closedCleanly;
+    private readonly StreamHandoff _handoff = new();
     private string _streamId = "?"; // the edge's id for a WebSocket stream; carrier and stream number on a carrier
 
     public ClientConnectionActor(IByteChannel local, string peer, AccessTcpOptions options, EdgeFailover edges, IClientCredentials credentials, IActorRef? carrier)
@@ -44,10 +45,10 @@ public sealed class ClientConnectionActor : ReceiveActor
         Receive<Credentials>(c =>
         {
             headers = [.. c.Headers, .. options.ExtraHeaders];
-            if (carrier is not null) carrier.Tell(new OpenCarrierStream(options.Hostname, headers));
+            if (carrier is not null) carrier.Tell(new OpenCarrierStream(options.Hostname, headers, _handoff));
             else Dial(edges, headers);
         });
-        Receive<CarrierStreamOpened>(opened => Relay(opened.Stream, $"{opened.Carrier}/{opened.Stream.Id}"));
+        Receive<CarrierStreamOpened>(opened => Relay(opened.Stream, opened.StreamId));
         Receive<CarrierUnavailable>(unavailable =>
         {
             if (unavailable.UseWebSocket) Dial(edges, headers);
@@ -63,9 +64,11 @@ public sealed class ClientConnectionActor : ReceiveActor
         {
             // The edge names why it refused or ended a stream: in a WebSocket's Close frame, or a carrier stream's reset.
             if ((_edge as WebSocketChannel)?.PeerCloseReason is { Length: > 0 } why) ClientLog.EndedByEdge(_log, peer, options.Hostname, _streamId, why);
-            else if (f.Error?.GetBaseException() is StreamResetException { Code: ProtocolError.Refused } refused) ClientLog.Refused(_log, peer, options.Hostname, refused.Reason.Replace("peer reset: ", ""));
-            else if (f.Error?.GetBaseException() is StreamResetException { Reason: var reset } && reset.StartsWith("peer reset: ", StringComparison.Ordinal))
-                ClientLog.EndedByEdge(_log, peer, options.Hostname, _streamId, reset["peer reset: ".Length..]);
+            else if ((_edge as MuxStream)?.ResetError is { Reason: var reset } byEdge && reset.StartsWith(StreamResetException.ByPeer, StringComparison.Ordinal))
+            {
+                if (byEdge.Code == ProtocolError.Refused) ClientLog.Refused(_log, peer, options.Hostname, reset[StreamResetException.ByPeer.Length..]);
+                else ClientLog.EndedByEdge(_log, peer, options.Hostname, _streamId, reset[StreamResetException.ByPeer.Length..]);
+            }
             else if (f.Result is { } r)
             {
                 _closedCleanly = true;
@@ -94,6 +97,7 @@ public sealed class ClientConnectionActor : ReceiveActor
 
     protected override void PostStop()
     {
+        _handoff.Abandon("the local connection ended");
         if (!_closedCleanly)
         {
             // Refused, reset or cut: the local client sees an error (a reset), never a clean end of a truncated stream.

@@ -23,6 +23,7 @@ namespace TunnelActors.Client.Listeners;
 public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
 {
     private const int MaxPending = 1024;
+    private const int CarrierMaxStreams = 1024; // what the edge admits on one carrier
 
     private sealed record Dialled(int Generation, ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers, Uri Edge);
     private sealed record DialFailed(int Generation, Exception Error);
@@ -31,7 +32,10 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
     private sealed record Redial;
     private sealed record ProbeAgain;
 
-    private sealed record Link(int Generation, MuxConnection Mux, Uri Edge, string Name);
+    private sealed record Link(int Generation, MuxConnection Mux, Uri Edge, string Name, long UpAt);
+
+    // A carrier that ended sooner than this after coming up counts as a failed dial: redials back off.
+    private static readonly TimeSpan HealthyAfter = TimeSpan.FromSeconds(10);
 
     private readonly ILogger _log = Context.Logger<EdgeCarrierActor>();
     private readonly EdgeFailover _edges;
@@ -87,10 +91,11 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
                 Become(Unsupported);
                 return;
             }
-            _failures = 0;
-            var name = $"{d.Edge.Authority}#{d.Generation}";
+            // The edge's id for the carrier: stream ids built from it are the ones the edge logs.
+            var name = d.Headers.TryGetValue(ClientCarrier.CarrierIdHeader, out var id) && string.Join("", id) is { Length: > 0 and <= 100 } given
+                ? given : $"{d.Edge.Authority}#{d.Generation}";
             var mux = MuxLink.Start(Context, $"carrier-{name}", _mux, new WebSocketChannel(d.Socket), e => new CarrierEnded(d.Generation, e));
-            _current = new Link(d.Generation, mux, d.Edge, name);
+            _current = new Link(d.Generation, mux, d.Edge, name, System.Diagnostics.Stopwatch.GetTimestamp());
             ClientLog.CarrierUp(_log, name);
             Become(Linked);
             foreach (var (replyTo, open) in _pending) OpenOn(_current, open, replyTo);
@@ -112,6 +117,7 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
         {
             var reason = f.Error.GetBaseException().Message;
             var delay = Backoff();
+            _failures++;
             ClientLog.CarrierDialFailed(_log, _edges.Describe, reason, delay.TotalSeconds);
             AnswerPending(new CarrierUnavailable(reason, UseWebSocket: false));
             // A refused credential is not retried in the background: the next connection brings a fresh one.
@@ -126,8 +132,8 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
         Receive<OpenCarrierStream>(open =>
         {
             _last = open;
-            if (_current!.Mux.StreamCount >= _mux.MaxStreams)
-                Sender.Tell(new CarrierUnavailable($"the carrier holds {_mux.MaxStreams} streams, its limit", UseWebSocket: true));
+            if (_current!.Mux.StreamCount >= CarrierMaxStreams)
+                Sender.Tell(new CarrierUnavailable($"the carrier holds {CarrierMaxStreams} streams, the edge's limit", UseWebSocket: true));
             else OpenOn(_current, open, Sender);
         });
         Receive<MuxControlFrame>(m =>
@@ -158,7 +164,12 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
             if (link != _current) return;
             _current = null;
             Become(Idle);
-            if (_last is { } last && ended.Error is not null) Dial(last); // ready for the next connection
+            if (_last is null || ended.Error is null) return; // closed cleanly: the next connection dials
+            // Ready for the next connection: at once after a carrier that served a while, after a backoff after one that did not.
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(link.UpAt) >= HealthyAfter) _failures = 0;
+            if (_failures == 0) Dial(_last);
+            else Timers.StartSingleTimer("redial", new Redial(), Backoff());
+            _failures++;
         });
         // Stale answers of an earlier generation: a dial that lost the race is closed.
         Receive<Dialled>(d => d.Socket.Dispose());
@@ -209,7 +220,7 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
     private void Queue(OpenCarrierStream open, IActorRef replyTo)
     {
         _last = open;
-        if (_pending.Count >= MaxPending) replyTo.Tell(new CarrierUnavailable($"the carrier is still connecting with {MaxPending} connections waiting", UseWebSocket: false));
+        if (_pending.Count >= MaxPending) replyTo.Tell(new CarrierUnavailable($"the carrier is still connecting with {MaxPending} connections waiting", UseWebSocket: true));
         else _pending.Add((replyTo, open));
     }
 
@@ -221,7 +232,7 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
 
     private TimeSpan Backoff()
     {
-        var ceiling = Math.Min(_timings.MaxBackoff.TotalMilliseconds, _timings.FirstBackoff.TotalMilliseconds * Math.Pow(2, _failures++));
+        var ceiling = Math.Min(_timings.MaxBackoff.TotalMilliseconds, _timings.FirstBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(_failures, 16)));
         return TimeSpan.FromMilliseconds(ceiling / 2 + _jitter.NextDouble() * ceiling / 2); // jitter: clients that lost one edge do not redial in step
     }
 
@@ -234,9 +245,13 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
             replyTo.Tell(new CarrierUnavailable(e.Message, UseWebSocket: true));
             return;
         }
+        // A stream nobody takes any more (its connection ended meanwhile) is reset by the handoff, not left open.
+        // One the carrier cannot open (draining, closing, out of ids) goes over a WebSocket of its own.
         link.Mux.OpenStreamAsync(new OpenPayload(open.Hostname, credential, _mux.StreamWindow), CancellationToken.None)
-            .PipeTo(replyTo, success: stream => new CarrierStreamOpened(stream, link.Name),
-                failure: e => new CarrierUnavailable($"carrier {link.Name}: {e.GetBaseException().Message}", UseWebSocket: false));
+            .PipeTo(replyTo, success: stream => open.Handoff.Deliver(stream)
+                    ? new CarrierStreamOpened(stream, ClientCarrier.StreamId(link.Name, stream.Id))
+                    : new CarrierUnavailable("the connection ended", UseWebSocket: false),
+                failure: e => new CarrierUnavailable($"carrier {link.Name}: {e.GetBaseException().Message}", UseWebSocket: true));
     }
 
     protected override void PostStop()

@@ -8,8 +8,16 @@ using TunnelActors.Transport.Mux;
 
 namespace TunnelActors.Edge.Clients;
 
-/// <summary>An authenticated client's carrier WebSocket was accepted; <paramref name="Done"/> completes when it ends.</summary>
-public sealed record AcceptCarrier(System.Net.WebSockets.WebSocket WebSocket, System.Net.IPAddress Source, string RemoteAddress, string Identity, TaskCompletionSource Done);
+/// <summary>An authenticated client's carrier WebSocket <paramref name="Id"/> was accepted (after <see cref="AdmitCarrier"/>); <paramref name="Done"/> completes when it ends.</summary>
+public sealed record AcceptCarrier(System.Net.WebSockets.WebSocket WebSocket, string Id, System.Net.IPAddress Source, string RemoteAddress, string Identity, TaskCompletionSource Done);
+
+/// <summary>May <paramref name="Source"/> open one more carrier? Answered with <see cref="CarrierAdmitted"/> (its slot is held) or <see cref="CarrierRefused"/>.</summary>
+public sealed record AdmitCarrier(System.Net.IPAddress Source);
+public sealed record CarrierAdmitted;
+public sealed record CarrierRefused(string Reason);
+
+/// <summary>An admitted carrier's upgrade failed: its slot is free again.</summary>
+public sealed record CarrierGone(System.Net.IPAddress Source);
 
 /// <summary>
 /// One `access tcp` process's multiplexed connection to this edge: every local connection of the
@@ -17,9 +25,13 @@ public sealed record AcceptCarrier(System.Net.WebSockets.WebSocket WebSocket, Sy
 /// (<see cref="EdgeStreamActor.ForCarrier"/>) that decides it on its own credential. The client pings
 /// every second; a carrier silent for the idle timeout is cut, and on a drain it gets GOAWAY (the
 /// client dials another edge for new connections) and closes once its streams are done.
+/// A carrier opens streams at most <see cref="OpensPerSecond"/> a second (bursts of twice that): each one
+/// costs the edge a credential check, so a flood of OPENs is reset, not decided.
 /// </summary>
 public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
 {
+    public const int OpensPerSecond = 500;
+
     private sealed record Tick;
     private sealed record CloseWhenIdle;
 
@@ -27,15 +39,23 @@ public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
     private readonly AcceptCarrier _accept;
     private readonly string _name;
     private readonly Hosting.EdgeOptions _options;
-    private MuxConnection _mux = null!; // started in PreStart
+    private readonly MuxOptions _muxOptions;
+    private MuxConnection? _mux; // started in PreStart
+    private double _opens = 2 * OpensPerSecond; // token bucket
+    private long _refilled = System.Diagnostics.Stopwatch.GetTimestamp();
 
-    public ClientCarrierActor(AcceptCarrier accept, string name, IActorRef streams, Hosting.EdgeOptions options)
+    public ClientCarrierActor(AcceptCarrier accept, IActorRef streams, Hosting.EdgeOptions options, MuxOptions mux)
     {
-        (_accept, _name, _options) = (accept, name, options);
-        Receive<MuxStreamOpened>(m => streams.Tell(new CarrierStream(m.Stream, accept.Source, name)));
+        (_accept, _name, _options, _muxOptions) = (accept, accept.Id, options, mux);
+        var name = accept.Id;
+        Receive<MuxStreamOpened>(m =>
+        {
+            if (TakeOpen()) streams.Tell(new CarrierStream(m.Stream, accept.Source, name));
+            else m.Stream.Abort(new ProtocolException(ProtocolError.TooManyStreams, $"this carrier opens streams faster than {OpensPerSecond} a second"));
+        });
         Receive<Tick>(_ =>
         {
-            if (_mux.KeepAlive(options.ConnectionIdleTimeout, $"client {accept.RemoteAddress}") is { } cut) CarrierLog.Silent(_log, name, cut);
+            if (_mux!.KeepAlive(options.ConnectionIdleTimeout, $"client {accept.RemoteAddress}") is { } cut) CarrierLog.Silent(_log, name, cut);
         });
         Receive<MuxLinkEnded>(ended =>
         {
@@ -47,12 +67,12 @@ public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
         Receive<MuxControlFrame>(_ => { }); // a client sends none that matter here
         Receive<Connections.DrainConnection>(drain =>
         {
-            _mux.GoAway(drain.Reason);
+            _mux!.GoAway(drain.Reason);
             Timers.StartPeriodicTimer("idle", new CloseWhenIdle(), TimeSpan.FromMilliseconds(200));
         });
         Receive<CloseWhenIdle>(_ =>
         {
-            if (_mux.StreamCount == 0) _mux.Close(ProtocolError.None, "edge is shutting down");
+            if (_mux!.StreamCount == 0) _mux.Close(ProtocolError.None, "edge is shutting down");
         });
     }
 
@@ -61,13 +81,24 @@ public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         CarrierLog.Up(_log, _name, _accept.Identity);
-        _mux = MuxLink.Start(Context, $"carrier-{_name}", _options.Mux, new WebSocketChannel(_accept.WebSocket));
+        _mux = MuxLink.Start(Context, $"carrier-{_name}", _muxOptions, new WebSocketChannel(_accept.WebSocket));
         Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
+    }
+
+    private bool TakeOpen()
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        _opens = Math.Min(2 * OpensPerSecond, _opens + System.Diagnostics.Stopwatch.GetElapsedTime(_refilled, now).TotalSeconds * OpensPerSecond);
+        _refilled = now;
+        if (_opens < 1) return false;
+        _opens--;
+        return true;
     }
 
     protected override void PostStop()
     {
-        _mux.Abort(new IOException("client carrier actor stopped"));
-        _accept.Done.TrySetResult();
+        _accept.Done.TrySetResult(); // first: the upgrade request must end whatever else fails here
+        if (_mux is null) _accept.WebSocket.Abort();
+        else _mux.Abort(new IOException("client carrier actor stopped"));
     }
 }

@@ -1,27 +1,61 @@
+using System.Net;
 using Akka.Actor;
 using TunnelActors.Transport.Hosting;
+using TunnelActors.Transport.Mux;
 
 namespace TunnelActors.Edge.Clients;
 
 /// <summary>
-/// Parent of the clients' carriers on this node (`/user/client-carriers`): starts one per accepted
-/// carrier and passes a drain on to each.
+/// Parent of the clients' carriers on this node (`/user/client-carriers`): admits at most
+/// <see cref="MaxPerSource"/> carriers per client address (one `access tcp` needs one per set of
+/// edges), starts one actor per accepted carrier, and passes a drain on to each. Carriers take
+/// client-sized streams: an OPEN may announce no larger window than ours, and
+/// <see cref="MaxStreams"/> at a time, so one carrier buffers at most that many initial windows plus
+/// its share of window growth.
 /// </summary>
 public sealed class ClientCarriers : ReceiveActor
 {
-    private long _accepted;
+    public const int MaxPerSource = 64;
+    public const int MaxStreams = 1024;
+
+    private readonly Dictionary<IPAddress, int> _perSource = new();
+    private readonly Dictionary<IActorRef, IPAddress> _sources = new();
+    private long _started;
 
     public ClientCarriers(Hosting.EdgeOptions options, IActorRef streams)
     {
+        var mux = options.Mux with { MaxStreams = MaxStreams, MaxOpenWindow = options.Mux.StreamWindow };
+        Receive<AdmitCarrier>(admit =>
+        {
+            var open = _perSource.GetValueOrDefault(admit.Source);
+            if (open >= MaxPerSource)
+            {
+                Sender.Tell(new CarrierRefused($"{admit.Source} already holds {open} carriers on this edge, the limit"));
+                return;
+            }
+            _perSource[admit.Source] = open + 1;
+            Sender.Tell(new CarrierAdmitted());
+        });
+        Receive<CarrierGone>(gone => Release(gone.Source));
         Receive<AcceptCarrier>(accept =>
         {
-            var name = $"{accept.RemoteAddress}#{++_accepted}";
-            Context.ActorOf(Props.Create(() => new ClientCarrierActor(accept, name, streams, options)), $"carrier-{_accepted}");
+            var carrier = Context.Watch(Context.ActorOf(Props.Create(() => new ClientCarrierActor(accept, streams, options, mux)), $"carrier-{++_started}"));
+            _sources[carrier] = accept.Source;
+        });
+        Receive<Terminated>(t =>
+        {
+            if (_sources.Remove(t.ActorRef, out var source)) Release(source);
         });
         Receive<Connections.DrainConnection>(drain =>
         {
             foreach (var child in Context.GetChildren()) child.Forward(drain);
         });
+    }
+
+    private void Release(IPAddress source)
+    {
+        if (_perSource.TryGetValue(source, out var open) && open > 1) _perSource[source] = open - 1;
+        else _perSource.Remove(source);
     }
 
     // A carrier owns its socket: one that failed is gone, and its client dials a new one.

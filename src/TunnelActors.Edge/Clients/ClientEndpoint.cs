@@ -19,9 +19,11 @@ namespace TunnelActors.Edge.Clients;
 /// multiplexed carrier instead (<see cref="ClientCarrierActor"/>), whose streams are decided one by one.
 /// </summary>
 public sealed class ClientEndpoint(
-    ClientAuthenticator authenticator, EdgeStore store, TimeProvider clock, IActorRef streams, IActorRef carriers,
+    ClientAuthenticator authenticator, EdgeStore store, TimeProvider clock, IActorRef streams, IActorRef carriers, string node,
     EdgeMetrics metrics, Hosting.EdgeDrain drain, ILogger<ClientEndpoint> log)
 {
+    private long _carriers;
+
     public const string ErrorHeader = Transport.Tls.EdgeDialer.ErrorHeader;
     public const string StreamIdHeader = Transport.Tls.EdgeDialer.StreamIdHeader;
 
@@ -46,7 +48,9 @@ public sealed class ClientEndpoint(
             return;
         }
 
+        var phase = clock.GetTimestamp();
         var auth = await authenticator.AuthenticateAsync(context.Request, hostname);
+        metrics.StreamPhase(StreamPhases.Authenticate, clock.GetElapsedTime(phase));
         if (!auth.Allowed)
         {
             log.LogWarning("Client {Remote} refused for {Hostname}: {Reason}", remote, hostname, auth.Reason);
@@ -60,7 +64,10 @@ public sealed class ClientEndpoint(
             return;
         }
 
-        if (store.FindRoute(hostname) is not { } route)
+        phase = clock.GetTimestamp();
+        var found = store.FindRoute(hostname);
+        metrics.StreamPhase(StreamPhases.RouteLookup, clock.GetElapsedTime(phase));
+        if (found is not { } route)
         {
             log.LogWarning("Client {Remote} asked for unknown hostname {Hostname}", remote, hostname);
             await Refuse(context, StatusCodes.Status404NotFound, $"unknown hostname {hostname}: no tunnel routes it");
@@ -71,7 +78,9 @@ public sealed class ClientEndpoint(
         try
         {
             var access = new StreamAccess(hostname, auth.Identity!, auth.Application?.Name, auth.Request!);
+            phase = clock.GetTimestamp();
             answer = await streams.Ask<object>(new OpenClientStream(access, route.TunnelId, requested), OpenTimeout, context.RequestAborted);
+            metrics.StreamPhase(StreamPhases.Open, clock.GetElapsedTime(phase));
         }
         catch (OperationCanceledException) { return; } // the client left: its stream actor gives up at its attach deadline
         catch (AskTimeoutException)
@@ -104,13 +113,26 @@ public sealed class ClientEndpoint(
 
     private async Task AcceptCarrierAsync(HttpContext context, string identity)
     {
+        var source = context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
+        var id = $"c{Interlocked.Increment(ref _carriers)}@{node}";
+        var admitted = await carriers.Ask<object>(new AdmitCarrier(source), TimeSpan.FromSeconds(5), context.RequestAborted);
+        if (admitted is CarrierRefused refused)
+        {
+            await Refuse(context, StatusCodes.Status429TooManyRequests, refused.Reason);
+            return;
+        }
         context.Response.Headers[ClientCarrier.OfferHeader] = ClientCarrier.Version;
+        context.Response.Headers[ClientCarrier.CarrierIdHeader] = id;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         System.Net.WebSockets.WebSocket webSocket;
         try { webSocket = await context.WebSockets.AcceptWebSocketAsync(); }
-        catch (Exception) { return; } // the client went away during the upgrade
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var source = context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
-        carriers.Tell(new AcceptCarrier(webSocket, source, $"{source}:{context.Connection.RemotePort}", identity, done));
+        catch (Exception)
+        {
+            carriers.Tell(new CarrierGone(source)); // the client went away during the upgrade
+            return;
+        }
+        carriers.Tell(new AcceptCarrier(webSocket, id, source, $"{source}:{context.Connection.RemotePort}", identity, done));
+        using var _ = context.RequestAborted.Register(() => webSocket.Abort()); // the actor sees its carrier end and stops
         await done.Task;
     }
 

@@ -15,7 +15,7 @@ public sealed record AcceptOriginConnection(WebSocket WebSocket, string Challeng
 /// Open a stream on this connection (node-local: the reply carries the live stream object).
 /// The stream goes through <paramref name="Handoff"/>: if the requester gave up meanwhile, it is reset.
 /// </summary>
-public sealed record OpenStream(OpenPayload Open, Streams.StreamHandoff Handoff);
+public sealed record OpenStream(OpenPayload Open, TunnelActors.Transport.Mux.StreamHandoff Handoff);
 
 public sealed record StreamOpened(MuxStream Stream);
 

@@ -193,11 +193,12 @@ public static class EdgeHost
                 : Results.Json(new { status = member.Status.ToString() }, statusCode: StatusCodes.Status503ServiceUnavailable);
         });
 
+        string Node() => Cluster.Get(System()).SelfAddress.ToString() is var a ? a[(a.LastIndexOf('@') + 1)..] : "";
         var clients = new Lazy<ClientEndpoint>(() => new ClientEndpoint(
             services.GetRequiredService<ClientAuthenticator>(),
             services.GetRequiredService<State.EdgeStore>(),
             services.GetRequiredService<TimeProvider>(),
-            Actor<EdgeStreams>(), Actor<ClientCarriers>(), services.GetRequiredService<EdgeMetrics>(), services.GetRequiredService<EdgeDrain>(),
+            Actor<EdgeStreams>(), Actor<ClientCarriers>(), Node(), services.GetRequiredService<EdgeMetrics>(), services.GetRequiredService<EdgeDrain>(),
             services.GetRequiredService<ILogger<ClientEndpoint>>()));
         app.MapFallback(context => clients.Value.HandleAsync(context));
     }

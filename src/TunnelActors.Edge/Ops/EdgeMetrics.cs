@@ -12,6 +12,8 @@ public sealed class EdgeMetrics
     private readonly long[] _handshakeCounts = new long[HandshakeBounds.Length + 1];
     private readonly ConcurrentDictionary<string, long> _refusals = new();
     private readonly ConcurrentDictionary<string, long> _decisions = new();
+    private readonly ConcurrentDictionary<string, long> _phaseMicros = new();
+    private readonly ConcurrentDictionary<string, long> _phaseCounts = new();
     private long _handshakeMicros;
     private int _connections;
     private long _connectionsTotal;
@@ -48,6 +50,13 @@ public sealed class EdgeMetrics
         Interlocked.Add(ref _handshakeMicros, (long)handshake.TotalMicroseconds);
     }
 
+    /// <summary>Time a new stream spent in one phase of its opening (authenticate, route lookup, open on a connection): where time to first byte goes.</summary>
+    public void StreamPhase(string phase, TimeSpan elapsed)
+    {
+        _phaseMicros.AddOrUpdate(phase, (long)elapsed.TotalMicroseconds, (_, n) => n + (long)elapsed.TotalMicroseconds);
+        _phaseCounts.AddOrUpdate(phase, 1, (_, n) => n + 1);
+    }
+
     public void StreamClosed(long toOrigin, long toClient)
     {
         Interlocked.Decrement(ref _streamsOpen);
@@ -64,6 +73,8 @@ public sealed class EdgeMetrics
         .Counter("tunnelactors_edge_bytes_to_client_total", "Bytes relayed from origins to clients.", Interlocked.Read(ref _bytesToClient))
         .Labelled("tunnelactors_edge_refusals_total", "counter", "Clients and connectors turned away, by reason.", "reason", _refusals)
         .Labelled("tunnelactors_edge_access_decisions_total", "counter", "Access policy decisions.", "decision", _decisions)
+        .Labelled("tunnelactors_edge_stream_open_phase_microseconds_total", "counter", "Time new client streams spent opening, by phase (with _phase_total: the mean).", "phase", _phaseMicros)
+        .Labelled("tunnelactors_edge_stream_open_phase_total", "counter", "New client streams timed, by phase.", "phase", _phaseCounts)
         .Histogram("tunnelactors_edge_client_handshake_seconds", "From a client's upgrade request to its stream being open.",
             HandshakeBounds, _handshakeCounts.Select(c => Interlocked.Read(ref c)).ToArray(), Interlocked.Read(ref _handshakeMicros) / 1e6)
         .ToString();

@@ -32,6 +32,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(30);
 
     private sealed record Routed(RoutedStream Stream, StreamAccess Access, string TunnelId);
+    private sealed record Authorized(StreamAccess Access, string TunnelId);
     private sealed record RouteFailed(string Reason, int Status = 502);
     private sealed class CarrierStreamRefused(int status, string reason) : Exception(reason)
     {
@@ -64,6 +65,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private bool _relayFinished;
     private (long Out, long In, double RateOut, double RateIn) _sampled;
     private Task _audits = Task.CompletedTask;
+    private readonly List<AccessRevoked> _earlyRevocations = new(); // a carrier stream's, while it is being decided
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -181,37 +183,72 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     {
         var (services, handoff, stopped, id, requested) = (_services, _handoff, _stopped.Token, _id, _services.Clock.GetTimestamp());
         var stream = carried.Stream;
-        // Off the actor: token, session and route lookups read the database.
+        // Off the actor, in two steps: who it is for (token, session and route lookups read the database), then the open.
         Task.Run(async () =>
         {
-            var headers = ClientCarrier.DecodeCredential(stream.Open.Identity);
             var hostname = stream.Open.Hostname.ToLowerInvariant();
+            if (!ClientCarrier.IsHostname(hostname)) throw new CarrierStreamRefused(400, "the stream's hostname is not a DNS name");
+            var headers = ClientCarrier.DecodeCredential(stream.Open.Identity);
+            var phase = services.Clock.GetTimestamp();
             var auth = await services.Authenticator.AuthenticateAsync(carried.Source, hostname, name => headers.GetValueOrDefault(name) ?? "");
+            phase = Timed(services, StreamPhases.Authenticate, phase);
             if (!auth.Allowed) throw new CarrierStreamRefused(auth.Status, auth.Reason);
             var route = services.Store.FindRoute(hostname) ?? throw new CarrierStreamRefused(404, $"unknown hostname {hostname}: no tunnel routes it");
-            var access = new StreamAccess(hostname, auth.Identity!, auth.Application?.Name, auth.Request!);
-            var routed = await services.Router.OpenAsync(new OpenPayload(hostname, access.Identity, services.Mux.StreamWindow, id), route.TunnelId, localOnly: false,
-                handoff, stopped, access.Request);
-            return new Routed(routed, access, route.TunnelId);
+            Timed(services, StreamPhases.RouteLookup, phase);
+            return new Authorized(new StreamAccess(hostname, auth.Identity!, auth.Application?.Name, auth.Request!), route.TunnelId);
         }).PipeTo(Self, failure: e => e is CarrierStreamRefused refused
             ? new RouteFailed(refused.Message, refused.Status)
             : new RouteFailed(e.GetBaseException().Message, StatusCodeFor(e)));
+        Receive<Authorized>(authorized =>
+        {
+            (_access, _tunnelId) = (authorized.Access, authorized.TunnelId);
+            // Revocations that arrived while it was being decided (the replay of recent ones too) are matched now.
+            foreach (var revoked in _earlyRevocations)
+                if (revoked.Names(_access) || (revoked.Scope == RevocationScope.Policies && NoLongerAdmitted() is not null))
+                {
+                    Self.Tell(new RouteFailed(revoked.Reason, 403));
+                    return;
+                }
+            _earlyRevocations.Clear();
+            var access = authorized.Access;
+            var phase = services.Clock.GetTimestamp();
+            services.Router.OpenAsync(new OpenPayload(access.Hostname, access.Identity, services.Mux.StreamWindow, id), authorized.TunnelId, localOnly: false,
+                    handoff, stopped, access.Request)
+                .PipeTo(Self, success: routed =>
+                {
+                    Timed(services, StreamPhases.Open, phase);
+                    return new Routed(routed, access, authorized.TunnelId);
+                }, failure: e => new RouteFailed(e.GetBaseException().Message));
+        });
         Receive<Routed>(routed =>
         {
-            (_access, _toOrigin, _connectionId, _tunnelId) = (routed.Access, routed.Stream, routed.Stream.ConnectionId, routed.TunnelId);
+            (_toOrigin, _connectionId) = (routed.Stream, routed.Stream.ConnectionId);
             _services.Metrics.StreamOpened(_services.Clock.GetElapsedTime(requested));
             Audit(AuditKinds.SessionStart, $"{routed.Access.Hostname}: stream {_id} on carrier {carried.Carrier}");
             StartRelay();
         });
         Receive<RouteFailed>(failed =>
         {
-            StreamLog.Refused(_log, _id, "(carrier)", stream.Open.Hostname, failed.Reason);
+            StreamLog.Refused(_log, _id, _access?.Identity ?? "(carrier)", _access?.Hostname ?? "(not a hostname)", failed.Reason);
             _services.Metrics.Refused(failed.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
             // The client logs the reason; its status (401, 403, 404, 502) leads, as in a WebSocket's refusal.
             stream.Abort(new ProtocolException(ProtocolError.Refused, $"{failed.Status}: {failed.Reason}"));
             Context.Stop(Self);
         });
+        Receive<AccessRevoked>(revoked =>
+        {
+            if (_access is null && _earlyRevocations.Count < 1000) _earlyRevocations.Add(revoked);
+            else if (_access is not null && (revoked.Names(_access) || (revoked.Scope == RevocationScope.Policies && NoLongerAdmitted() is not null)))
+                StopBecause(revoked.Reason);
+        });
         NotRelaying();
+    }
+
+    private static long Timed(StreamServices services, string phase, long since)
+    {
+        var now = services.Clock.GetTimestamp();
+        services.Metrics.StreamPhase(phase, services.Clock.GetElapsedTime(since, now));
+        return now;
     }
 
     private static int StatusCodeFor(Exception e) => e.GetBaseException() is ProtocolException { Error: ProtocolError.Refused } ? 400 : 502;

@@ -2,6 +2,7 @@ using TunnelActors.Transport.Hosting;
 using Microsoft.Extensions.Logging;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
+using TunnelActors.Protocol;
 
 namespace TunnelActors.Edge.Streams;
 
@@ -40,7 +41,8 @@ public sealed class EdgeStreams : ReceiveActor
         var node = services.Node[(services.Node.LastIndexOf('@') + 1)..];
 
         Receive<OpenClientStream>(open => Start($"s{++_counter}@{node}", new EdgeStreamActor.ForClient(open, Sender)));
-        Receive<CarrierStream>(carried => Start($"s{++_counter}@{node}", new EdgeStreamActor.ForCarrier(carried)));
+        // A carrier stream's id is its carrier's (given by this node) and its number there: the client logs the same one.
+        Receive<CarrierStream>(carried => Start(ClientCarrier.StreamId(carried.Carrier, carried.Stream.Id), new EdgeStreamActor.ForCarrier(carried)));
         // A relayed stream keeps the id the client's edge gave it (unique in the cluster): one id for the stream on every hop.
         // Never one this edge's counter could give (a peer could otherwise make a later local stream's name collide).
         Receive<RelayPeerStream>(relay => Start(

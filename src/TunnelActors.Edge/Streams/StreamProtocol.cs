@@ -29,6 +29,14 @@ public sealed record RelayPeerStream(MuxStream FromPeer, string PeerAddress);
 /// </summary>
 public sealed record CarrierStream(MuxStream Stream, System.Net.IPAddress Source, string Carrier);
 
+/// <summary>The phases of a new client stream's opening, as <c>tunnelactors_edge_stream_open_phase_*</c> counts them.</summary>
+public static class StreamPhases
+{
+    public const string Authenticate = "authenticate";
+    public const string RouteLookup = "route lookup";
+    public const string Open = "open on a connection";
+}
+
 /// <summary>Every stream on an edge node, answered with <see cref="StreamList"/>.</summary>
 public sealed record ListStreams : IClusterMessage;
 

@@ -36,7 +36,8 @@ public sealed class MuxConnection
     private uint _nextStreamId = 1; // streams are opened by the edge only; odd ids
     private long _lastFrameTimestamp = Stopwatch.GetTimestamp();
     private long _lastRttTicks = -1;
-    private int _goingAway;
+    private int _goingAway;   // a GOAWAY was sent or received: we open no new stream
+    private int _sentGoAway;  // we sent it: the peer may open no new stream either
     // At most one PONG waits in the control queue; it answers the latest PING when it is encoded.
     private long _latestPing;
     private int _pongQueued;
@@ -144,7 +145,8 @@ public sealed class MuxConnection
         if (_streams.Count >= Options.MaxStreams) throw new InvalidOperationException($"{Name} has {_streams.Count} streams, the limit");
         var id = Interlocked.Add(ref _nextStreamId, 2) - 2;
         var stream = new MuxStream(this, id, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
-        _streams[id] = stream;
+        // Ids are never reused: a connection that used them all (2^31 streams) takes no more, and its owner dials a new one.
+        if (id > uint.MaxValue - 2 || !_streams.TryAdd(id, stream)) throw new InvalidOperationException($"{Name} has used all its stream ids");
         try { await SendAsync(open.ToFrame(id), cancellationToken); }
         catch
         {
@@ -177,6 +179,7 @@ public sealed class MuxConnection
     /// <summary>Graceful end: tells the peer why (GOAWAY), then closes once queued frames are out.</summary>
     public void Close(ProtocolError code, string reason)
     {
+        Volatile.Write(ref _sentGoAway, 1);
         if (Interlocked.Exchange(ref _goingAway, 1) == 0) TrySend(new ReasonPayload(code, reason).ToFrame(FrameType.GoAway, 0));
         CompleteQueues();
     }
@@ -184,6 +187,7 @@ public sealed class MuxConnection
     /// <summary>Announces a drain (GOAWAY) but keeps carrying open streams.</summary>
     public void GoAway(string reason)
     {
+        Volatile.Write(ref _sentGoAway, 1);
         if (Interlocked.Exchange(ref _goingAway, 1) == 0) TrySend(new ReasonPayload(ProtocolError.None, reason).ToFrame(FrameType.GoAway, 0));
     }
 
@@ -292,7 +296,7 @@ public sealed class MuxConnection
                 case FrameType.Fin: stream.OnFin(); break;
                 case FrameType.Rst:
                     var reason = ReasonPayload.Parse(frame.Payload.Span, FrameType.Rst);
-                    stream.Reset(reason.Code, $"peer reset: {reason.Reason}");
+                    stream.Reset(reason.Code, StreamResetException.ByPeer + reason.Reason);
                     break;
                 default:
                     throw new ProtocolException(ProtocolError.StreamState, $"{frame.Type} is not allowed on stream {frame.StreamId}");
@@ -323,11 +327,14 @@ public sealed class MuxConnection
             existing.Reset(ProtocolError.StreamState, message);
             throw new ProtocolException(ProtocolError.StreamState, message);
         }
+        if (Volatile.Read(ref _sentGoAway) != 0)
+            throw new ProtocolException(ProtocolError.Refused, $"{Name} is draining: open the stream elsewhere");
         if (_streams.Count >= Options.MaxStreams)
             throw new ProtocolException(ProtocolError.TooManyStreams, $"{_streams.Count} streams open, limit {Options.MaxStreams}");
         // What we buffer is ours to decide: the opener may ask for less than our window, never more.
-        if (open.InitialWindow == 0 || open.InitialWindow > Options.MaxStreamWindow)
-            throw new ProtocolException(ProtocolError.FlowControl, $"OPEN window {open.InitialWindow} outside 1..{Options.MaxStreamWindow}");
+        var maxWindow = Options.MaxOpenWindow ?? Options.MaxStreamWindow;
+        if (open.InitialWindow == 0 || open.InitialWindow > maxWindow)
+            throw new ProtocolException(ProtocolError.FlowControl, $"OPEN window {open.InitialWindow} outside 1..{maxWindow}");
         var stream = new MuxStream(this, frame.StreamId, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
         _streams[frame.StreamId] = stream;
         _handler.OnStreamOpened(stream);

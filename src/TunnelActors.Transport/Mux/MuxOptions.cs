@@ -30,6 +30,12 @@ public sealed record MuxOptions
     /// <summary>A stream that consumed nothing for this long shrinks back to its initial window (default 10 s).</summary>
     public TimeSpan IdleWindowAfter { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The largest window a peer's OPEN may announce (default: <see cref="MaxStreamWindow"/>). A stream's window is
+    /// what we buffer for it before any growth is budgeted, so connections from clients hold it to <see cref="StreamWindow"/>.
+    /// </summary>
+    public uint? MaxOpenWindow { get; init; }
+
     /// <summary>Concurrent streams per connection (default 4096); an OPEN beyond it is refused with RST.</summary>
     public int MaxStreams { get; init; } = 4096;
 

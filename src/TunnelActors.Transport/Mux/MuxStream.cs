@@ -66,6 +66,12 @@ public sealed class MuxStream : IByteChannel
         get { lock (_gate) return _window.ReceiveWindow; }
     }
 
+    /// <summary>Why the stream was reset, if it was (by the peer: the reason starts with "peer reset: ").</summary>
+    public StreamResetException? ResetError
+    {
+        get { lock (_gate) return _reset; }
+    }
+
     public long BytesIn => Interlocked.Read(ref _bytesIn);
     public long BytesOut => Interlocked.Read(ref _bytesOut);
 
@@ -200,7 +206,7 @@ public sealed class MuxStream : IByteChannel
         if (Reset(code, reason.Message)) _connection.TrySend(new ReasonPayload(code, reason.Message).ToFrame(FrameType.Rst, Id));
     }
 
-    public override string ToString() => $"stream {Id} ({Open.Hostname}, {Open.Identity})";
+    public override string ToString() => $"stream {Id} ({Open.Hostname}, {Open.SafeIdentity})";
 
     /// <summary>Queues inbound DATA (dropped if the stream was reset).</summary>
     internal void OnData(ReadOnlyMemory<byte> payload)

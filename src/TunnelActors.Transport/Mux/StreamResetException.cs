@@ -6,6 +6,9 @@ namespace TunnelActors.Transport.Mux;
 public sealed class StreamResetException(uint streamId, ProtocolError code, string reason)
     : IOException($"stream {streamId} reset ({code}): {reason}")
 {
+    /// <summary>How <see cref="Reason"/> starts when the peer sent the RST (its own reason follows).</summary>
+    public const string ByPeer = "peer reset: ";
+
     public ProtocolError Code { get; } = code;
     public string Reason { get; } = reason;
 }

@@ -1,7 +1,6 @@
 using TunnelActors.Transport.Channels;
-using TunnelActors.Transport.Mux;
 
-namespace TunnelActors.Edge.Streams;
+namespace TunnelActors.Transport.Mux;
 
 /// <summary>
 /// A stream being opened for a requester that may give up first (an ask that timed out, a
