@@ -52,17 +52,17 @@ for path in "${paths[@]}"; do measure "$path"; done
 edge_mib=$(peak "$edge_pid"); connector_mib=$(peak "$echo_connector")
 
 # --- fault: the client's path goes silent (a relay drops everything on the connections it carries, new ones pass) ---
-recovery() { # access-extra...: seconds until a new connection succeeds after the path went silent
-  local relay control; relay=$(free_port); control="$work/blackhole-$relay"
-  $loadgen blackhole "$relay" "$edge_port" "$control" & pids+=($!)
+recovery() { # result-variable access-extra...: seconds until a new connection succeeds after the path went silent
+  local var=$1 relay control; shift; relay=$(free_port); control="$work/blackhole-$relay"
+  $loadgen blackhole "$relay" "$edge_port" "$control" > "$work/blackhole-$relay.log" 2>&1 & pids+=($!)
   wait_port "$relay"
   access_extra=("$@"); start_access "echo-tunnelactors.site.test" "$relay" "-fault-$relay"; access_extra=()
   $loadgen ttfb "$last_port" 5 >/dev/null # the carrier (if any) is up and used
   touch "$control"
-  $loadgen recover "$last_port" 30 | json '"%.2f s" % d["recovered_s"] if d["recovered_s"] is not None else "not within 30 s"'
+  printf -v "$var" '%s' "$($loadgen recover "$last_port" 30 | json '"%.2f s" % d["recovered_s"] if d["recovered_s"] is not None else "not within 30 s"')"
   kill "$last_pid" 2>/dev/null || true
 }
-fault_mux=$(recovery); fault_ws=$(recovery --carrier websocket)
+recovery fault_mux; recovery fault_ws --carrier websocket
 
 # --- the table ----------------------------------------------------------------------------
 metrics=("1 stream MB/s" "8 streams MB/s" "ping-pong p50 µs" "ping-pong p99 µs" "new connection TTFB µs"

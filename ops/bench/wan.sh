@@ -24,7 +24,7 @@ start_services
 start_sshd
 start_edge
 
-paths=("direct" "ssh -L" "TunnelActors, connector hop" "TunnelActors, client hop")
+paths=("direct" "ssh -L" "TunnelActors, connector hop" "TunnelActors, client hop" "TunnelActors (WebSocket each), client hop")
 metrics=("1 stream MB/s" "8 streams MB/s" "new connection TTFB µs" "SMB put MB/s" "SMB get MB/s")
 measure() { # path
   echo "  measuring $1..." >&2
@@ -57,6 +57,9 @@ for rtt in "${rtts[@]}"; do
   kill "$ssh_pid"; wait "$ssh_pid" 2>/dev/null || true
   start_tunnels "TunnelActors, connector hop" "$r_edge" "$edge_port" "c$rtt"; measure "TunnelActors, connector hop"; stop_tunnels
   start_tunnels "TunnelActors, client hop" "$edge_port" "$r_edge" "a$rtt"; measure "TunnelActors, client hop"; stop_tunnels
+  # cloudflared's form pays TCP, TLS and the upgrade per connection over the long hop: time to first byte only.
+  access_extra=(--carrier websocket); start_tunnels "TunnelActors (WebSocket each), client hop" "$edge_port" "$r_edge" "w$rtt"; access_extra=()
+  measure_ttfb "TunnelActors (WebSocket each), client hop"; stop_tunnels
   kill "$relay"; wait "$relay" 2>/dev/null || true
   t=$(table metrics "${paths[@]}")
   echo; echo "RTT $rtt ms:"; echo "$t"

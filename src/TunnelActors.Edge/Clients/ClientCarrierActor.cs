@@ -30,7 +30,7 @@ public sealed record CarrierGone(System.Net.IPAddress Source);
 /// </summary>
 public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
 {
-    public const int OpensPerSecond = 500;
+    public const int OpensPerSecond = 1000;
 
     private sealed record Tick;
     private sealed record CloseWhenIdle;
