@@ -19,6 +19,9 @@ public static class ClientCarrier
     public const string OfferHeader = "Tunnel-Carrier";
     public const string Version = "mux/1";
 
+    /// <summary>Streams one carrier carries at a time: the edge refuses more, and the client sends the next connection on a WebSocket of its own.</summary>
+    public const int MaxStreams = 1024;
+
     /// <summary>The edge's id for the carrier (<c>c7@host:port</c>), in the upgrade response: with <see cref="StreamId"/>, one id per stream on both ends.</summary>
     public const string CarrierIdHeader = "Tunnel-Carrier-Id";
 

@@ -23,7 +23,6 @@ namespace TunnelActors.Client.Listeners;
 public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
 {
     private const int MaxPending = 1024;
-    private const int CarrierMaxStreams = 1024; // what the edge admits on one carrier
 
     private sealed record Dialled(int Generation, ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers, Uri Edge);
     private sealed record DialFailed(int Generation, Exception Error);
@@ -132,8 +131,8 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
         Receive<OpenCarrierStream>(open =>
         {
             _last = open;
-            if (_current!.Mux.StreamCount >= CarrierMaxStreams)
-                Sender.Tell(new CarrierUnavailable($"the carrier holds {CarrierMaxStreams} streams, the edge's limit", UseWebSocket: true));
+            if (_current!.Mux.StreamCount >= ClientCarrier.MaxStreams)
+                Sender.Tell(new CarrierUnavailable($"the carrier holds {ClientCarrier.MaxStreams} streams, the edge's limit", UseWebSocket: true));
             else OpenOn(_current, open, Sender);
         });
         Receive<MuxControlFrame>(m =>
@@ -262,7 +261,7 @@ public sealed class EdgeCarrierActor : ReceiveActor, IWithTimers
     }
 }
 
-/// <summary>How the client's carrier checks its path and redials (defaults as documented in the README's timeout table).</summary>
+/// <summary>How the client's carrier checks its path and redials (the defaults are in the README's "One carrier, and ssh").</summary>
 public sealed record CarrierTimings
 {
     /// <summary>A PING this often (default 0.5 s: 14 bytes each way).</summary>
@@ -273,6 +272,7 @@ public sealed record CarrierTimings
 
     /// <summary>Silent this long (default 10 s), the carrier is cut and its streams fail; shorter would end transfers over a brief outage.</summary>
     public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>After a failed dial, the background redial waits this (default 0.5 s), doubling up to <see cref="MaxBackoff"/> (30 s), with jitter.</summary>
     public TimeSpan FirstBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);

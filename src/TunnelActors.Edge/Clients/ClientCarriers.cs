@@ -1,5 +1,6 @@
 using System.Net;
 using Akka.Actor;
+using TunnelActors.Protocol;
 using TunnelActors.Transport.Hosting;
 using TunnelActors.Transport.Mux;
 
@@ -10,13 +11,12 @@ namespace TunnelActors.Edge.Clients;
 /// <see cref="MaxPerSource"/> carriers per client address (one `access tcp` needs one per set of
 /// edges), starts one actor per accepted carrier, and passes a drain on to each. Carriers take
 /// client-sized streams: an OPEN may announce no larger window than ours, and
-/// <see cref="MaxStreams"/> at a time, so one carrier buffers at most that many initial windows plus
+/// <see cref="ClientCarrier.MaxStreams"/> at a time, so one carrier buffers at most that many initial windows plus
 /// its share of window growth.
 /// </summary>
 public sealed class ClientCarriers : ReceiveActor
 {
     public const int MaxPerSource = 64;
-    public const int MaxStreams = 1024;
 
     private readonly Dictionary<IPAddress, int> _perSource = new();
     private readonly Dictionary<IActorRef, IPAddress> _sources = new();
@@ -24,7 +24,7 @@ public sealed class ClientCarriers : ReceiveActor
 
     public ClientCarriers(Hosting.EdgeOptions options, IActorRef streams)
     {
-        var mux = options.Mux with { MaxStreams = MaxStreams, MaxOpenWindow = options.Mux.StreamWindow };
+        var mux = options.Mux with { MaxStreams = ClientCarrier.MaxStreams, MaxOpenWindow = options.Mux.StreamWindow };
         Receive<AdmitCarrier>(admit =>
         {
             var open = _perSource.GetValueOrDefault(admit.Source);

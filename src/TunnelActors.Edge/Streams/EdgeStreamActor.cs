@@ -204,7 +204,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
             (_access, _tunnelId) = (authorized.Access, authorized.TunnelId);
             // Revocations that arrived while it was being decided (the replay of recent ones too) are matched now.
             foreach (var revoked in _earlyRevocations)
-                if (revoked.Names(_access) || (revoked.Scope == RevocationScope.Policies && NoLongerAdmitted() is not null))
+                if (Ends(revoked))
                 {
                     Self.Tell(new RouteFailed(revoked.Reason, 403));
                     return;
@@ -238,11 +238,15 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         Receive<AccessRevoked>(revoked =>
         {
             if (_access is null && _earlyRevocations.Count < 1000) _earlyRevocations.Add(revoked);
-            else if (_access is not null && (revoked.Names(_access) || (revoked.Scope == RevocationScope.Policies && NoLongerAdmitted() is not null)))
+            else if (_access is not null && Ends(revoked))
                 StopBecause(revoked.Reason);
         });
         NotRelaying();
     }
+
+    // Whether a revocation or policy change ends this stream (its access is known).
+    private bool Ends(AccessRevoked revoked) =>
+        revoked.Names(_access!) || (revoked.Scope == RevocationScope.Policies && NoLongerAdmitted() is not null);
 
     private static long Timed(StreamServices services, string phase, long since)
     {
