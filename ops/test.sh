@@ -59,6 +59,12 @@ done
 log "fuzzing (ops/fuzz/run.sh --seconds 15)"
 if bash ops/fuzz/run.sh --seconds 15 2>&1 | tee "$results/fuzz.txt" | grep -E "^fuzz "; then passed=$((passed + 1)); else echo "fuzzing found a crash or could not run: see artifacts/fuzz"; failed=$((failed + 1)); status=1; fi
 
+# The failures again, with the first lines of their messages, so the end of the log names them.
+if [ "$failed" -gt 0 ]; then
+  log "failed"
+  awk '/^[[:space:]]+Failed / {n = 8} /^[[:space:]]+Stack Trace:/ {n = 0} n-- > 0' "$results"/*.Tests.txt | cut -c1-300
+fi
+
 echo
 if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 exit $status

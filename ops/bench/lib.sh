@@ -23,7 +23,19 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free port below the kernel's ephemeral range: one it picks for port 0 may become an outgoing connection's source port before we bind it.
+# Each port is handed out once (listed in $work/ports).
+free_port() { python3 -c '
+import random, socket, sys
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+with open(sys.argv[1], "a+") as handed:
+    handed.seek(0); taken = set(handed.read().split())
+    while True:
+        port = random.randrange(low // 2, low)
+        if str(port) in taken: continue
+        try: socket.socket().bind(("127.0.0.1", port))
+        except OSError: continue
+        handed.write(f"{port}\n"); print(port); break' "$work/ports"; }
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 peak() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
@@ -127,9 +139,13 @@ measure_iperf() { # path
   result["$1|1 stream MB/s"]=$(iperf_MBps "$p_iperf")
   result["$1|8 streams MB/s"]=$(iperf_MBps "$p_iperf" -P 8)
 }
-measure_ttfb() { # path
+measure_ttfb() { # path: the median of $connects new connections; with $warmups set, again after that many more
   local p_echo; read -r _ p_echo _ <<<"${ports[$1]}"
   result["$1|new connection TTFB µs"]=$($loadgen ttfb "$p_echo" "$connects" | json 'round(d["median_us"])')
+  [ -n "${warmups:-}" ] || return 0
+  # A long-running process has tiered up its per-stream code (.NET's JIT); ssh is native from the start.
+  $loadgen ttfb "$p_echo" "$warmups" >/dev/null
+  result["$1|warm TTFB µs"]=$($loadgen ttfb "$p_echo" "$connects" | json 'round(d["median_us"])')
 }
 # The edge's own account of new streams' opening, from its phase counters: edge_phases prints them (JSON),
 # phase_means BEFORE AFTER the mean µs per phase of the streams opened in between.

@@ -10,9 +10,9 @@ smoke=""; [ "${1:-}" = "--smoke" ] && smoke=1
 
 # --- sizes: full run vs smoke ---------------------------------------------------------
 if [ -n "$smoke" ]; then
-  iperf_secs=1; pings=200; connects=20; few=(20 65536); many=(100 65536); smb_mib=8; smb_runs=1
+  iperf_secs=1; pings=200; connects=20; warmups=20; few=(20 65536); many=(100 65536); smb_mib=8; smb_runs=1
 else
-  iperf_secs=10; pings=5000; connects=200; few=(100 1048576); many=(1000 262144); smb_mib=256; smb_runs=5
+  iperf_secs=10; pings=5000; connects=200; warmups=2000; few=(100 1048576); many=(1000 262144); smb_mib=256; smb_runs=5
 fi
 source ops/bench/lib.sh
 
@@ -65,7 +65,7 @@ recovery() { # result-variable access-extra...: seconds until a new connection s
 recovery fault_mux; recovery fault_ws --carrier websocket
 
 # --- the table ----------------------------------------------------------------------------
-metrics=("1 stream MB/s" "8 streams MB/s" "ping-pong p50 µs" "ping-pong p99 µs" "new connection TTFB µs"
+metrics=("1 stream MB/s" "8 streams MB/s" "ping-pong p50 µs" "ping-pong p99 µs" "new connection TTFB µs" "warm TTFB µs"
   "${few[0]} streams MB/s" "${few[0]} streams slowest share" "${many[0]} streams MB/s" "${many[0]} streams slowest share" "SMB put MB/s" "SMB get MB/s")
 loopback=$( {
   table metrics "${paths[@]}"
@@ -81,7 +81,7 @@ echo; echo "$loopback"
 if [ -z "$smoke" ]; then
   {
     echo "Run by \`ops/bench/run.sh\` on $(date -u +%Y-%m-%d) — $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r), $(ssh -V 2>&1 | cut -d, -f1)."
-    echo "Everything on loopback; iperf3 ${iperf_secs} s; ping-pong ${pings} round trips of 64 B; TTFB median of ${connects} new connections (connect + 1-byte echo);"
+    echo "Everything on loopback; iperf3 ${iperf_secs} s; ping-pong ${pings} round trips of 64 B; TTFB median of ${connects} new connections (connect + 1-byte echo), warm: again after ${warmups} more;"
     echo "${few[0]} × $((few[1] >> 10)) KiB and ${many[0]} × $((many[1] >> 10)) KiB concurrent echo streams (slowest share = slowest stream's rate ÷ mean rate);"
     echo "SMB: smbclient put/get of ${smb_mib} MiB on tmpfs, one warm-up then the median of ${smb_runs}, every round trip compared byte for byte."
     echo

@@ -48,7 +48,7 @@ public sealed class LocalListenerActor : ReceiveActor
             _open++;
             var peer = a.Socket.RemoteEndPoint?.ToString() ?? "?";
             var local = SocketChannel.Wrap(a.Socket);
-            var child = Context.ActorOf(Props.Create(() => new ClientConnectionActor(local, peer, _options, _edges, _credentials, _carrier)), $"conn-{++_accepted}");
+            var child = Context.ActorOf(ActorProps.Of(() => new ClientConnectionActor(local, peer, _options, _edges, _credentials, _carrier)), $"conn-{++_accepted}");
             Context.Watch(child);
             AcceptNext();
         });

@@ -87,7 +87,7 @@ public sealed class EdgeStreams : ReceiveActor
     private void Start(string id, EdgeStreamActor.Start start)
     {
         var services = _services;
-        var stream = Context.Watch(Context.ActorOf(Props.Create(() => new EdgeStreamActor(id, services, start)), Uri.EscapeDataString(id)));
+        var stream = Context.Watch(Context.ActorOf(ActorProps.Of(() => new EdgeStreamActor(id, services, start)), Uri.EscapeDataString(id)));
         (_streams[id], _ids[stream]) = (stream, id);
         foreach (var (_, revoked) in _recent) if (revoked.Scope != RevocationScope.Policies) stream.Tell(revoked);
     }

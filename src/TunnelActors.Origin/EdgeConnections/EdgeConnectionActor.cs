@@ -76,7 +76,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 m.Stream.Abort(new ProtocolException(ProtocolError.Refused, $"no ingress rule serves {m.Stream.Open.Hostname} (http_status:{rule.Status})"));
                 return;
             }
-            var stream = Context.ActorOf(Props.Create(() => new OriginStreamActor(m.Stream, service, _metrics)), $"stream-{m.Stream.Id}");
+            var stream = Context.ActorOf(ActorProps.Of(() => new OriginStreamActor(m.Stream, service, _metrics)), $"stream-{m.Stream.Id}");
             _streams.Add(Context.Watch(stream));
         });
         Receive<MuxStreamError>(e => ConnectorLog.StreamReset(_log, _index, e.StreamId, e.Reason));
