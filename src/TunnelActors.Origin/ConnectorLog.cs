@@ -42,6 +42,10 @@ internal static partial class ConnectorLog
     [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Connection {Slot}: {Reason}, reconnecting")]
     public static partial void Silent(ILogger log, int slot, string reason);
 
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Warning,
+        Message = "Connection {Slot}: edge {Edge} silent for {Seconds:0.0} s; a replacement connects to the next edge while this one keeps its streams until it answers again or is cut at {DeadSeconds:0} s")]
+    public static partial void Suspect(ILogger log, int slot, Uri edge, double seconds, double deadSeconds);
+
     [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Connection {Slot} stream {MuxStreamId} reset: {Reason}")]
     public static partial void StreamReset(ILogger log, int slot, uint muxStreamId, string reason);
 
@@ -61,7 +65,7 @@ internal static partial class ConnectorLog
     [LoggerMessage(EventId = 5023, Level = LogLevel.Information, Message = "Stream {StreamId} ({MuxStreamId}) for {Identity} ended: {Reason}")]
     public static partial void StreamAborted(ILogger log, string streamId, uint muxStreamId, string identity, string? reason);
 
-    [LoggerMessage(EventId = 5030, Level = LogLevel.Information, Message = "Connection {Slot}: its edge is draining; replacement started, the old connection finishes its streams")]
+    [LoggerMessage(EventId = 5030, Level = LogLevel.Information, Message = "Connection {Slot}: replacement started, the old connection finishes its streams")]
     public static partial void ReplacementStarted(ILogger log, int slot);
 
     [LoggerMessage(EventId = 5031, Level = LogLevel.Information, Message = "Draining {Connections} connections for up to {GraceSeconds:0} s")]

@@ -297,3 +297,52 @@ public sealed class EdgeDrainTests(TwoEdgeFixture fixture) : IClassFixture<TwoEd
         Assert.All(nodes, node => Assert.False(node.EndsWith($":{Edge(0).ClusterPort}"), $"{node} is the stopped edge"));
     }
 }
+
+/// <summary>
+/// An edge frozen (SIGSTOP: alive to TCP, silent to everything above it), the gray failure a
+/// crash test misses: the client's carrier and the connector's connection to it go silent, and new
+/// connections must go through the other edge on their own, long before anything is cut.
+/// </summary>
+public sealed class FrozenEdgeTests(ClusterFixture fixture, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task EdgeFrozen_NewConnectionsGoThroughAnotherEdge_AndTheConnectorReplacesItsConnection_BeforeAnythingIsCut()
+    {
+        // Three edges, so the two that still answer are the majority that downs the frozen one (two would tie).
+        var (frozen, other) = (fixture.Cluster.Edges[0], fixture.Cluster.Edges[1]);
+        var tunnel = await other.StartTunnel("frozen.site.test", fixture.Echo.Port, haConnections: 2, extra: ["--edge", frozen.EdgeUrl]);
+        var (access, port) = await frozen.StartAccess("frozen.site.test", extraEdges: [other.EdgeUrl]); // the carrier starts on the edge to be frozen
+        await TcpExchange.RunAsync(port, 64 * 1024, seed: 1, TimeSpan.FromSeconds(10));
+
+        frozen.Edge.Signal("STOP");
+        try
+        {
+            var frozenAt = Stopwatch.StartNew();
+            TimeSpan? recovered = null;
+            // Under the carrier's dead cut (10 s): only its pings' suspicion (1.5 s) can explain a recovery.
+            while (recovered is null && frozenAt.Elapsed < TimeSpan.FromSeconds(8))
+            {
+                try
+                {
+                    var result = await TcpExchange.RunAsync(port, 1024, seed: 2, TimeSpan.FromSeconds(2));
+                    Assert.Equal(result.SentSha256, result.ReceivedSha256);
+                    recovered = frozenAt.Elapsed;
+                }
+                catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException) { }
+            }
+            output.WriteLine($"edge frozen: the first new connection succeeded after {recovered?.TotalSeconds:0.00} s");
+            Assert.True(recovered is not null, $"no new connection succeeded within 8 s of the edge freezing. Access:\n{access.Tail()}");
+            for (var i = 0; i < 10; i++) // and every one after it
+            {
+                var result = await TcpExchange.RunAsync(port, 64 * 1024, seed: 3 + i, TimeSpan.FromSeconds(5));
+                Assert.Equal(result.SentSha256, result.ReceivedSha256);
+            }
+            // The connector's connection to the frozen edge is replaced on its own pings, not at the 15 s cut.
+            await tunnel.WaitForOutput("a replacement connects to the next edge", TimeSpan.FromSeconds(12) - frozenAt.Elapsed);
+        }
+        finally
+        {
+            frozen.Edge.Signal("CONT");
+        }
+    }
+}

@@ -98,6 +98,9 @@ public sealed class StreamControlTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
         Assert.Contains("closed by an operator: maintenance", reason);
         await Carrier.EchoOnce(second, "still here");
+        // The client hears the close before the edge's stream actor has stopped: listed as "ending" until it has.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((await Streams(admin, Echo)).Count > 1 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.Single(await Streams(admin, Echo));
         await AuditEventually(admin, "session_end", e => e.Contains(id) && e.Contains("ended: closed by an operator: maintenance"));
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync($"/api/streams/{Uri.EscapeDataString(id)}/close", null)).StatusCode);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using TunnelActors.E2E.Tests.Infrastructure;
@@ -52,4 +53,42 @@ public sealed class VanishingPeerTests(EchoTunnelFixture fixture)
         var result = await TcpExchange.RunAsync(accessPort, 1 << 20, seed: 12, TimeSpan.FromSeconds(30));
         Assert.Equal(result.SentSha256, result.ReceivedSha256);
     }
+
+    [Fact]
+    public async Task Connector_OneConnectionsPathGoesSilent_NewStreamsAvoidIt_AndTheConnectorReplacesIt()
+    {
+        const string hostname = "silent-path.site.test";
+        await using var relay = new BlackHoleRelay(new Uri(fixture.Rig.EdgeUrl).Port);
+        // Connection 0 goes straight to the edge, connection 1 through the relay.
+        var tunnel = await fixture.Rig.StartTunnel(hostname, fixture.Echo.Port, haConnections: 2, extra: ["--edge", $"https://127.0.0.1:{relay.Port}"]);
+        Assert.Equal(1, relay.Accepted);
+        var (_, accessPort) = await fixture.Rig.StartAccess(hostname);
+        await TcpExchange.RunAsync(accessPort, 64 * 1024, seed: 20, TimeSpan.FromSeconds(10));
+
+        const string edgeSuspects = "new streams go to its tunnel's other connections";
+        var suspectedBefore = Lines(fixture.Rig.Edge, edgeSuspects); // the edge is shared: count only what this test causes
+        Assert.Equal(1, relay.BlackHoleExisting());
+        var silenced = Stopwatch.StartNew();
+        // Until the silent connection is cut (15 s), least-loaded routing would send about every other
+        // new stream into it, where it hangs: twenty in a row succeed only once the silence is noticed.
+        var streak = 0;
+        while (streak < 20 && silenced.Elapsed < TimeSpan.FromSeconds(12))
+        {
+            try
+            {
+                var result = await TcpExchange.RunAsync(accessPort, 1024, seed: 21 + streak, TimeSpan.FromSeconds(2));
+                Assert.Equal(result.SentSha256, result.ReceivedSha256);
+                streak++;
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or SocketException) { streak = 0; }
+        }
+        Assert.True(streak == 20, $"after {silenced.Elapsed.TotalSeconds:0.0} s of silence only {streak} new streams in a row succeeded. Connector:\n{tunnel.Tail()}");
+        await tunnel.WaitForOutput("a replacement connects to the next edge", TimeSpan.FromSeconds(5)); // the connector noticed the silence itself
+        await tunnel.WaitForOutput("replacement started", TimeSpan.FromSeconds(5));
+        var deadline = DateTime.UtcNow.AddSeconds(5); // as did the edge
+        while (Lines(fixture.Rig.Edge, edgeSuspects) == suspectedBefore && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(Lines(fixture.Rig.Edge, edgeSuspects) > suspectedBefore, $"the edge never marked the connection silent:\n{fixture.Rig.Edge.Tail()}");
+    }
+
+    private static int Lines(CliProcess process, string text) => process.Output.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
 }

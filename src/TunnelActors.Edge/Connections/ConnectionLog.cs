@@ -15,6 +15,13 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: {Reason}, dropping it")]
     public static partial void Silent(ILogger log, string connectionId, string reason);
 
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId}: connector silent for {Seconds:0.0} s; new streams go to its tunnel's other connections first")]
+    public static partial void Suspect(ILogger log, string connectionId, double seconds);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "Connection {ConnectionId}: connector heard again; routable as before")]
+    public static partial void HeardAgain(ILogger log, string connectionId);
+
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Connection {ConnectionId}: connector is draining ({Reason}); no new streams here")]
     public static partial void ConnectorDraining(ILogger log, string connectionId, string reason);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 using Akka.Streams;
@@ -23,6 +24,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private sealed record Registered(RegisterPayload Register, Admission Admission);
     private sealed record RegistrationRefused(string Reason);
     private sealed record Tick;
+    private sealed record CheckSilence;
     private sealed record RegisterTimedOut;
     private sealed record AbortRefused;
 
@@ -45,6 +47,8 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private bool _counted;
     private bool _edgeDraining;
     private bool _operatorDrained;
+    private bool _silent; // nothing heard for ConnectionSuspectAfter: routed to only as a last resort
+    private long _lastSilenceCheck = Stopwatch.GetTimestamp();
     private string? _tunnelId; // the routing key Registration admitted: a quick tunnel's hostname or a named tunnel's id
     private string? _certificateSerial; // the origin certificate it registered with (quick tunnels)
     // Per-stream byte counts at the last tick and the rates measured over that interval.
@@ -114,6 +118,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             ConnectionLog.Registered(_log, _connectionId, r.Admission.Describe, r.Register.ReplicaId, _accept.RemoteAddress, r.Admission.Zone, r.Admission.TunnelId);
             Heartbeat();
             Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
+            Timers.StartPeriodicTimer("listen", new CheckSilence(), _options.ConnectionSuspectAfter / 4);
             Become(Serving);
         });
         Receive<RegistrationRefused>(r => Refuse(r.Reason));
@@ -148,6 +153,21 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             SampleRates();
             Heartbeat();
         });
+        Receive<CheckSilence>(_ =>
+        {
+            var now = Stopwatch.GetTimestamp();
+            var late = Stopwatch.GetElapsedTime(_lastSilenceCheck, now) > _options.ConnectionSuspectAfter / 2;
+            _lastSilenceCheck = now;
+            if (late) return; // this process was paused (GC, CPU starvation): the silence may be ours
+            var quiet = _mux.SinceLastFrame;
+            if (quiet > _options.ConnectionSuspectAfter / 3) _mux.SendPing(); // a live connector answers long before it counts as silent
+            var silent = quiet > _options.ConnectionSuspectAfter;
+            if (silent == _silent) return;
+            _silent = silent;
+            if (silent) ConnectionLog.Suspect(_log, _connectionId, _mux.SinceLastFrame.TotalSeconds);
+            else ConnectionLog.HeardAgain(_log, _connectionId);
+            Heartbeat(); // routing learns at once, not at the next heartbeat
+        });
         Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.Register, _ =>
             _mux.Close(ProtocolError.StreamState, "REGISTER on a connection that is already registered"));
         Receive<MuxControlFrame>(m => m.Frame.Type == FrameType.GoAway, m =>
@@ -156,6 +176,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             ConnectionLog.ConnectorDraining(_log, _connectionId, reason.Reason);
             Announce(new ConnectionClosed(_tunnelId!, _connectionId));
             _register = null;
+            Timers.Cancel("listen");
             Become(Draining);
         });
         // This edge is shutting down: the connector opens a replacement elsewhere and closes this
@@ -268,7 +289,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private void Heartbeat()
     {
         if (_register is { } r)
-            Announce(new ConnectionHeartbeat(_tunnelId!, _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _mux.StreamCount, _edgeDraining || _operatorDrained));
+            Announce(new ConnectionHeartbeat(_tunnelId!, _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _mux.StreamCount, _edgeDraining || _operatorDrained || _silent));
     }
 
     // The tunnel's entity (cluster-wide routing) and this node's index (local-first routing) both listen.

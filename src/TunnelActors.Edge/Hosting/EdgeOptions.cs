@@ -61,8 +61,15 @@ public sealed record EdgeOptions
     /// <summary>How often connections re-announce themselves to their tunnel entity (default 2 s).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>A connector that sent nothing for this long is dropped (default 15 s; it is pinged every 5 s).</summary>
+    /// <summary>A connector that sent nothing for this long is dropped (default 15 s; it is pinged every heartbeat).</summary>
     public TimeSpan ConnectionIdleTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A connector connection that sent nothing for this long (a connector pings every second and
+    /// answers the edge's pings: a path that stopped forwarding, a frozen host) gets new streams only
+    /// when its tunnel has no other connection, until it is heard again (default 3 s).
+    /// </summary>
+    public TimeSpan ConnectionSuspectAfter { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// Lifetime of the origin certificates `tunnel login` hands out and of the dev zone's

@@ -11,7 +11,7 @@ public interface ITunnelMessage : IClusterMessage
 /// <summary>
 /// A registered connection announces itself; sent again every heartbeat (soft state).
 /// <paramref name="PeerUrl"/> is where other edges open streams on it (its node's peer endpoint);
-/// a <paramref name="Draining"/> connection (its edge is shutting down) is picked only when no other is live.
+/// a <paramref name="Draining"/> connection (its edge is shutting down, or it has gone silent) is picked only when no other is live.
 /// </summary>
 public sealed record ConnectionHeartbeat(
     string TunnelId, string ConnectionId, IActorRef Connection, string EdgeNode, string PeerUrl, string ConnectorId, string ReplicaId, int OpenStreams,

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TunnelActors.Transport.Hosting;
 using System.Net.WebSockets;
@@ -44,6 +45,8 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private IActorRef? _drainRequester;
     private bool _retiring; // the edge sent GOAWAY: a replacement took this slot, finish the open streams
     private bool _replacementReady; // ...and close once that replacement is registered: never a gap
+    private string _retiredBecause = "";
+    private long _lastCheck = Stopwatch.GetTimestamp(); // the previous liveness tick
     // Stream actors only: the connection's stream stages are children too (Context.Materializer()).
     private readonly HashSet<IActorRef> _streams = new();
 
@@ -99,13 +102,13 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             if (_retiring || _drainRequester is not null) return;
             ConnectorLog.MovingBack(_log, _index, _edges.PreferredFor(_index).Edge);
             Timers.Cancel("rebalance");
-            _retiring = true;
-            _connector.Tell(new Retiring(Context.Parent));
+            Retire("moved back to its preferred edge");
         });
         Receive<Status.Success>(_ => { });
         Receive<ReplacementReady>(_ =>
         {
             _replacementReady = true;
+            _mux?.GoAway(_retiredBecause); // no new streams here, even if a silent path heals
             FinishRetiringIfIdle();
         });
         Receive<Drain>(_ =>
@@ -179,7 +182,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 break;
             case FrameType.GoAway:
                 var reason = ReasonPayload.Parse(frame.Payload.Span, FrameType.GoAway);
-                _edges.MoveAfter(_index, _dialer); // its replacement dials the next edge
+                if (!_retiring) _edges.MoveAfter(_index, _dialer); // its replacement dials the next edge
                 if (reason.Code != ProtocolError.None)
                 {
                     if (reason.Code == ProtocolError.Refused) ConnectorLog.RefusedByEdge(_log, _index, reason.Reason);
@@ -187,9 +190,13 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                     _mux?.Close(ProtocolError.None, "edge asked us to go away");
                     break;
                 }
+                if (_retiring) // already replaced (silence, moving back)
+                {
+                    FinishRetiringIfIdle();
+                    break;
+                }
                 ConnectorLog.EdgeDraining(_log, _index, reason.Reason, _streams.Count);
-                _retiring = true;
-                _connector.Tell(new Retiring(Context.Parent));
+                Retire("edge is draining: connection retired");
                 FinishRetiringIfIdle();
                 break;
             default:
@@ -200,7 +207,30 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private void CheckLiveness()
     {
-        if (_mux?.KeepAlive(_options.PingInterval * 3, "edge") is { } cut) ConnectorLog.Silent(_log, _index, cut);
+        if (_mux is null) return;
+        if (_mux.KeepAlive(_options.DeadAfter, "edge") is { } cut)
+        {
+            ConnectorLog.Silent(_log, _index, cut);
+            return;
+        }
+        // A late tick means this process was paused (GC, CPU starvation): the silence may be ours.
+        var now = Stopwatch.GetTimestamp();
+        var paused = Stopwatch.GetElapsedTime(_lastCheck, now) > _options.PingInterval * 2;
+        _lastCheck = now;
+        // Silent, not yet dead: make before break, as for an edge's GOAWAY. The edge, hearing
+        // nothing either, routes new streams to the tunnel's other connections meanwhile.
+        if (paused || !_registered || _retiring || _drainRequester is not null || _mux.SinceLastFrame <= _options.SuspectAfter) return;
+        ConnectorLog.Suspect(_log, _index, _dialer.Edge, _mux.SinceLastFrame.TotalSeconds, _options.DeadAfter.TotalSeconds);
+        _edges.MoveAfter(_index, _dialer); // its replacement dials the next edge
+        Timers.Cancel("rebalance");
+        Retire("edge was silent: connection replaced");
+    }
+
+    // A replacement takes this slot; this connection finishes its streams, then closes (FinishRetiringIfIdle).
+    private void Retire(string because)
+    {
+        (_retiring, _retiredBecause) = (true, because);
+        _connector.Tell(new Retiring(Context.Parent));
     }
 
     private static async Task<bool> Answers(Uri edge)
@@ -213,7 +243,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 
     private void FinishRetiringIfIdle()
     {
-        if (_retiring && _replacementReady && _streams.Count == 0) _mux?.Close(ProtocolError.None, "edge is draining: connection retired");
+        if (_retiring && _replacementReady && _streams.Count == 0) _mux?.Close(ProtocolError.None, _retiredBecause);
     }
 
     private void FinishDrainIfIdle()

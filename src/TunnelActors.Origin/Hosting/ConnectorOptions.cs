@@ -53,8 +53,18 @@ public sealed record ConnectorOptions
     /// </summary>
     public TimeSpan RebalanceInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Ping interval; a connection silent for three intervals is dropped (default 5 s).</summary>
-    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Each connection pings its edge this often (default 1 s); the edge pings too, so a live path is never quiet for long.</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A connection that hears nothing from its edge for this long (a path that stopped forwarding,
+    /// a frozen edge, a host on another network) gets a replacement at once, on the next edge; it
+    /// keeps its streams, and is closed once they are done (default 3 s).
+    /// </summary>
+    public TimeSpan SuspectAfter { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>A connection silent this long is cut and its streams fail with the reason (default 15 s).</summary>
+    public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Windows and limits of each multiplexed connection to an edge.</summary>
     public TunnelActors.Transport.Mux.MuxOptions Mux { get; init; } = TunnelActors.Transport.Mux.MuxOptions.Default;

@@ -86,6 +86,7 @@ public sealed class CliProcess : IAsyncDisposable
         _disposed = true;
         if (!_process.HasExited)
         {
+            Signal("CONT"); // a process a test froze (SIGSTOP) would not act on SIGTERM
             Signal("TERM");
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try { await _process.WaitForExitAsync(cancel.Token); }

@@ -17,7 +17,7 @@ public static class Ports
     {
         var below = EphemeralLow();
         lock (Handed)
-            while (true)
+            for (var attempt = 0; attempt < 1000; attempt++)
             {
                 var port = Random.Shared.Next(below / 2, below);
                 if (!Handed.Add(port)) continue;
@@ -29,6 +29,9 @@ public static class Ports
                 }
                 catch (SocketException) { } // in use: another
             }
+        using var fallback = new TcpListener(IPAddress.Loopback, 0); // nothing free below the range: the kernel's pick
+        fallback.Start();
+        return ((IPEndPoint)fallback.LocalEndpoint).Port;
     }
 
     private static int EphemeralLow()
