@@ -61,8 +61,10 @@ public static class EdgeHost
         builder.Services.AddSingleton(TimeProvider.System);
         var metrics = new EdgeMetrics();
         builder.Services.AddSingleton(metrics);
-        // Refusals are aggregated per source: a flood of bad requests writes a few rows, not one each.
-        builder.Services.AddSingleton<IAuditLog>(sp => new RefusalAggregator(new DatabaseAuditLog(identity.Store.Database), sp.GetRequiredService<TimeProvider>()));
+        // Refusals are aggregated per source: a flood of bad requests writes a few rows, not one each;
+        // rows are written off the streams' path (disposed after the aggregator: what it flushes is written).
+        builder.Services.AddSingleton(sp => new QueuedAuditLog(new DatabaseAuditLog(identity.Store.Database), sp.GetRequiredService<ILogger<QueuedAuditLog>>()));
+        builder.Services.AddSingleton<IAuditLog>(sp => new RefusalAggregator(sp.GetRequiredService<QueuedAuditLog>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new AccessPolicySource(options.ConfigFile, sp.GetRequiredService<ILogger<AccessPolicySource>>(), options.Listen.Host, options.DevZone,
             new ApplicationStore(identity.Store.Database)));
         builder.Services.AddSingleton(sp => new SigningKeyRing(identity.Store, sp.GetRequiredService<TimeProvider>()));

@@ -69,8 +69,10 @@ public sealed class ServiceTokenStore
         // Only the holder of a valid secret learns that the token expired or was revoked.
         if (token.Revoked) return new ServiceTokenCheck(null, $"service token '{token.Name}' was revoked ({row.RevokeReason})");
         if (token.ExpiresAt is { } expires && expires <= now) return new ServiceTokenCheck(null, $"service token '{token.Name}' expired at {expires:u}");
-        _db.Execute("UPDATE service_tokens SET last_used_at = @now WHERE client_id = @id AND (last_used_at IS NULL OR last_used_at < @stale)",
-            ("@id", clientId), ("@now", DbTime.Text(now)), ("@stale", DbTime.Text(now - TouchInterval)));
+        // Written at most once a minute, and only then: no write transaction on every stream's path.
+        if (token.LastUsedAt is not { } used || used < now - TouchInterval)
+            _db.Execute("UPDATE service_tokens SET last_used_at = @now WHERE client_id = @id AND (last_used_at IS NULL OR last_used_at < @stale)",
+                ("@id", clientId), ("@now", DbTime.Text(now)), ("@stale", DbTime.Text(now - TouchInterval)));
         return new ServiceTokenCheck(token, null);
     }
 

@@ -46,9 +46,12 @@ public sealed class SessionStore
     /// <summary>The session <paramref name="id"/> (null if unknown), noting that it was used at <paramref name="now"/>.</summary>
     public AccessSession? Use(string id, DateTimeOffset now)
     {
+        var session = Find(id);
+        // Written at most once a minute, and only then: no write transaction on every stream's path.
+        if (session is not { RevokedAt: null } || session.LastUsedAt is { } used && used >= now - TouchInterval) return session;
         _db.Execute("UPDATE access_sessions SET last_used_at = @now WHERE id = @id AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < @stale)",
             ("@id", id), ("@now", DbTime.Text(now)), ("@stale", DbTime.Text(now - TouchInterval)));
-        return Find(id);
+        return session with { LastUsedAt = now };
     }
 
     public AccessSession? Find(string id) =>
