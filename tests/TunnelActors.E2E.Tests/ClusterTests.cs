@@ -339,10 +339,14 @@ public sealed class FrozenEdgeTests(ClusterFixture fixture, ITestOutputHelper ou
             }
             // The connector's connection to the frozen edge is replaced on its own pings, not at the 15 s cut.
             await tunnel.WaitForOutput("a replacement connects to the next edge", TimeSpan.FromSeconds(12) - frozenAt.Elapsed);
+            while (frozenAt.Elapsed < TimeSpan.FromSeconds(12)) await Task.Delay(200); // long enough for the other two to down it (2 s + 2 s here)
         }
         finally
         {
             frozen.Edge.Signal("CONT");
         }
+        // Downed, it cannot rejoin as it is: it stops by itself, with a status the service manager restarts (Restart=on-failure ignores 0).
+        Assert.Equal(3, await frozen.Edge.WaitForExit(TimeSpan.FromSeconds(40)));
+        await frozen.Edge.WaitForOutput("The cluster downed this node", TimeSpan.FromSeconds(1));
     }
 }

@@ -62,7 +62,8 @@ public static class EdgeCommand
                 Smtp = result.GetValue(smtp) is { } relay ? Smtp(relay, result.GetValue(smtpFrom)!) : null,
             };
             await EdgeHost.Build(options).RunAsync();
-            return 0;
+            // Non-zero when the edge had to stop (downed by the cluster, or RoleSentinel): the service manager restarts it.
+            return DownedExit.Downed ? DownedExit.ExitCode : Environment.ExitCode;
         });
         return command;
     }

@@ -127,6 +127,7 @@ public static class EdgeHost
             {
                 var cluster = Cluster.Get(system);
                 if (options.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress); // embedded default: a cluster of one
+                DownedExit.Register(system, resolver.GetService<ILoggerFactory>().CreateLogger(typeof(DownedExit)));
                 var tunnels = registry.Get<TunnelEntity>();
                 var node = cluster.SelfAddress.ToString();
                 var manager = system.ActorOf(Props.Create(() =>

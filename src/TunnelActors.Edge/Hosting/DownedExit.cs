@@ -1,0 +1,33 @@
+using Akka;
+using Akka.Actor;
+using Microsoft.Extensions.Logging;
+using TunnelActors.Transport.Hosting;
+
+namespace TunnelActors.Edge.Hosting;
+
+/// <summary>
+/// An edge the cluster downed (unreachable for too long: a VM paused by its host, a long GC, a
+/// partition) cannot rejoin with the same actor system. It stops with exit code 3, not 0, so that
+/// the service manager (Restart=on-failure) starts it afresh and it joins the cluster again.
+/// </summary>
+public static class DownedExit
+{
+    public const int ExitCode = 3;
+
+    /// <summary>Set once the cluster downed this process's edge: its command's exit status is <see cref="ExitCode"/>.</summary>
+    public static bool Downed { get; private set; }
+
+    public static void Register(ActorSystem system, ILogger log)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "exit-code-when-downed", () =>
+        {
+            if (shutdown.ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+            {
+                RoleLog.Downed(log, ExitCode);
+                Downed = true;
+            }
+            return Task.FromResult(Done.Instance);
+        });
+    }
+}
