@@ -49,15 +49,25 @@ public sealed class QueuedAuditLogTests
         database.Gate.Reset(); // stalled until the queue has filled up
         using var audit = new QueuedAuditLog(database, NullLogger.Instance);
         var total = QueuedAuditLog.Capacity * 3;
+        var returned = 0;
+        var returnedWhileStalled = 0;
         var release = new Thread(() =>
         {
             Thread.Sleep(300);
+            returnedWhileStalled = Volatile.Read(ref returned);
             database.Gate.Set();
         });
         release.Start();
 
-        Parallel.For(0, total, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => audit.Record(Event(i)));
+        Parallel.For(0, total, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            audit.Record(Event(i));
+            Interlocked.Increment(ref returned);
+        });
         release.Join();
+
+        // While the database stalled, only the queue and the batch the writer had taken were accepted.
+        Assert.InRange(returnedWhileStalled, 1, QueuedAuditLog.Capacity + QueuedAuditLog.BatchSize);
 
         Assert.Equal(total, audit.Query(new AuditQuery()).Count);
     }
@@ -75,5 +85,25 @@ public sealed class QueuedAuditLogTests
         audit.Record(Event(4)); // after shutdown: written by the caller
 
         Assert.Equal(["1", "3", "4"], database.Query(new AuditQuery()).Select(e => e.Detail));
+    }
+
+    [Fact]
+    public void OverTheDatabase_QueuedEventsAreWrittenInBatches_InTheOrderRecorded()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"audit-{Guid.NewGuid():N}.db");
+        try
+        {
+            var db = new SqliteDatabase(file);
+            using (var audit = new QueuedAuditLog(new DatabaseAuditLog(db), NullLogger.Instance))
+                for (var i = 0; i < 2 * QueuedAuditLog.BatchSize + 7; i++) audit.Record(Event(i));
+
+            var details = db.Query("SELECT detail FROM audit_events ORDER BY id", r => r.GetString(0));
+            Assert.Equal(Enumerable.Range(0, 2 * QueuedAuditLog.BatchSize + 7).Select(i => i.ToString()), details);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(file);
+        }
     }
 }

@@ -78,12 +78,12 @@ public static class AccessCommand
                 var loaded = AccessTcpConfig.Load(file);
                 var edges = edgeFlags ?? (loaded.Edges.Count > 0 ? loaded.Edges.ToArray() : null);
                 await AccessTcpHost.Build(loaded.Listeners.Select(l => For(l.Hostname, l.Url, edges, result.GetValue(caFile) ?? loaded.CaFile)).ToList()).RunAsync();
-                return Environment.ExitCode; // non-zero when the role had to stop (RoleSentinel, a downed edge): the service manager restarts it
+                return Environment.ExitCode; // 1 when an essential actor stopped (RoleSentinel): the service manager restarts it
             }
             var host = result.GetValue(hostname) ?? throw new ArgumentException("--hostname is required (or --config with several applications)");
             // Without --url: standard input and output are the one connection (ssh -o ProxyCommand='tunnelactors access ssh --hostname %h').
             await AccessTcpHost.Build(For(host, result.GetValue(url), edgeFlags, result.GetValue(caFile))).RunAsync();
-            return Environment.ExitCode; // non-zero when the role had to stop (RoleSentinel, a downed edge): the service manager restarts it
+            return Environment.ExitCode; // 1 when an essential actor stopped (RoleSentinel): the service manager restarts it
         });
         return command;
     }

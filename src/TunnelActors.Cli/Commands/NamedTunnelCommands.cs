@@ -188,7 +188,7 @@ public static class NamedTunnelCommands
                 GracePeriod = Durations.Parse(result.GetValue(grace)!),
                 ReplicaId = result.GetValue(replica) ?? Guid.NewGuid().ToString("N")[..12],
             }).RunAsync();
-            return Environment.ExitCode; // non-zero when the role had to stop (RoleSentinel, a downed edge): the service manager restarts it
+            return Environment.ExitCode; // 1 when an essential actor stopped (RoleSentinel): the service manager restarts it
         });
         return command;
     }

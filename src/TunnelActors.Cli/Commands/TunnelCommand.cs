@@ -52,7 +52,7 @@ public static class TunnelCommand
             if (!File.Exists(options.OriginCertificate))
                 throw new ArgumentException($"origin certificate {options.OriginCertificate} not found: pass --origincert (the embedded edge writes data/cert.pem)");
             await ConnectorHost.Build(options).RunAsync();
-            return Environment.ExitCode; // non-zero when the role had to stop (RoleSentinel, a downed edge): the service manager restarts it
+            return Environment.ExitCode; // 1 when an essential actor stopped (RoleSentinel): the service manager restarts it
         });
         return command;
     }

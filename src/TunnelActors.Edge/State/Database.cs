@@ -44,6 +44,20 @@ public abstract class Database
         return command.ExecuteNonQuery();
     }
 
+    /// <summary>Runs one statement per parameter set, in one transaction: all of them or none.</summary>
+    public void ExecuteEach(string sql, IEnumerable<(string Name, object? Value)[]> parameterSets)
+    {
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction();
+        foreach (var parameters in parameterSets)
+        {
+            using var command = Command(connection, sql, parameters);
+            command.Transaction = transaction;
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
     public object? Scalar(string sql, params (string Name, object? Value)[] parameters)
     {
         using var connection = Connect();

@@ -3,7 +3,7 @@ using TunnelActors.Access.Audit;
 namespace TunnelActors.Edge.State;
 
 /// <summary>The audit log in the control-plane database (one table shared by every edge).</summary>
-public sealed class DatabaseAuditLog : IAuditLog
+public sealed class DatabaseAuditLog : IAuditLog, IBatchAuditLog
 {
     private readonly Database _db;
 
@@ -18,12 +18,19 @@ public sealed class DatabaseAuditLog : IAuditLog
             """);
     }
 
-    public void Record(AuditEvent e) =>
-        _db.Execute("INSERT INTO audit_events (time, kind, application, identity, source_ip, allowed, policy, rule, detail) " +
-                    "VALUES (@time, @kind, @app, @identity, @ip, @allowed, @policy, @rule, @detail)",
-            ("@time", e.Time.ToString("O")), ("@kind", e.Kind), ("@app", e.Application), ("@identity", e.Identity),
-            ("@ip", e.SourceIp), ("@allowed", e.Allowed is null ? null : e.Allowed.Value ? 1L : 0L),
-            ("@policy", e.Policy), ("@rule", e.Rule), ("@detail", e.Detail));
+    private const string Insert = "INSERT INTO audit_events (time, kind, application, identity, source_ip, allowed, policy, rule, detail) " +
+                                  "VALUES (@time, @kind, @app, @identity, @ip, @allowed, @policy, @rule, @detail)";
+
+    public void Record(AuditEvent e) => _db.Execute(Insert, Row(e));
+
+    public void RecordAll(IReadOnlyList<AuditEvent> events) => _db.ExecuteEach(Insert, events.Select(Row));
+
+    private static (string, object?)[] Row(AuditEvent e) =>
+    [
+        ("@time", e.Time.ToString("O")), ("@kind", e.Kind), ("@app", e.Application), ("@identity", e.Identity),
+        ("@ip", e.SourceIp), ("@allowed", e.Allowed is null ? null : e.Allowed.Value ? 1L : 0L),
+        ("@policy", e.Policy), ("@rule", e.Rule), ("@detail", e.Detail),
+    ];
 
     public IReadOnlyList<AuditEvent> Query(AuditQuery query)
     {

@@ -15,7 +15,9 @@ namespace TunnelActors.Edge.State;
 public sealed partial class QueuedAuditLog : IAuditLog, IDisposable
 {
     public const int Capacity = 10_000;
+    public const int BatchSize = 500;
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan QueryWait = TimeSpan.FromSeconds(2); // a reader sees its own writes, without holding a thread for long
 
     private readonly IAuditLog _inner;
     private readonly ILogger _log;
@@ -43,7 +45,7 @@ public sealed partial class QueuedAuditLog : IAuditLog, IDisposable
     public IReadOnlyList<AuditEvent> Query(AuditQuery query)
     {
         var recorded = Interlocked.Read(ref _recorded);
-        SpinWait.SpinUntil(() => Interlocked.Read(ref _written) >= recorded || _writer.IsCompleted, DrainTimeout);
+        SpinWait.SpinUntil(() => Interlocked.Read(ref _written) >= recorded || _writer.IsCompleted, QueryWait);
         return _inner.Query(query);
     }
 
@@ -53,9 +55,27 @@ public sealed partial class QueuedAuditLog : IAuditLog, IDisposable
         if (!_writer.Wait(DrainTimeout)) NotDrained(_log, Interlocked.Read(ref _recorded) - Interlocked.Read(ref _written));
     }
 
+    // Whatever has queued up is written together, in one transaction: a database a round trip away
+    // keeps up with many streams a second. A batch that fails is written row by row, so one bad row
+    // costs only itself.
     private async Task WriteAllAsync()
     {
-        await foreach (var auditEvent in _queue.Reader.ReadAllAsync().ConfigureAwait(false)) Write(auditEvent);
+        var batch = new List<AuditEvent>(BatchSize);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < BatchSize && _queue.Reader.TryRead(out var auditEvent)) batch.Add(auditEvent);
+            if (!TryWriteAll(batch)) foreach (var auditEvent in batch) Write(auditEvent);
+            batch.Clear();
+        }
+    }
+
+    private bool TryWriteAll(List<AuditEvent> batch)
+    {
+        if (batch.Count < 2 || _inner is not IBatchAuditLog batchLog) return false;
+        try { batchLog.RecordAll(batch); }
+        catch (Exception) { return false; } // nothing was written: row by row, to find the bad one
+        Interlocked.Add(ref _written, batch.Count);
+        return true;
     }
 
     private void Write(AuditEvent auditEvent)
@@ -70,4 +90,10 @@ public sealed partial class QueuedAuditLog : IAuditLog, IDisposable
 
     [LoggerMessage(EventId = 9002, Level = LogLevel.Error, Message = "Shutting down with {Count} audit events still unwritten")]
     private static partial void NotDrained(ILogger log, long count);
+}
+
+/// <summary>An audit log that writes several events in one transaction: all of them, or none.</summary>
+public interface IBatchAuditLog
+{
+    void RecordAll(IReadOnlyList<AuditEvent> events);
 }

@@ -49,9 +49,9 @@ public sealed class SessionStore
         var session = Find(id);
         // Written at most once a minute, and only then: no write transaction on every stream's path.
         if (session is not { RevokedAt: null } || session.LastUsedAt is { } used && used >= now - TouchInterval) return session;
-        _db.Execute("UPDATE access_sessions SET last_used_at = @now WHERE id = @id AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < @stale)",
+        var touched = _db.Execute("UPDATE access_sessions SET last_used_at = @now WHERE id = @id AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < @stale)",
             ("@id", id), ("@now", DbTime.Text(now)), ("@stale", DbTime.Text(now - TouchInterval)));
-        return session with { LastUsedAt = now };
+        return touched == 1 ? session with { LastUsedAt = now } : Find(id); // revoked (or touched) meanwhile: read what is there now
     }
 
     public AccessSession? Find(string id) =>

@@ -6,8 +6,8 @@ namespace TunnelActors.Edge.Tunnels;
 /// The live connections of tunnels, as announced by heartbeats, and the choice of one per new
 /// stream: a connection on the requester's node first, then the least loaded; connections of a
 /// draining edge, or gone silent, only as a last resort (while their connector's replacements
-/// connect). Shared by the
-/// cluster-wide <see cref="TunnelEntity"/> and each node's local index, so both pick alike.
+/// connect). Shared by the cluster-wide <see cref="TunnelEntity"/> and each node's local index, so
+/// both pick alike.
 /// Not thread-safe: owned by one actor.
 /// </summary>
 public sealed class ConnectionTable
