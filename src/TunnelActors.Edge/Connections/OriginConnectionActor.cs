@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 using Akka.Streams;
@@ -48,7 +47,8 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private bool _edgeDraining;
     private bool _operatorDrained;
     private bool _silent; // nothing heard for ConnectionSuspectAfter: routed to only as a last resort
-    private long _lastSilenceCheck = Stopwatch.GetTimestamp();
+    private readonly LateTicks _silenceTicks;
+    private TimeSpan SilenceCheckInterval => _options.ConnectionSuspectAfter / 4;
     private string? _tunnelId; // the routing key Registration admitted: a quick tunnel's hostname or a named tunnel's id
     private string? _certificateSerial; // the origin certificate it registered with (quick tunnels)
     // Per-stream byte counts at the last tick and the rates measured over that interval.
@@ -60,6 +60,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     {
         _metrics = metrics;
         (_connectionId, _accept, _identity, _options, _tunnels, _nodeName) = (connectionId, accept, identity, options, tunnels, nodeName);
+        _silenceTicks = new LateTicks(SilenceCheckInterval);
         AwaitingRegister();
     }
 
@@ -118,7 +119,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
             ConnectionLog.Registered(_log, _connectionId, r.Admission.Describe, r.Register.ReplicaId, _accept.RemoteAddress, r.Admission.Zone, r.Admission.TunnelId);
             Heartbeat();
             Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
-            Timers.StartPeriodicTimer("listen", new CheckSilence(), _options.ConnectionSuspectAfter / 4);
+            Timers.StartPeriodicTimer("listen", new CheckSilence(), SilenceCheckInterval);
             Become(Serving);
         });
         Receive<RegistrationRefused>(r => Refuse(r.Reason));
@@ -155,10 +156,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         });
         Receive<CheckSilence>(_ =>
         {
-            var now = Stopwatch.GetTimestamp();
-            var late = Stopwatch.GetElapsedTime(_lastSilenceCheck, now) > _options.ConnectionSuspectAfter / 2;
-            _lastSilenceCheck = now;
-            if (late) return; // this process was paused (GC, CPU starvation): the silence may be ours
+            if (_silenceTicks.Late()) return; // the silence may be ours
             var quiet = _mux.SinceLastFrame;
             if (quiet > _options.ConnectionSuspectAfter / 3) _mux.SendPing(); // a live connector answers long before it counts as silent
             var silent = quiet > _options.ConnectionSuspectAfter;

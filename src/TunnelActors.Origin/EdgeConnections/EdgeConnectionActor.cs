@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TunnelActors.Transport.Hosting;
 using System.Net.WebSockets;
@@ -46,7 +45,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     private bool _retiring; // the edge sent GOAWAY: a replacement took this slot, finish the open streams
     private bool _replacementReady; // ...and close once that replacement is registered: never a gap
     private string _retiredBecause = "";
-    private long _lastCheck = Stopwatch.GetTimestamp(); // the previous liveness tick
+    private readonly LateTicks _ticks;
     // Stream actors only: the connection's stream stages are children too (Context.Materializer()).
     private readonly HashSet<IActorRef> _streams = new();
 
@@ -55,6 +54,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     public EdgeConnectionActor(int index, ConnectorOptions options, TunnelIdentity identity, EdgeRotation edges, ConnectorMetrics metrics, IActorRef connector)
     {
         (_index, _options, _identity, _edges, _metrics, _connector) = (index, options, identity, edges, metrics, connector);
+        _ticks = new LateTicks(options.PingInterval);
         _dialer = edges.DialerFor(index);
 
         Receive<Dialed>(d => StartSession(d.Socket, d.Challenge));
@@ -213,10 +213,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             ConnectorLog.Silent(_log, _index, cut);
             return;
         }
-        // A late tick means this process was paused (GC, CPU starvation): the silence may be ours.
-        var now = Stopwatch.GetTimestamp();
-        var paused = Stopwatch.GetElapsedTime(_lastCheck, now) > _options.PingInterval * 2;
-        _lastCheck = now;
+        var paused = _ticks.Late(); // the silence may be ours
         // Silent, not yet dead: make before break, as for an edge's GOAWAY. The edge, hearing
         // nothing either, routes new streams to the tunnel's other connections meanwhile.
         if (paused || !_registered || _retiring || _drainRequester is not null || _mux.SinceLastFrame <= _options.SuspectAfter) return;
