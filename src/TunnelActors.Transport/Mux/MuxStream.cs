@@ -250,6 +250,7 @@ public sealed class MuxStream : IByteChannel
         lock (_gate)
         {
             _remoteFinished = true;
+            _tuner.Settle(_window.ReceiveWindow, _window.Deficit, peerFinished: true, _buffered); // the reader may have read everything before FIN came
             (signal, _readable) = (_readable, null);
         }
         signal?.TrySetResult();
