@@ -12,7 +12,9 @@ install_packages() {
   # iperf3/openssh: the benchmark's CI smoke run (ssh -L is its baseline).
   # postgresql: the edge cluster tests share a control plane (each starts its own server).
   # afl++: the fuzzing smoke (ops/fuzz/run.sh, SharpFuzz-instrumented .NET targets).
-  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl python3 postgresql afl++)
+  # systemd: systemd-analyze verifies the units the package and `service install` write.
+  # prometheus: promtool checks ops/monitoring, and a real server scrapes an edge and a connector.
+  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl python3 postgresql afl++ systemd prometheus)
   command -v node >/dev/null 2>&1 || wanted+=(nodejs npm)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -21,7 +23,7 @@ install_packages() {
   local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The tests start their own smbd on a loopback high port; the system one is not needed.
-  $sudo systemctl disable --now smbd nmbd postgresql >/dev/null 2>&1 || true
+  $sudo systemctl disable --now smbd nmbd postgresql prometheus >/dev/null 2>&1 || true
 }
 
 install_packages || { echo "package installation failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -59,10 +61,26 @@ done
 log "fuzzing (ops/fuzz/run.sh --seconds 15)"
 if bash ops/fuzz/run.sh --seconds 15 2>&1 | tee "$results/fuzz.txt" | grep -E "^fuzz "; then passed=$((passed + 1)); else echo "fuzzing found a crash or could not run: see artifacts/fuzz"; failed=$((failed + 1)); status=1; fi
 
+# The packages a user installs (ops/package.sh), then the .deb installed on this machine, its binary through
+# the SMB end-to-end test, its units verified, removed and purged; the .NET tool; the other platforms' files.
+log "packaging (ops/package.sh) and checking what it built (ops/packaging/check.sh)"
+if bash ops/package.sh > "$results/package.txt" 2>&1; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo bash ops/packaging/check.sh 2>&1 | tee "$results/package-check.txt" | grep -E "^(ok|FAIL) "
+  [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
+  summary=$(tail -n 1 "$results/package-check.txt")
+  if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+  else echo "package check ended early: see $results/package-check.txt"; failed=$((failed + 1)); status=1; fi
+else
+  tail -n 20 "$results/package.txt"; echo "packaging failed"; failed=$((failed + 1)); status=1
+fi
+
 # The failures again, with the first lines of their messages, so the end of the log names them.
 if [ "$failed" -gt 0 ]; then
   log "failed"
   awk '/^[[:space:]]+Failed / {n = 8} /^[[:space:]]+Stack Trace:/ {n = 0} n-- > 0' "$results"/*.Tests.txt | cut -c1-300
+  grep -h "^FAIL " "$results/package-check.txt" 2>/dev/null | cut -c1-300
 fi
 
 echo

@@ -16,6 +16,7 @@ var root = new RootCommand("TunnelActors: reach private TCP services (SMB first)
     ServiceCommand.Create(),
     logFormat,
 };
+TunnelActors.Cli.BuildInfo.UseFor(root);
 var parsed = root.Parse(args);
 Environment.SetEnvironmentVariable(TunnelActors.Transport.Hosting.RoleDefaults.LogFormatVariable, parsed.GetValue(logFormat));
 

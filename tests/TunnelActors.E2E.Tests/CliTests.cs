@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TunnelActors.E2E.Tests.Infrastructure;
 
 namespace TunnelActors.E2E.Tests;
@@ -33,6 +34,18 @@ public sealed class CliTests
 
         Assert.Equal(exitCode, await cli.WaitForExit(TimeSpan.FromSeconds(30)));
         Assert.Contains(expected, cli.Output);
+    }
+
+    [Fact]
+    public async Task Version_NamesTheVersionAndTheCommitItWasBuiltFrom()
+    {
+        using var git = Process.Start(new ProcessStartInfo("git", ["-C", Repo.Root, "rev-parse", "--short=12", "HEAD"]) { RedirectStandardOutput = true })!;
+        var commit = (await git.StandardOutput.ReadToEndAsync()).Trim();
+        var version = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(Path.Combine(Repo.Root, "Directory.Build.props")), "<Version>(.+)</Version>").Groups[1].Value;
+        await using var cli = CliProcess.Start("version", Repo.Root, "--version");
+
+        Assert.Equal(0, await cli.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.StartsWith($"tunnelactors {version} (commit {commit}, .NET 10.", cli.Output.Trim());
     }
 
     [Fact]
@@ -82,7 +95,7 @@ public sealed class JsonLogTests
 public sealed class ServiceCommandTests
 {
     [Fact]
-    public async Task ServiceInstall_Tunnel_WritesRestartingUnitThatRunsThisBinary()
+    public async Task ServiceInstall_Tunnel_WritesAHardenedRestartingUnitThatRunsThisBinary()
     {
         var dir = Directory.CreateTempSubdirectory("units-").FullName;
 
@@ -90,17 +103,60 @@ public sealed class ServiceCommandTests
             "--url", "tcp://127.0.0.1:445", "--arg=--edge=https://edge.example.com", "--unit-dir", dir, "--no-enable"))
             Assert.Equal(0, await install.WaitForExit(TimeSpan.FromSeconds(30)));
 
-        var unit = File.ReadAllText(Path.Combine(dir, "tunnelactors-tunnel-smb.site.test.service"));
-        Assert.Contains("Restart=on-failure", unit);
+        var path = Path.Combine(dir, "tunnelactors-tunnel-smb.site.test.service");
+        var unit = File.ReadAllText(path);
+        Assert.Contains("Restart=always", unit); // a downed edge or a sentinel exit comes back whatever its status
         Assert.Contains("WantedBy=multi-user.target", unit);
         var exec = unit.Split('\n').Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal))["ExecStart=".Length..].Split(' ');
         Assert.True(File.Exists(exec[0]), $"ExecStart runs {exec[0]}");
         Assert.Contains(Repo.CliDll, exec);
-        Assert.Equal(["tunnel", "--hostname", "smb.site.test", "--url", "tcp://127.0.0.1:445", "--edge=https://edge.example.com"], exec[2..]);
+        Assert.Equal(["tunnel", "--hostname", "smb.site.test", "--url", "tcp://127.0.0.1:445", "--edge=https://edge.example.com", "$TUNNELACTORS_ARGS"], exec[^7..]);
+        foreach (var line in new[] { "User=tunnelactors", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
+                     "ReadWritePaths=/var/lib/tunnelactors", "StateDirectoryMode=0700", "AmbientCapabilities=", "CapabilityBoundingSet=",
+                     "EnvironmentFile=-/etc/tunnelactors/tunnelactors-tunnel-smb.site.test.env" })
+            Assert.Contains(line + "\n", unit); // a connector binds nothing privileged: no capabilities at all
+        await AssertVerifiesAsync(path);
 
         await using var uninstall = CliProcess.Start("service-uninstall", dir, "service", "uninstall", "tunnel", "--hostname", "smb.site.test", "--unit-dir", dir, "--no-enable");
         Assert.Equal(0, await uninstall.WaitForExit(TimeSpan.FromSeconds(30)));
-        Assert.False(File.Exists(Path.Combine(dir, "tunnelactors-tunnel-smb.site.test.service")));
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task ServiceInstall_EdgeAndNamedTunnel_TheEdgeAloneMayBind443()
+    {
+        var dir = Directory.CreateTempSubdirectory("units-").FullName;
+        await using (var edge = CliProcess.Start("service-install-edge", dir, "service", "install", "edge", "--binary", "/usr/bin/tunnelactors", "--unit-dir", dir, "--no-enable"))
+            Assert.Equal(0, await edge.WaitForExit(TimeSpan.FromSeconds(30)));
+        await using (var tunnel = CliProcess.Start("service-install-named", dir, "service", "install", "tunnel", "--config", "/etc/tunnelactors/config.yml", "--unit-dir", dir, "--no-enable"))
+            Assert.Equal(0, await tunnel.WaitForExit(TimeSpan.FromSeconds(30)));
+
+        var edgeUnit = File.ReadAllText(Path.Combine(dir, "tunnelactors-edge.service"));
+        Assert.Contains("ExecStart=/usr/bin/tunnelactors edge --data-dir /var/lib/tunnelactors/edge $TUNNELACTORS_ARGS\n", edgeUnit);
+        Assert.Contains("AmbientCapabilities=CAP_NET_BIND_SERVICE\n", edgeUnit);
+        var tunnelUnit = File.ReadAllText(Path.Combine(dir, "tunnelactors-tunnel.service"));
+        Assert.Contains(" tunnel run --config /etc/tunnelactors/config.yml $TUNNELACTORS_ARGS\n", tunnelUnit);
+        Assert.DoesNotContain("CAP_NET_BIND_SERVICE", tunnelUnit);
+        await AssertVerifiesAsync(Path.Combine(dir, "tunnelactors-tunnel.service"));
+    }
+
+    [Fact]
+    public async Task ServiceInstall_TunnelWithoutHostnameOrConfig_IsRefusedWithTheReason()
+    {
+        var dir = Directory.CreateTempSubdirectory("units-").FullName;
+        await using var install = CliProcess.Start("service-install-bad", dir, "service", "install", "tunnel", "--url", "tcp://127.0.0.1:445", "--unit-dir", dir, "--no-enable");
+        Assert.Equal(2, await install.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains("--hostname is required", install.Output);
+        Assert.Empty(Directory.GetFiles(dir));
+    }
+
+    /// <summary>systemd's own check of a unit file (syntax, directives, the executable).</summary>
+    private static async Task AssertVerifiesAsync(string unit)
+    {
+        using var verify = Process.Start(new ProcessStartInfo("systemd-analyze", ["verify", unit]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var errors = await verify.StandardError.ReadToEndAsync();
+        await verify.WaitForExitAsync();
+        Assert.True(verify.ExitCode == 0, $"systemd-analyze verify {unit}: {errors}");
     }
 
     [Fact]

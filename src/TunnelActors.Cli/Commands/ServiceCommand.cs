@@ -1,19 +1,18 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Reflection;
 
 namespace TunnelActors.Cli.Commands;
 
 /// <summary>
-/// `tunnelactors service install|uninstall`: keeps a connector (or an `access tcp` client) alive
-/// across crashes and reboots with a systemd unit (Restart=on-failure), as the SMB walkthrough
-/// asks; `--desktop` also writes a launcher for the access client.
+/// `tunnelactors service install|uninstall`: keeps an edge, a connector or an `access tcp`
+/// client alive across crashes and reboots with a hardened systemd unit (<see cref="SystemdUnit"/>),
+/// as the SMB walkthrough asks; `--desktop` also writes a launcher for the access client.
 /// </summary>
 public static class ServiceCommand
 {
     public static Command Create()
     {
-        var service = new Command("service", "Run a connector or access client as a systemd service");
+        var service = new Command("service", "Run an edge, a connector or an access client as a systemd service");
         service.Subcommands.Add(Install());
         service.Subcommands.Add(Uninstall());
         return service;
@@ -21,66 +20,77 @@ public static class ServiceCommand
 
     private static Command Install()
     {
-        var role = new Argument<string>("role") { Description = "tunnel (the connector) or access (an access tcp client)" };
-        role.AcceptOnlyFromAmong("tunnel", "access");
-        var hostname = CommonOptions.Hostname("Hostname the service is for");
-        var url = new Option<string>("--url") { Description = "tunnel: tcp://host:port of the service; access: local listen address", Required = true };
+        var role = RoleArgument();
+        var hostname = new Option<string?>("--hostname") { Description = "tunnel, access: hostname the service is for" };
+        var url = new Option<string?>("--url") { Description = "tunnel: tcp://host:port of the service; access: local listen address" };
+        var config = new Option<string?>("--config") { Description = "tunnel: run a named tunnel from this configuration (e.g. /etc/tunnelactors/config.yml) instead of --hostname/--url" };
         var extra = new Option<string[]>("--arg") { Description = "Further flag for the command, e.g. --arg=--edge=https://edge.example.com (repeat)", AllowMultipleArgumentsPerToken = true };
         var unitDir = UnitDir();
-        var noEnable = new Option<bool>("--no-enable") { Description = "Only write the unit; do not run systemctl" };
+        var binary = new Option<string?>("--binary") { Description = "Executable the unit runs (default: this one), e.g. /usr/bin/tunnelactors" };
+        var noEnable = new Option<bool>("--no-enable") { Description = "Only write the unit; do not create the user or run systemctl" };
         var desktop = new Option<bool>("--desktop") { Description = "access: also write a desktop launcher (~/.local/share/applications)" };
-        var command = new Command("install", "Write and enable a systemd unit that restarts on failure and starts at boot")
+        var command = new Command("install", "Write and enable a hardened systemd unit that restarts on failure and starts at boot")
         {
-            role, hostname, url, extra, unitDir, noEnable, desktop,
+            role, hostname, url, config, extra, unitDir, binary, noEnable, desktop,
         };
         command.SetAction(result =>
         {
-            var (kind, host) = (result.GetValue(role)!, result.GetValue(hostname)!.ToLowerInvariant());
-            string[] args = kind == "tunnel"
-                ? ["tunnel", "--hostname", host, "--url", result.GetValue(url)!, .. result.GetValue(extra) ?? []]
-                : ["access", "tcp", "--hostname", host, "--url", result.GetValue(url)!, "--no-browser", .. result.GetValue(extra) ?? []];
-            var exec = string.Join(' ', SelfCommand().Concat(args).Select(Quote));
-            var name = UnitName(kind, host);
+            var kind = result.GetValue(role)!;
+            var host = result.GetValue(hostname)?.ToLowerInvariant();
+            var (configFile, target) = (result.GetValue(config), result.GetValue(url));
+            var name = UnitName(kind, host, configFile);
+            var rest = result.GetValue(extra) ?? [];
+            string[] args = kind switch
+            {
+                "edge" => ["edge", "--data-dir", Path.Combine(SystemdUnit.StateDirectory, "edge"), .. rest],
+                "tunnel" when configFile is not null => ["tunnel", "run", "--config", configFile, .. rest],
+                "tunnel" => ["tunnel", "--hostname", Required(host, "--hostname"), "--url", Required(target, "--url"), .. rest],
+                _ => ["access", "tcp", "--hostname", Required(host, "--hostname"), "--url", Required(target, "--url"), "--no-browser", .. rest],
+            };
+            var unit = new SystemdUnit(
+                Description: kind switch
+                {
+                    "edge" => "TunnelActors edge",
+                    "tunnel" => $"TunnelActors connector for {host ?? configFile}",
+                    _ => $"TunnelActors access client for {host}",
+                },
+                Command: [.. SelfCommand(result.GetValue(binary)), .. args],
+                BindsPrivilegedPort: kind == "edge",
+                EnvironmentFile: $"/etc/tunnelactors/{Path.GetFileNameWithoutExtension(name)}.env");
             var path = Path.Combine(result.GetValue(unitDir)!, name);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, $"""
-                [Unit]
-                Description=TunnelActors {(kind == "tunnel" ? "connector" : "access client")} for {host}
-                Wants=network-online.target
-                After=network-online.target
-
-                [Service]
-                ExecStart={exec}
-                Restart=on-failure
-                RestartSec=5s
-                # The connector drains on SIGTERM within its grace period (default 30 s).
-                TimeoutStopSec=60s
-                KillSignal=SIGTERM
-
-                [Install]
-                WantedBy=multi-user.target
-
-                """);
+            File.WriteAllText(path, unit.Render());
             Console.WriteLine($"Wrote {path}");
-            if (kind == "access" && result.GetValue(desktop)) WriteDesktopLauncher(host, exec);
-            if (!result.GetValue(noEnable)) return Systemctl("daemon-reload") ?? Systemctl("enable", "--now", name) ?? 0;
+            Console.WriteLine($"It runs as the user {SystemdUnit.User} with its state in {SystemdUnit.StateDirectory} (0700); files it reads (--ca-file, credentials) belong under /etc/tunnelactors, readable by {SystemdUnit.User}, and secrets in {unit.EnvironmentFile} (0600).");
+            if (kind == "access" && result.GetValue(desktop)) WriteDesktopLauncher(host!, string.Join(' ', unit.Command.Select(SystemdUnit.Quote)));
+            if (!result.GetValue(noEnable)) return EnsureUser() ?? Systemctl("daemon-reload") ?? Systemctl("enable", "--now", name) ?? 0;
             Console.WriteLine($"Enable it with: systemctl daemon-reload && systemctl enable --now {name}");
             return 0;
         });
         return command;
     }
 
+    private static string Required(string? value, string flag) =>
+        value ?? throw new ArgumentException($"{flag} is required (or, for tunnel, --config)");
+
+    private static Argument<string> RoleArgument()
+    {
+        var role = new Argument<string>("role") { Description = "edge, tunnel (the connector) or access (an access tcp client)" };
+        role.AcceptOnlyFromAmong("edge", "tunnel", "access");
+        return role;
+    }
+
     private static Command Uninstall()
     {
-        var role = new Argument<string>("role") { Description = "tunnel or access" };
-        role.AcceptOnlyFromAmong("tunnel", "access");
-        var hostname = CommonOptions.Hostname("Hostname the service is for");
+        var role = RoleArgument();
+        var hostname = new Option<string?>("--hostname") { Description = "tunnel, access: hostname the service is for" };
+        var config = new Option<string?>("--config") { Description = "tunnel: the unit was installed with --config" };
         var unitDir = UnitDir();
         var noEnable = new Option<bool>("--no-enable") { Description = "Only remove the unit; do not run systemctl" };
-        var command = new Command("uninstall", "Stop, disable and remove the systemd unit") { role, hostname, unitDir, noEnable };
+        var command = new Command("uninstall", "Stop, disable and remove the systemd unit") { role, hostname, config, unitDir, noEnable };
         command.SetAction(result =>
         {
-            var name = UnitName(result.GetValue(role)!, result.GetValue(hostname)!.ToLowerInvariant());
+            var name = UnitName(result.GetValue(role)!, result.GetValue(hostname)?.ToLowerInvariant(), result.GetValue(config));
             if (!result.GetValue(noEnable)) Systemctl("disable", "--now", name);
             var path = Path.Combine(result.GetValue(unitDir)!, name);
             if (!File.Exists(path))
@@ -100,18 +110,46 @@ public static class ServiceCommand
         Description = "Where units go", DefaultValueFactory = _ => "/etc/systemd/system",
     };
 
-    public static string UnitName(string role, string hostname) => $"tunnelactors-{role}-{hostname}.service";
-
-    /// <summary>How to start this same binary again: the apphost, or `dotnet tunnelactors.dll`.</summary>
-    private static IEnumerable<string> SelfCommand()
+    /// <summary>tunnelactors-edge, tunnelactors-tunnel (a named tunnel's --config), tunnelactors-ROLE-HOSTNAME.</summary>
+    public static string UnitName(string role, string? hostname, string? config) => role switch
     {
+        "edge" => "tunnelactors-edge.service",
+        "tunnel" when config is not null => "tunnelactors-tunnel.service",
+        _ => $"tunnelactors-{role}-{Required(hostname, "--hostname")}.service",
+    };
+
+    /// <summary>How to start this binary again: <paramref name="binary"/>, the apphost, or `dotnet tunnelactors.dll`.</summary>
+    private static IEnumerable<string> SelfCommand(string? binary)
+    {
+        if (binary is not null) return [binary];
         var process = Environment.ProcessPath ?? "tunnelactors";
-        return Path.GetFileNameWithoutExtension(process) == "dotnet" ? [process, Assembly.GetEntryAssembly()!.Location] : [process];
+        return Path.GetFileNameWithoutExtension(process) == "dotnet" ? [process, Path.Combine(AppContext.BaseDirectory, "tunnelactors.dll")] : [process];
     }
 
-    private static string Quote(string arg) => arg.Any(c => char.IsWhiteSpace(c) || c is '"' or '\\' or '%')
-        ? "\"" + arg.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("%", "%%") + "\""
-        : arg;
+    /// <summary>Creates the system user the units run as, unless it exists; null on success.</summary>
+    private static int? EnsureUser()
+    {
+        if (Run("id", "-u", SystemdUnit.User) == 0) return null;
+        if (Run("useradd", "--system", "--home-dir", SystemdUnit.StateDirectory, "--no-create-home", "--shell", "/usr/sbin/nologin", SystemdUnit.User) == 0) return null;
+        Console.Error.WriteLine($"error: could not create the system user {SystemdUnit.User} (run as root, or create it yourself)");
+        return 1;
+    }
+
+    private static int Run(string file, params string[] args)
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            process.StandardOutput.ReadToEnd();
+            process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return process.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return 127;
+        }
+    }
 
     private static void WriteDesktopLauncher(string hostname, string exec)
     {

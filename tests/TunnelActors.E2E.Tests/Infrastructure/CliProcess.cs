@@ -22,12 +22,14 @@ public sealed class CliProcess : IAsyncDisposable
         Directory.CreateDirectory(logDir);
         _log = new StreamWriter(Path.Combine(logDir, $"{DateTime.UtcNow:HHmmss}-{name}-{Guid.NewGuid().ToString()[..6]}.log")) { AutoFlush = true };
 
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        info.ArgumentList.Add(Repo.CliDll);
+        // A built tunnelactors.dll runs under `dotnet`; an installed single-file binary ($TUNNELACTORS_CLI=/usr/bin/tunnelactors) runs itself.
+        var native = !Repo.CliDll.EndsWith(".dll", StringComparison.Ordinal);
+        var info = new ProcessStartInfo(native ? Repo.CliDll : "dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        if (!native) info.ArgumentList.Add(Repo.CliDll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment["DOTNET_gcServer"] = "0";
         if (environment is not null) foreach (var (k, v) in environment) info.Environment[k] = v;
-        _log.WriteLine("$ tunnelactors " + string.Join(' ', info.ArgumentList.Skip(1)));
+        _log.WriteLine("$ tunnelactors " + string.Join(' ', info.ArgumentList.Skip(native ? 0 : 1)));
         _process = new Process { StartInfo = info, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Add(e.Data);
         _process.ErrorDataReceived += (_, e) => Add(e.Data);
