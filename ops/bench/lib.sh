@@ -157,7 +157,7 @@ edge_phases() {
 import json, re, sys
 out = {}
 for line in sys.stdin:
-    m = re.match(r"tunnelactors_edge_stream_open_phase_(microseconds_total|total)\{phase=\"([^\"]+)\"\} (\S+)", line)
+    m = re.match(r"tunnelactors_edge_stream_open_phase_(microseconds_total|total)\{(?:[^}]*,)?phase=\"([^\"]+)\"\} (\S+)", line)
     if m: out.setdefault(m.group(2), [0, 0])[0 if m.group(1) == "microseconds_total" else 1] = float(m.group(3))
 print(json.dumps(out))'
 }

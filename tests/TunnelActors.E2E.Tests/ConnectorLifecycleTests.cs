@@ -38,7 +38,7 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Contains("\"readyConnections\":0", await ready.Content.ReadAsStringAsync());
-        Assert.Matches(@"tunnelactors_connector_connect_attempts_total [1-9]", metrics);
+        Assert.Matches(@"tunnelactors_connector_connect_attempts_total\{otel_scope_name=""TunnelActors.[A-Za-z]+""\} [1-9]", metrics);
     }
 
     [Fact]
@@ -49,8 +49,8 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
 
         var metrics = await http.GetStringAsync($"http://127.0.0.1:{fixture.Tunnel.MetricsPort}/metrics");
 
-        Assert.Matches(@"tunnelactors_connector_streams_total [1-9]", metrics);
-        Assert.Matches(@"tunnelactors_connector_bytes_to_origin_total [1-9]\d{4,}", metrics);
+        Assert.Matches(@"tunnelactors_connector_streams_total\{otel_scope_name=""TunnelActors.[A-Za-z]+""\} [1-9]", metrics);
+        Assert.Matches(@"tunnelactors_connector_bytes_to_origin_total\{otel_scope_name=""TunnelActors.[A-Za-z]+""\} [1-9]\d{4,}", metrics);
     }
 
     [Fact]
@@ -63,11 +63,14 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
         var metrics = await http.GetStringAsync($"http://127.0.0.1:{fixture.Rig.MetricsPort}/metrics");
         var onPublicPort = await publicPort.GetAsync("/metrics");
 
-        Assert.Matches(@"tunnelactors_edge_connections [2-9]", metrics);
-        Assert.Matches(@"tunnelactors_edge_streams_total [1-9]", metrics);
-        Assert.Matches(@"tunnelactors_edge_bytes_to_origin_total [1-9]\d{4,}", metrics);
-        Assert.Matches("tunnelactors_edge_access_decisions_total\\{decision=\"allow\"\\} [1-9]", metrics);
-        Assert.Contains("tunnelactors_edge_client_handshake_seconds_bucket{le=\"+Inf\"}", metrics);
+        Assert.Matches(@"tunnelactors_edge_connections\{otel_scope_name=""TunnelActors.[A-Za-z]+""\} [2-9]", metrics);
+        Assert.Matches(@"tunnelactors_edge_streams_total\{otel_scope_name=""TunnelActors.[A-Za-z]+""\} [1-9]", metrics);
+        Assert.Matches(@"tunnelactors_edge_bytes_to_origin_total\{otel_scope_name=""TunnelActors.[A-Za-z]+""\} [1-9]\d{4,}", metrics);
+        Assert.Matches("tunnelactors_edge_access_decisions_total\\{otel_scope_name=\"TunnelActors.Edge\",decision=\"allow\"\\} [1-9]", metrics);
+        Assert.Contains("tunnelactors_edge_client_handshake_seconds_bucket{otel_scope_name=\"TunnelActors.Edge\",le=\"+Inf\"}", metrics);
+        Assert.Matches(@"dotnet_gc_collections_total\{[^}]*\} \d", metrics); // the runtime's own metrics
+        Assert.Matches(@"process_memory_usage_bytes\{[^}]*\} [1-9]", metrics);
+        Assert.Matches(@"tunnelactors_edge_cluster_members\{otel_scope_name=""TunnelActors.Edge"",status=""up""\} 1", metrics);
         Assert.NotEqual(HttpStatusCode.OK, onPublicPort.StatusCode);
     }
 

@@ -53,7 +53,7 @@ public sealed class ClientAuthenticatorTests : IDisposable
         Assert.Equal($"service-token:{_token.ClientId}", result.Identity);
         var decision = Assert.Single(_audit.Query(new AuditQuery(Kind: AuditKinds.Decision)));
         Assert.Equal((true, "dev service tokens", "192.0.2.10"), (decision.Allowed!.Value, decision.Policy!, decision.SourceIp!));
-        Assert.Contains("tunnelactors_edge_access_decisions_total{decision=\"allow\"} 1", _metrics.Render());
+        Assert.Equal(1, MeterReading.Read(_metrics.Meter, "tunnelactors_edge_access_decisions_total")["decision=allow"]);
     }
 
     [Fact]

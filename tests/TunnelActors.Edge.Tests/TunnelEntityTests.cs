@@ -8,11 +8,27 @@ public sealed class TunnelEntityTests : TestKit
 {
     private const string Tunnel = "smb.site.test";
     private static readonly TimeSpan Heartbeat = TimeSpan.FromMilliseconds(200);
+    private readonly TunnelActors.Edge.Ops.EdgeMetrics _metrics = new();
 
-    private IActorRef NewEntity() => Sys.ActorOf(Props.Create(() => new TunnelEntity(Tunnel, Heartbeat)));
+    private IActorRef NewEntity() => Sys.ActorOf(Props.Create(() => new TunnelEntity(Tunnel, Heartbeat, _metrics)));
 
     private static ConnectionHeartbeat Beat(string id, IActorRef connection, string node = "node-a", int streams = 0) =>
         new(Tunnel, id, connection, node, $"https://{node}:443", "connector", "replica-1", streams);
+
+    [Fact]
+    public void EveryRunningEntity_IsCounted_UntilItStops()
+    {
+        long Running() => MeterReading.Read(_metrics.Meter, "tunnelactors_edge_tunnel_entities").GetValueOrDefault("");
+        var first = NewEntity();
+        var second = NewEntity();
+        AwaitAssert(() => Assert.Equal(2, Running()));
+
+        Watch(first);
+        Sys.Stop(first);
+        ExpectTerminated(first);
+        AwaitAssert(() => Assert.Equal(1, Running())); // summed over a cluster's edges, this is one per tunnel
+        Sys.Stop(second);
+    }
 
     [Fact]
     public void Pick_WithNoConnections_AnswersNoConnectionWithReason()

@@ -61,6 +61,7 @@ public static class EdgeHost
         builder.Services.AddSingleton(TimeProvider.System);
         var metrics = new EdgeMetrics();
         builder.Services.AddSingleton(metrics);
+        builder.Services.AddRoleMetrics("edge", EdgeMetrics.MeterName);
         // Refusals are aggregated per source: a flood of bad requests writes a few rows, not one each;
         // rows are written off the streams' path (disposed after the aggregator: what it flushes is written).
         builder.Services.AddSingleton(sp => new QueuedAuditLog(new DatabaseAuditLog(identity.Store.Database), sp.GetRequiredService<ILogger<QueuedAuditLog>>()));
@@ -101,7 +102,27 @@ public static class EdgeHost
         app.UseBrowserGuards();
         app.UseRateLimiter();
         MapEndpoints(app);
+        ObserveNode(metrics, app.Services, identity);
         return app;
+    }
+
+    /// <summary>Gauges of what the edge holds beyond its counters: cluster membership as this node sees it, and its certificate's expiry.</summary>
+    private static void ObserveNode(EdgeMetrics metrics, IServiceProvider services, EdgeIdentity identity)
+    {
+        var tlsNotAfter = identity.TlsCertificate.NotAfter.ToUniversalTime();
+        metrics.Observe("tunnelactors_edge_tls_certificate_expiry_timestamp_seconds", () => [new(new DateTimeOffset(tlsNotAfter).ToUnixTimeSeconds())],
+            "When the edge's TLS certificate expires (Unix time).");
+        // The cluster exists once the Akka hosted service started; until then (and after it stopped) nothing is observed.
+        Akka.Cluster.ClusterEvent.CurrentClusterState? State()
+        {
+            try { return services.GetService<ActorSystem>() is { WhenTerminated.IsCompleted: false } system ? Cluster.Get(system).State : null; }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException) { return null; }
+        }
+        metrics.Observe("tunnelactors_edge_cluster_members", () => State()?.Members.GroupBy(m => m.Status)
+                .Select(g => new System.Diagnostics.Metrics.Measurement<long>(g.Count(), new KeyValuePair<string, object?>("status", g.Key.ToString().ToLowerInvariant()))) ?? [],
+            "Cluster members this node knows, by status (up, joining, leaving, exiting, down).");
+        metrics.Observe("tunnelactors_edge_cluster_unreachable_members", () => State() is { } state ? [new(state.Unreachable.Count)] : [],
+            "Members this node's failure detector marks unreachable.");
     }
 
     private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity, EdgeMetrics metrics)
@@ -119,7 +140,7 @@ public static class EdgeHost
             .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = options.SeedNodes.Select(ClusterLinks.SeedAddress).ToArray() })
             .WithDistributedPubSub("edge") // revocations reach every edge's streams at once
             .WithShardRegion<TunnelEntity>("tunnel",
-                tunnelId => Props.Create(() => new TunnelEntity(tunnelId, options.HeartbeatInterval)),
+                tunnelId => Props.Create(() => new TunnelEntity(tunnelId, options.HeartbeatInterval, metrics)),
                 new TunnelMessageExtractor(),
                 // Tunnel entities hold live routing state: never stop them for being idle.
                 new ShardOptions { ShouldPassivateIdleEntities = false, Role = "edge" })
@@ -180,7 +201,7 @@ public static class EdgeHost
 
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
         if (services.GetRequiredService<EdgeOptions>().MetricsAddress is { } metricsAddress)
-            app.MapGet("/metrics", (EdgeMetrics metrics) => Results.Text(metrics.Render(), PrometheusText.ContentType)); // metrics listener only: see MetricsListener
+            app.MapRoleMetrics(); // metrics listener only: see MetricsListener
         app.MapLogin();
         app.MapLogout();
         app.MapAdminApi(services.GetRequiredService<EdgeIdentity>().AdminToken);

@@ -1,3 +1,4 @@
+using TunnelActors.Edge.Ops;
 using Microsoft.Extensions.Logging;
 using TunnelActors.Transport.Hosting;
 using Akka.Actor;
@@ -18,10 +19,12 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
     private readonly ConnectionTable _connections = new();
     private readonly ILogger _log = Context.Logger<TunnelEntity>();
     private readonly TimeSpan _heartbeatInterval;
+    private readonly EdgeMetrics _metrics;
 
-    public TunnelEntity(string tunnelId, TimeSpan heartbeatInterval)
+    public TunnelEntity(string tunnelId, TimeSpan heartbeatInterval, EdgeMetrics metrics)
     {
         _heartbeatInterval = heartbeatInterval;
+        _metrics = metrics;
         // Three missed heartbeats: long enough to ride out a GC pause, short enough to stop routing to the dead.
         var expireAfter = heartbeatInterval * 3;
 
@@ -54,7 +57,13 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
         void Removed(string connectionId, string why) => TunnelLog.ConnectionRemoved(_log, tunnelId, connectionId, why);
     }
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("sweep", new Sweep(), _heartbeatInterval);
+    protected override void PreStart()
+    {
+        _metrics.TunnelEntityStarted(); // summed over the cluster, one per tunnel: two copies of a tunnel show
+        Timers.StartPeriodicTimer("sweep", new Sweep(), _heartbeatInterval);
+    }
+
+    protected override void PostStop() => _metrics.TunnelEntityStopped();
 
     public ITimerScheduler Timers { get; set; } = null!;
 }

@@ -29,8 +29,9 @@ public static class ConnectorHost
         // Host shutdown must outlast the drain, or open streams are cut at the default 30 s.
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.GracePeriod + TimeSpan.FromSeconds(10));
 
-        var metrics = new ConnectorMetrics();
+        var metrics = new ConnectorMetrics(options.HaConnections, (identity as QuickTunnelIdentity)?.Certificate.NotAfter);
         builder.Services.AddSingleton(metrics);
+        builder.Services.AddRoleMetrics("connector", ConnectorMetrics.MeterName);
         builder.Services.AddSingleton(options);
         builder.Services.AddAkka("tunnelactors-connector", akka => akka
             .WithRoleDefaults()
@@ -46,7 +47,7 @@ public static class ConnectorHost
         app.MapGet("/ready", () => metrics.RegisteredConnections > 0
             ? Results.Json(new { readyConnections = metrics.RegisteredConnections })
             : Results.Json(new { readyConnections = 0 }, statusCode: StatusCodes.Status503ServiceUnavailable));
-        app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
+        app.MapRoleMetrics();
         app.MapGet("/healthcheck", () => Results.Text("OK\n"));
         return app;
     }

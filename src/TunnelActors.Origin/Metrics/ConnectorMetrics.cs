@@ -1,10 +1,15 @@
-using TunnelActors.Transport.Hosting;
+using System.Diagnostics.Metrics;
 
 namespace TunnelActors.Origin.Metrics;
 
-/// <summary>Counters the connector's actors update and its /metrics and /ready read (thread-safe).</summary>
-public sealed class ConnectorMetrics
+/// <summary>
+/// Counters the connector's actors update and its /ready reads (thread-safe), published as
+/// instruments of the meter <see cref="MeterName"/> that /metrics exports.
+/// </summary>
+public sealed class ConnectorMetrics : IDisposable
 {
+    public const string MeterName = "TunnelActors.Connector";
+
     private int _registeredConnections;
     private long _connectAttempts;
     private long _streamsTotal;
@@ -12,6 +17,26 @@ public sealed class ConnectorMetrics
     private long _originErrors;
     private long _bytesToOrigin;
     private long _bytesFromOrigin;
+
+    /// <param name="haConnections">Connections the connector is configured to keep (an alert compares the registered ones to it).</param>
+    /// <param name="certificateNotAfter">When the origin certificate expires, for a quick tunnel (a named tunnel's secret does not).</param>
+    public ConnectorMetrics(int haConnections = 0, DateTimeOffset? certificateNotAfter = null)
+    {
+        Meter = new Meter(MeterName);
+        Meter.CreateObservableUpDownCounter("tunnelactors_connector_registered_connections", () => RegisteredConnections, description: "Edge connections currently registered.");
+        Meter.CreateObservableUpDownCounter("tunnelactors_connector_ha_connections", () => haConnections, description: "Edge connections the connector is configured to keep (--ha-connections).");
+        Meter.CreateObservableCounter("tunnelactors_connector_connect_attempts_total", () => Interlocked.Read(ref _connectAttempts), description: "Connection attempts to the edge.");
+        Meter.CreateObservableCounter("tunnelactors_connector_streams_total", () => Interlocked.Read(ref _streamsTotal), description: "Streams accepted from the edge.");
+        Meter.CreateObservableUpDownCounter("tunnelactors_connector_streams_open", () => StreamsOpen, description: "Streams currently open.");
+        Meter.CreateObservableCounter("tunnelactors_connector_origin_errors_total", () => Interlocked.Read(ref _originErrors), description: "Streams refused because the origin service was unreachable.");
+        Meter.CreateObservableCounter("tunnelactors_connector_bytes_to_origin_total", () => Interlocked.Read(ref _bytesToOrigin), description: "Bytes relayed to the origin service.");
+        Meter.CreateObservableCounter("tunnelactors_connector_bytes_from_origin_total", () => Interlocked.Read(ref _bytesFromOrigin), description: "Bytes relayed from the origin service.");
+        if (certificateNotAfter is { } notAfter)
+            Meter.CreateObservableGauge("tunnelactors_connector_origin_certificate_expiry_timestamp_seconds", () => notAfter.ToUnixTimeSeconds(),
+                unit: null, description: "When the origin certificate expires (Unix time).");
+    }
+
+    public Meter Meter { get; }
 
     public int RegisteredConnections => Volatile.Read(ref _registeredConnections);
     public int StreamsOpen => Volatile.Read(ref _streamsOpen);
@@ -34,14 +59,5 @@ public sealed class ConnectorMetrics
         Interlocked.Add(ref _bytesFromOrigin, fromOrigin);
     }
 
-    /// <summary>Prometheus text exposition format.</summary>
-    public string Render() => new PrometheusText()
-        .Gauge("tunnelactors_connector_registered_connections", "Edge connections currently registered.", RegisteredConnections)
-        .Counter("tunnelactors_connector_connect_attempts_total", "Connection attempts to the edge.", Interlocked.Read(ref _connectAttempts))
-        .Counter("tunnelactors_connector_streams_total", "Streams accepted from the edge.", Interlocked.Read(ref _streamsTotal))
-        .Gauge("tunnelactors_connector_streams_open", "Streams currently open.", StreamsOpen)
-        .Counter("tunnelactors_connector_origin_errors_total", "Streams refused because the origin service was unreachable.", Interlocked.Read(ref _originErrors))
-        .Counter("tunnelactors_connector_bytes_to_origin_total", "Bytes relayed to the origin service.", Interlocked.Read(ref _bytesToOrigin))
-        .Counter("tunnelactors_connector_bytes_from_origin_total", "Bytes relayed from the origin service.", Interlocked.Read(ref _bytesFromOrigin))
-        .ToString();
+    public void Dispose() => Meter.Dispose();
 }
