@@ -72,6 +72,15 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
         Assert.Matches(@"process_memory_usage_bytes\{[^}]*\} [1-9]", metrics);
         Assert.Matches(@"tunnelactors_edge_cluster_members\{otel_scope_name=""TunnelActors.Edge"",status=""up""\} 1", metrics);
         Assert.NotEqual(HttpStatusCode.OK, onPublicPort.StatusCode);
+
+        // Prometheus asks for OpenMetrics, where a counter's family drops _total: names that collide there vanish from both formats.
+        using var openMetrics = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{fixture.Rig.MetricsPort}/metrics");
+        openMetrics.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0");
+        var asOpenMetrics = await (await http.SendAsync(openMetrics)).Content.ReadAsStringAsync();
+        static IEnumerable<string> Samples(string text) => System.Text.RegularExpressions.Regex.Matches(text, @"^(tunnelactors_\w+)\{", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).Where(n => !n.EndsWith("_created", StringComparison.Ordinal)).Distinct().Order();
+        Assert.Equal(Samples(metrics), Samples(asOpenMetrics));
+        Assert.Contains("tunnelactors_edge_connections", Samples(asOpenMetrics));
     }
 
     [Fact]

@@ -59,6 +59,19 @@ public sealed class MonitoringTests(EchoTunnelFixture fixture)
             Assert.NotEmpty(await QueryUntilAsync(http, "dotnet_gc_heap_total_allocated_bytes_total > 0", results => results.Count == 2));
             Assert.NotEmpty(await QueryUntilAsync(http, "process_memory_usage_bytes > 0", results => results.Count == 2));
 
+            // Every metric the alert rules and the dashboard name is one the edge or the connector exports
+            // (after a stream and a refusal, so that labelled counters and the histogram have samples).
+            var exchange = await TcpExchange.RunAsync(fixture.AccessPort, 64 * 1024, seed: 3, TimeSpan.FromSeconds(30));
+            Assert.Equal(exchange.SentSha256, exchange.ReceivedSha256);
+            Assert.NotEqual(System.Net.HttpStatusCode.SwitchingProtocols, (await fixture.Rig.UpgradeAsync(EchoTunnelFixture.Hostname)).Status);
+            var named = System.Text.RegularExpressions.Regex.Matches(
+                    File.ReadAllText(Path.Combine(Monitoring, "alerts.yml")) + File.ReadAllText(Path.Combine(Monitoring, "grafana-dashboard.json")),
+                    @"\b(?:tunnelactors|dotnet|process)_[a-z_]+\b")
+                .Select(m => m.Value).Distinct().ToList();
+            Assert.Contains("tunnelactors_edge_refusals_total", named);
+            foreach (var metric in named)
+                await QueryUntilAsync(http, $"count({{__name__=\"{metric}\"}})", results => results.Count == 1, () => $"{metric} is named in ops/monitoring but not exported");
+
             var rules = JsonDocument.Parse(await http.GetStringAsync("/api/v1/rules")).RootElement.GetProperty("data").GetProperty("groups")[0].GetProperty("rules");
             Assert.Equal(7, rules.GetArrayLength());
             Assert.All(rules.EnumerateArray(), rule => Assert.Equal("ok", rule.GetProperty("health").GetString()));

@@ -30,7 +30,9 @@ public sealed class EdgeMetrics : IDisposable
     {
         Meter = new Meter(MeterName);
         Meter.CreateObservableUpDownCounter("tunnelactors_edge_connections", () => Connections, description: "Connector connections registered on this node.");
-        Meter.CreateObservableCounter("tunnelactors_edge_connections_total", () => Interlocked.Read(ref _connectionsTotal), description: "Connector connections registered since start.");
+        // Was tunnelactors_edge_connections_total: in OpenMetrics (what Prometheus asks for) that counter's family is
+        // tunnelactors_edge_connections, the gauge's name, and the exporter then dropped both.
+        Meter.CreateObservableCounter("tunnelactors_edge_connections_registered_total", () => Interlocked.Read(ref _connectionsTotal), description: "Connector connections registered since start.");
         Meter.CreateObservableUpDownCounter("tunnelactors_edge_streams_open", () => StreamsOpen, description: "Client streams open on this node.");
         Meter.CreateObservableCounter("tunnelactors_edge_streams_total", () => Interlocked.Read(ref _streamsTotal), description: "Client streams opened since start.");
         Meter.CreateObservableCounter("tunnelactors_edge_bytes_to_origin_total", () => Interlocked.Read(ref _bytesToOrigin), description: "Bytes relayed from clients towards origins.");
