@@ -63,10 +63,12 @@ if bash ops/fuzz/run.sh --seconds 15 2>&1 | tee "$results/fuzz.txt" | grep -E "^
 
 # The packages a user installs (ops/package.sh), then the .deb installed on this machine, its binary through
 # the SMB end-to-end test, its units verified, removed and purged; the .NET tool; the other platforms' files.
+# Two platforms and no ReadyToRun keep this to a few minutes; `ops/package.sh` alone builds all four, ReadyToRun.
 log "packaging (ops/package.sh) and checking what it built (ops/packaging/check.sh)"
-if bash ops/package.sh > "$results/package.txt" 2>&1; then
+export PACKAGE_RIDS="linux-x64 win-x64"
+if bash ops/package.sh --rids "$PACKAGE_RIDS" --no-ready-to-run > "$results/package.txt" 2>&1; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo bash ops/packaging/check.sh 2>&1 | tee "$results/package-check.txt" | grep -E "^(ok|FAIL) "
+  $sudo env PACKAGE_RIDS="$PACKAGE_RIDS" bash ops/packaging/check.sh 2>&1 | tee "$results/package-check.txt" | grep -E "^(ok|FAIL) "
   [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
   summary=$(tail -n 1 "$results/package-check.txt")
   if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then

@@ -5,7 +5,7 @@
 # "FAIL NAME: why" per check and ends with "N passed, N failed". Needs root and a Release build
 # of the tests (the SMB test is theirs).
 #
-#   ops/packaging/check.sh [artifacts/packages]
+#   ops/packaging/check.sh [artifacts/packages]   (PACKAGE_RIDS: the platforms package.sh built, default all four)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -45,10 +45,18 @@ check dotnet-tool-installs bash -c "dotnet tool install tunnelactors --tool-path
 rm -rf "$tools"
 
 # The other platforms' single files cannot run here: their headers say what they are.
-magic() { od -An -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
-check win-x64-is-a-pe-executable bash -c "[ \"\$(od -An -c -N 2 '$out/tunnelactors-$version-win-x64.exe' | tr -d ' ')\" = MZ ] && [ \$(stat -c %s '$out/tunnelactors-$version-win-x64.exe') -gt 20000000 ]"
-check linux-arm64-is-an-aarch64-elf bash -c "[ '$(magic "$out/tunnelactors-$version-linux-arm64" 0 4)' = 7f454c46 ] && [ '$(magic "$out/tunnelactors-$version-linux-arm64" 18 2)' = b700 ]"
-check osx-arm64-is-an-arm64-mach-o bash -c "[ '$(magic "$out/tunnelactors-$version-osx-arm64" 0 4)' = cffaedfe ] && [ '$(magic "$out/tunnelactors-$version-osx-arm64" 4 4)' = 0c000001 ]"
+magic() { od -An -tx1 -j "$2" -N "$3" "$1" 2>/dev/null | tr -d ' \n'; }
+pe_machine() { local f="$1" at; at=$(od -An -tu4 -j 60 -N 4 "$f" | tr -d ' '); magic "$f" "$((at + 4))" 2; }
+for rid in ${PACKAGE_RIDS:-linux-x64 linux-arm64 win-x64 osx-arm64}; do
+  file="$out/tunnelactors-$version-$rid"
+  case "$rid" in
+    linux-x64) ;; # installed and run above
+    win-x64) check win-x64-is-an-x64-pe-executable bash -c "[ '$(magic "$file.exe" 0 2)' = 4d5a ] && [ '$(pe_machine "$file.exe" 2>/dev/null)' = 6486 ] && [ \$(stat -c %s '$file.exe') -gt 20000000 ]" ;;
+    linux-arm64) check linux-arm64-is-an-aarch64-elf bash -c "[ '$(magic "$file" 0 4)' = 7f454c46 ] && [ '$(magic "$file" 18 2)' = b700 ]" ;;
+    osx-arm64) check osx-arm64-is-an-arm64-mach-o bash -c "[ '$(magic "$file" 0 4)' = cffaedfe ] && [ '$(magic "$file" 4 4)' = 0c000001 ]" ;;
+    *) fail "$rid" "no check for this platform" ;;
+  esac
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
