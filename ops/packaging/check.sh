@@ -28,14 +28,14 @@ check system-user-exists id tunnelactors
 check state-directory-0700 bash -c '[ "$(stat -c "%a %U" /var/lib/tunnelactors)" = "700 tunnelactors" ]'
 check environment-files-0600 bash -c 'for f in /etc/tunnelactors/*.env; do [ "$(stat -c "%a %U" "$f")" = "600 root" ] || { echo "$f: $(stat -c "%a %U" "$f")"; exit 1; }; done'
 check units-verify systemd-analyze verify "${units[@]}"
-check units-hardened bash -c "for u in ${units[*]}; do systemd-analyze security --offline=true \"\$u\" | tail -n 1; done | tee /dev/stderr | grep -vq -E 'UNSAFE|EXPOSED'"
+check units-hardened bash -c "for u in ${units[*]}; do systemd-analyze security --offline=true \"\$u\" | tail -n 1; done > '$logs/exposure.txt'; cat '$logs/exposure.txt'; [ \$(grep -c ' OK ' '$logs/exposure.txt') -eq ${#units[@]} ]"
 check only-the-edge-binds-443 bash -c "grep -q '^AmbientCapabilities=CAP_NET_BIND_SERVICE' ${units[0]} && grep -q '^AmbientCapabilities=\$' ${units[1]}"
 systemd-analyze security --offline=true "${units[@]}" > "$logs/security.txt" 2>&1 || true
 
 # The installed binary, not the build, carries the SMB share end to end (smbd, smbclient, 64 MiB both ways).
-check installed-binary-smb-end-to-end env TUNNELACTORS_CLI=/usr/bin/tunnelactors \
+check installed-binary-smb-end-to-end bash -c "TUNNELACTORS_CLI=/usr/bin/tunnelactors \
   dotnet test tests/TunnelActors.E2E.Tests/TunnelActors.E2E.Tests.csproj -c Release --no-build \
-  --filter "FullyQualifiedName~SmbTests.Smb_PutAndGet64MiB_Sha256IdenticalBothWays"
+  --filter 'FullyQualifiedName~SmbTests.Smb_PutAndGet64MiB_Sha256IdenticalBothWays' | tee /dev/stderr | grep -qE 'Passed: +1, .*Total: +1,'"
 
 check deb-removes-cleanly bash -c "apt-get remove -y -qq tunnelactors && [ ! -e /usr/bin/tunnelactors ] && [ ! -e ${units[0]} ] && [ ! -e ${units[1]} ] && [ -d /etc/tunnelactors ]"
 check deb-purges-state-and-user bash -c "apt-get purge -y -qq tunnelactors && [ ! -e /var/lib/tunnelactors ] && [ ! -e /etc/tunnelactors ] && ! id tunnelactors"
