@@ -4,14 +4,12 @@ namespace TunnelActors.Access;
 
 /// <summary>
 /// A directory that holds secrets, kept as OpenSSH keeps `~/.ssh`: the directory 0700, every
-/// secret in it 0600, and a process that refuses to start — naming the file and the fix —
-/// when one is readable by group or others, instead of serving with keys anyone may copy.
+/// secret in it 0600 (on Windows: owner-only ACLs, see <see cref="IFileProtection"/>), and a process
+/// that refuses to start — naming the file and the fix — when one is readable by other users,
+/// instead of serving with keys anyone may copy.
 /// </summary>
 public static class SecretDirectory
 {
-    private const UnixFileMode GroupOrOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-
     /// <summary>
     /// From now on every file this process creates is 0600 and every directory 0700 (umask 077),
     /// including those other libraries create (SQLite's database, -wal and -shm files).
@@ -28,31 +26,29 @@ public static class SecretDirectory
     /// </summary>
     public static string? Ensure(string path)
     {
-        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        if (OperatingSystem.IsWindows()) { Directory.CreateDirectory(path); return null; }
-        if (!Directory.Exists(path)) Directory.CreateDirectory(path, Private);
-        var mode = File.GetUnixFileMode(path);
-        if ((mode & GroupOrOthers) == 0) return null;
-        try { File.SetUnixFileMode(path, Private); }
+        var protection = FileProtection.ForThisSystem;
+        if (!Directory.Exists(path))
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+            else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        if (protection.Exposure(path) is not { } exposure) return null;
+        try { protection.Restrict(path); }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            throw new InsecureSecretException($"data directory {path} is open to other users (mode {Octal(mode)}) and cannot be closed ({e.Message}); run: chmod 700 {Quote(path)}");
+            throw new InsecureSecretException($"data directory {path} is open to other users ({exposure}) and cannot be closed ({e.Message}); run: {protection.Fix(path, directory: true)}");
         }
-        return Octal(mode);
+        return exposure;
     }
 
-    /// <summary>Throws, naming the file and the fix, when an existing secret file is readable or writable by group or others.</summary>
+    /// <summary>Throws, naming the file and the fix, when an existing secret file is readable or writable by anyone but its owner.</summary>
     public static void CheckPrivate(string path)
     {
-        if (OperatingSystem.IsWindows() || !File.Exists(path)) return;
-        var mode = File.GetUnixFileMode(path);
-        if ((mode & GroupOrOthers) != 0)
-            throw new InsecureSecretException($"{path} holds secrets but is readable by other users (mode {Octal(mode)}); run: chmod 600 {Quote(path)}");
+        if (!File.Exists(path)) return;
+        var protection = FileProtection.ForThisSystem;
+        if (protection.Exposure(path) is { } exposure)
+            throw new InsecureSecretException($"{path} holds secrets but is readable by other users ({exposure}); run: {protection.Fix(path, directory: false)}");
     }
-
-    private static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode, 8);
-
-    private static string Quote(string path) => path.Contains(' ') ? $"'{path}'" : path;
 
     // DllImport rather than LibraryImport: umask takes and returns a plain integer, no marshalling, no unsafe code.
     [DllImport("libc", EntryPoint = "umask")]

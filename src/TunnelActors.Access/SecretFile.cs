@@ -1,6 +1,6 @@
 namespace TunnelActors.Access;
 
-/// <summary>Writes files that hold keys or tokens: created with mode 0600 before any byte is written.</summary>
+/// <summary>Writes files that hold keys or tokens: 0600 (Unix, from creation, before any byte is written) or owner-only ACL (Windows).</summary>
 public static class SecretFile
 {
     public static void Write(string path, string contents)
@@ -8,6 +8,8 @@ public static class SecretFile
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        else if (!File.Exists(path)) File.WriteAllBytes(path, []); // Windows: restrict the empty file before the secret goes in
+        if (OperatingSystem.IsWindows()) FileProtection.ForThisSystem.Restrict(path);
         using (var stream = new FileStream(path, options))
         using (var writer = new StreamWriter(stream))
             writer.Write(contents);

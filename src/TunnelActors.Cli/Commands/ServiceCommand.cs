@@ -29,9 +29,14 @@ public static class ServiceCommand
         var binary = new Option<string?>("--binary") { Description = "Executable the unit runs (default: this one), e.g. /usr/bin/tunnelactors" };
         var noEnable = new Option<bool>("--no-enable") { Description = "Only write the unit; do not create the user or run systemctl" };
         var desktop = new Option<bool>("--desktop") { Description = "access: also write a desktop launcher (~/.local/share/applications)" };
-        var command = new Command("install", "Write and enable a hardened systemd unit that restarts on failure and starts at boot")
+        var originCert = new Option<string>("--origincert")
         {
-            role, hostname, url, config, extra, unitDir, binary, noEnable, desktop,
+            Description = "tunnel: the origin certificate copied into the service's state directory",
+            DefaultValueFactory = _ => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".tunnelactors", "cert.pem"),
+        };
+        var command = new Command("install", "Install an edge, connector or access client as a service that restarts on failure and starts at boot (a hardened systemd unit; on Windows, a Windows service)")
+        {
+            role, hostname, url, config, extra, unitDir, binary, noEnable, desktop, originCert,
         };
         command.SetAction(result =>
         {
@@ -40,9 +45,10 @@ public static class ServiceCommand
             var (configFile, target) = (result.GetValue(config), result.GetValue(url));
             var name = UnitName(kind, host, configFile);
             var rest = result.GetValue(extra) ?? [];
+            var quickTunnel = kind == "tunnel" && configFile is null;
             string[] args = kind switch
             {
-                "edge" => ["edge", "--data-dir", Path.Combine(SystemdUnit.StateDirectory, "edge"), .. rest],
+                "edge" => ["edge", "--data-dir", Path.Combine(StateDirectory, "edge"), .. rest],
                 "tunnel" when configFile is not null => ["tunnel", "run", "--config", configFile, .. rest],
                 "tunnel" => ["tunnel", "--hostname", Required(host, "--hostname"), "--url", Required(target, "--url"), .. rest],
                 _ => ["access", "tcp", "--hostname", Required(host, "--hostname"), "--url", Required(target, "--url"), "--no-browser", .. rest],
@@ -57,17 +63,65 @@ public static class ServiceCommand
                 Command: [.. SelfCommand(result.GetValue(binary)), .. args],
                 BindsPrivilegedPort: kind == "edge",
                 EnvironmentFile: $"/etc/tunnelactors/{Path.GetFileNameWithoutExtension(name)}.env");
+            if (OperatingSystem.IsWindows())
+            {
+                if (result.GetValue(noEnable)) throw new ArgumentException("--no-enable writes a systemd unit; on Windows the service is registered with the Service Control Manager");
+                string[] command = quickTunnel ? [.. unit.Command, "--origincert", CopyOriginCertificate(result.GetValue(originCert)!, Path.Combine(StateDirectory, $"{host}.pem"))] : [.. unit.Command];
+                return WindowsService.Install(Path.GetFileNameWithoutExtension(name), unit.Description, command, kind);
+            }
             var path = Path.Combine(result.GetValue(unitDir)!, name);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllText(path, unit.Render());
             Console.WriteLine($"Wrote {path}");
             Console.WriteLine($"It runs as the user {SystemdUnit.User} with its state in {SystemdUnit.StateDirectory} (0700); files it reads (--ca-file, credentials) belong under /etc/tunnelactors, readable by {SystemdUnit.User}, and secrets in {unit.EnvironmentFile} (0600).");
             if (kind == "access" && result.GetValue(desktop)) WriteDesktopLauncher(host!, string.Join(' ', unit.Command.Select(SystemdUnit.Quote)));
-            if (!result.GetValue(noEnable)) return EnsureUser() ?? Systemctl("daemon-reload") ?? Systemctl("enable", "--now", name) ?? 0;
+            // The unit's HOME is the state directory: the connector finds its origin certificate at ~/.tunnelactors/cert.pem there.
+            var serviceCert = Path.Combine(StateDirectory, ".tunnelactors", "cert.pem");
+            if (!result.GetValue(noEnable))
+            {
+                if (EnsureUser() is { } failed) return failed;
+                if (quickTunnel) CopyOriginCertificate(result.GetValue(originCert)!, serviceCert);
+                return Systemctl("daemon-reload") ?? Systemctl("enable", "--now", name) ?? 0;
+            }
+            if (quickTunnel) Console.WriteLine($"Copy the origin certificate to {serviceCert} (0600, owned by {SystemdUnit.User}) before enabling it.");
             Console.WriteLine($"Enable it with: systemctl daemon-reload && systemctl enable --now {name}");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Where services keep their state: /var/lib/tunnelactors, or %ProgramData%\tunnelactors on Windows.</summary>
+    private static string StateDirectory => OperatingSystem.IsWindows()
+        ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "tunnelactors")
+        : SystemdUnit.StateDirectory;
+
+    /// <summary>
+    /// The service account cannot read the installing user's home: its origin certificate is copied into the
+    /// state directory, readable by that account only. Returns where it went.
+    /// </summary>
+    private static string CopyOriginCertificate(string source, string target)
+    {
+        if (!File.Exists(source))
+            throw new FileNotFoundException($"origin certificate {source} not found: run `tunnelactors tunnel login` first, or pass --origincert");
+        if (OperatingSystem.IsWindows())
+        {
+            WindowsService.PrepareStateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target, overwrite: true); // inherits the directory's ACL
+        }
+        else
+        {
+            const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            foreach (var directory in new[] { StateDirectory, Path.GetDirectoryName(target)! })
+            {
+                Directory.CreateDirectory(directory, Private);
+                File.SetUnixFileMode(directory, Private);
+            }
+            File.Copy(source, target, overwrite: true);
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Run("chown", "-R", $"{SystemdUnit.User}:{SystemdUnit.User}", StateDirectory);
+        }
+        Console.WriteLine($"Copied the origin certificate to {target}");
+        return target;
     }
 
     private static string Required(string? value, string flag) =>
@@ -91,6 +145,7 @@ public static class ServiceCommand
         command.SetAction(result =>
         {
             var name = UnitName(result.GetValue(role)!, result.GetValue(hostname)?.ToLowerInvariant(), result.GetValue(config));
+            if (OperatingSystem.IsWindows()) return WindowsService.Uninstall(Path.GetFileNameWithoutExtension(name));
             if (!result.GetValue(noEnable)) Systemctl("disable", "--now", name);
             var path = Path.Combine(result.GetValue(unitDir)!, name);
             if (!File.Exists(path))
@@ -135,7 +190,7 @@ public static class ServiceCommand
         return 1;
     }
 
-    private static int Run(string file, params string[] args)
+    internal static int Run(string file, params string[] args)
     {
         try
         {

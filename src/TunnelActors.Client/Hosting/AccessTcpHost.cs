@@ -42,6 +42,7 @@ public static class AccessTcpHost
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.AddRoleConsole(toStandardError: stdio);
+        builder.Services.AddRoleService("tunnelactors-access");
         builder.Services.AddIdleMemoryTrimmer();
         builder.Services.AddAkka("tunnelactors-access", akka => akka
             .WithRoleDefaults()

@@ -43,7 +43,7 @@ public static class EdgeBootstrap
     {
         SecretDirectory.RestrictNewFiles();
         if (SecretDirectory.Ensure(options.DataDirectory) is { } was)
-            logger.LogWarning("Data directory {Path} was open to other users (mode {Mode}); closed it (0700): it holds the edge's keys", options.DataDirectory, was);
+            logger.LogWarning("Data directory {Path} was open to other users ({Exposure}); closed it: it holds the edge's keys", options.DataDirectory, was);
         foreach (var file in SecretFiles) SecretDirectory.CheckPrivate(options.DataPath(file));
         var database = Database.Open(options.Database ?? options.DataPath(DatabaseFile));
         logger.LogInformation("Control-plane state in {Database}", database.Description);

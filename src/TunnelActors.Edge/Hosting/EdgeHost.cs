@@ -37,6 +37,7 @@ public static class EdgeHost
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddRoleConsole();
+        builder.Services.AddRoleService("tunnelactors-edge");
         builder.Services.AddIdleMemoryTrimmer();
         configureLogging?.Invoke(builder.Logging);
 

@@ -24,6 +24,7 @@ public static class ConnectorHost
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddRoleConsole();
+        builder.Services.AddRoleService("tunnelactors-tunnel");
         builder.Services.AddIdleMemoryTrimmer();
         builder.WebHost.ConfigureKestrel(k => k.Listen(ParseEndpoint(options.MetricsAddress)));
         // Host shutdown must outlast the drain, or open streams are cut at the default 30 s.
