@@ -34,7 +34,9 @@ version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 [ -n "$version" ] || { echo "no <Version> in Directory.Build.props" >&2; exit 1; }
 cli=src/TunnelActors.Cli/TunnelActors.Cli.csproj
 work="$root/artifacts/package-work"
-rm -rf "$out" "$work"; mkdir -p "$out" "$work"
+# Only what this script makes is replaced: --out may name a directory that holds other files.
+rm -rf "$work"; mkdir -p "$out" "$work"
+rm -f "$out"/tunnelactors-*-* "$out"/tunnelactors_*.deb "$out"/tunnelactors.*.nupkg "$out/SHA256SUMS"
 step() { printf '== %s\n' "$*"; }
 
 for rid in $rids; do
@@ -77,6 +79,6 @@ fi
 step ".NET tool"
 dotnet pack "$cli" -c Release -nologo -v quiet -o "$out" >"$work/pack.log" 2>&1 || { tail -n 30 "$work/pack.log"; exit 1; }
 
-(cd "$out" && sha256sum -- * > SHA256SUMS)
+(cd "$out" && sha256sum -- tunnelactors-*-* tunnelactors_*.deb tunnelactors.*.nupkg > SHA256SUMS)
 step "artifacts in $out"
-(cd "$out" && ls -l)
+(cd "$out" && ls -l tunnelactors* SHA256SUMS)

@@ -156,11 +156,15 @@ def main():
         time.sleep(settle)
         faults = []
 
+        copies = {}  # fault -> copies of the tunnel's entity cluster-wide at the end of its window
+
         def fault(name, action):
             print(f"--- {name}", flush=True)
             faults.append((name, time.time()))
-            action()
+            action()  # raises FaultNotInjected when the fault did not take effect: the run fails
             time.sleep(settle)
+            copies[name] = entity_copies(edges)
+            print(f"    {copies[name]} cop{'y' if copies[name] == 1 else 'ies'} of the tunnel entity cluster-wide", flush=True)
 
         def restart_edge(e, sig):
             e.proc.signal(sig)
@@ -174,11 +178,16 @@ def main():
         def drop_two():
             ids = connections(edges)
             print(f"    {len(ids)} live connections; closing 2", flush=True)
-            for c in random.sample(ids, min(2, len(ids))):
+            if len(ids) < 2:
+                raise FaultNotInjected(f"only {len(ids)} connections listed")
+            closed = random.sample(ids, 2)
+            for c in closed:
                 try:
                     edges[1].api("POST", f"/api/connections/{c}/close?reason=chaos")
-                except urllib.error.HTTPError as error:  # it closed on its own meanwhile
-                    print(f"    closing {c}: {error}", flush=True)
+                except urllib.error.HTTPError as error:
+                    raise FaultNotInjected(f"closing {c}: {error}")
+            # Taken effect: neither is listed any more (their connectors dial new ones with new ids).
+            wait_until(lambda: not set(closed) & set(connections(edges)), 10, "the closed connections are still listed")
         fault("drop 2 random connector WebSockets", drop_two)
         def close_stream():
             # One stream actor ended through the admin API (a transfer in flight, if the loop has one).
@@ -188,19 +197,30 @@ def main():
                     break
                 time.sleep(0.1)
             print(f"    {len(live)} live streams; closing 1", flush=True)
-            for s in random.sample(live, min(1, len(live))):
-                try:
-                    edges[1].api("POST", f"/api/streams/{urllib.parse.quote(s['streamId'], safe='')}/close?reason=chaos")
-                except urllib.error.HTTPError as error:  # it ended on its own meanwhile
-                    print(f"    closing {s['streamId']}: {error}", flush=True)
+            if not live:
+                raise FaultNotInjected("no live stream to close")
+            target = random.choice(live)["streamId"]
+            try:
+                edges[1].api("POST", f"/api/streams/{urllib.parse.quote(target, safe='')}/close?reason=chaos")
+            except urllib.error.HTTPError as error:
+                if error.code != 404:
+                    raise FaultNotInjected(f"closing {target}: {error}")
+                print(f"    {target} ended on its own before the close", flush=True)  # a short transfer may finish first
+            wait_until(lambda: target not in [x["streamId"] for x in streams(edges)], 10, f"stream {target} is still listed")
         fault("close 1 random stream through the admin API", close_stream)
         fault("SIGKILL edge1", lambda: edges[1].proc.signal(signal.SIGKILL))
         fault("restart edge1", edges[1].start)
         fault("rolling restart (SIGTERM) of edge0, edge1, edge2", lambda: [restart_edge(e, signal.SIGTERM) for e in edges])
         loop.stop.set()
         loop.join(90)
-        report(loop.records, faults)
-        return 1 if any(r[3] for r in loop.records) else 0
+        report(loop.records, faults, copies)
+        duplicated = [name for name, n in copies.items() if n != 1]
+        if duplicated:
+            print(f"FAIL: not exactly one tunnel entity after: {'; '.join(duplicated)}")
+        return 1 if any(r[3] for r in loop.records) or duplicated else 0
+    except FaultNotInjected as error:
+        print(f"FAIL: a fault did not take effect: {error}")
+        return 1
     finally:
         for p in procs + [e.proc for e in edges]:
             p.signal(signal.SIGKILL)
@@ -212,6 +232,21 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
 
 
+class FaultNotInjected(Exception):
+    """A fault that did not happen must not be reported as recovered from."""
+
+
+def entity_copies(edges):
+    """How many edges host the tunnel's sharded entity, as the first edge that answers sees the cluster."""
+    for e in edges:
+        try:
+            members = e.api("GET", "/api/cluster")["members"]
+            return sum(1 for m in members if HOST in m["tunnels"])
+        except Exception as error:
+            print(f"    edge{e.i} admin API: {error}", flush=True)
+    return -1
+
+
 def connections(edges):
     """Ids of the tunnel's live connections, as the first edge that answers lists them."""
     for e in edges:
@@ -219,7 +254,7 @@ def connections(edges):
             tunnels = e.api("GET", "/api/tunnels")["tunnels"]
             if os.environ.get("CHAOS_DEBUG"):
                 print(f"    edge{e.i} lists {json.dumps(tunnels)[:600]}", flush=True)
-            return [c["id"] for t in tunnels if t["tunnel"] == HOST for c in t["connections"]]
+            return sorted({c["id"] for t in tunnels if t["tunnel"] == HOST for c in t["connections"]})
         except Exception as error:
             print(f"    edge{e.i} admin API: {error}", flush=True)
     return []
@@ -235,16 +270,16 @@ def streams(edges):
     return []
 
 
-def report(records, faults):
+def report(records, faults, copies):
     # A transfer belongs to the last fault before it ended: the one that could have broken it.
-    print("\n| fault | new transfers succeed again after | failed transfers in its window |")
-    print("|---|---|---|")
+    print("\n| fault | new transfers succeed again after | failed transfers in its window | tunnel entities after |")
+    print("|---|---|---|---|")
     bounds = [t for _, t in faults] + [float("inf")]
     for (name, at), end in zip(faults, bounds[1:]):
         window = [r for r in records if at <= r[1] < end]
         first_ok = min((r[0] for r in records if r[0] >= at and r[2]), default=None)
         recovered = "never" if first_ok is None else f"{max(0.0, first_ok - at):.2f} s"
-        print(f"| {name} | {recovered} | {sum(1 for r in window if not r[2])} of {len(window)} |")
+        print(f"| {name} | {recovered} | {sum(1 for r in window if not r[2])} of {len(window)} | {copies.get(name, '?')} |")
     total, failed = len(records), sum(1 for r in records if not r[2])
     corrupt = sum(1 for r in records if r[3])
     print(f"\ntransfers: {total}, failed: {failed} ({100.0 * failed / max(total, 1):.1f} %), "

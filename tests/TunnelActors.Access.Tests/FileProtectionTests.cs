@@ -12,7 +12,7 @@ public sealed class FileProtectionTests
     {
         WindowsAcl.Rule[] rules = [new(Owner, true, true), new(WindowsAcl.LocalSystem, true, true), new(WindowsAcl.Administrators, true, true)];
 
-        Assert.Empty(WindowsAcl.Strangers(rules, Owner));
+        Assert.Empty(WindowsAcl.Strangers(rules, [Owner]));
     }
 
     [Fact]
@@ -25,8 +25,20 @@ public sealed class FileProtectionTests
             new("S-1-5-11", true, false),      // e.g. read attributes only
         ];
 
-        Assert.Equal([Users, Everyone], WindowsAcl.Strangers(rules, Owner));
+        Assert.Equal([Users, Everyone], WindowsAcl.Strangers(rules, [Owner]));
         Assert.Equal([Owner, WindowsAcl.LocalSystem, WindowsAcl.Administrators], WindowsAcl.Trusted(Owner));
+    }
+
+    [Fact]
+    public void WindowsAcl_AServiceReadingItsOwnSecret_TrustsItsServiceSid_ButNotAnotherServices()
+    {
+        const string ownSid = "S-1-5-80-1111111111-2222222222-3333333333-4444444444-5555555555";
+        const string otherSid = "S-1-5-80-9999999999-2222222222-3333333333-4444444444-5555555555";
+        WindowsAcl.Rule[] rules = [new(ownSid, true, true), new(otherSid, true, true), new(WindowsAcl.Administrators, true, true)];
+
+        Assert.Equal([otherSid], WindowsAcl.Strangers(rules, ["S-1-5-19", ownSid]));
+        Assert.True(WindowsAcl.IsServiceSid(ownSid));
+        Assert.False(WindowsAcl.IsServiceSid("S-1-5-19"));
     }
 
     [Fact]
@@ -34,9 +46,9 @@ public sealed class FileProtectionTests
     {
         var protection = new WindowsFileProtection();
 
-        Assert.Equal("icacls \"C:\\ProgramData\\tunnelactors\\cert.pem\" /inheritance:r /grant:r \"%USERNAME%\":F SYSTEM:F Administrators:F",
+        Assert.Equal($"icacls \"C:\\ProgramData\\tunnelactors\\cert.pem\" /inheritance:r /grant:r \"{Environment.UserName}\":F SYSTEM:F Administrators:F",
             protection.Fix(@"C:\ProgramData\tunnelactors\cert.pem", directory: false));
-        Assert.Contains("\"%USERNAME%\":(OI)(CI)F", protection.Fix(@"C:\ProgramData\tunnelactors", directory: true));
+        Assert.Contains($"\"{Environment.UserName}\":(OI)(CI)F", protection.Fix(@"C:\ProgramData\tunnelactors", directory: true));
         Assert.Throws<PlatformNotSupportedException>(() => protection.Exposure("/tmp")); // the ACL calls themselves are Windows-only
     }
 

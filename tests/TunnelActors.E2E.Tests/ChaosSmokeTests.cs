@@ -22,6 +22,7 @@ public sealed partial class ChaosSmokeTests(ITestOutputHelper log)
         var rows = output.Split('\n').Where(l => l.StartsWith("| ") && !l.StartsWith("| fault")).ToList();
         Assert.Equal(9, rows.Count);
         Assert.All(rows, row => Assert.DoesNotContain("| never |", row));
+        Assert.All(rows, row => Assert.EndsWith("| 1 |", row.TrimEnd())); // exactly one copy of the tunnel's entity after every fault
         var totals = Totals().Match(output);
         Assert.True(totals.Success, output);
         Assert.Equal("0", totals.Groups["corrupt"].Value);

@@ -110,7 +110,8 @@ public sealed class ServiceCommandTests
         var exec = unit.Split('\n').Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal))["ExecStart=".Length..].Split(' ');
         Assert.True(File.Exists(exec[0]), $"ExecStart runs {exec[0]}");
         Assert.Contains(Repo.CliDll, exec);
-        Assert.Equal(["tunnel", "--hostname", "smb.site.test", "--url", "tcp://127.0.0.1:445", "--edge=https://edge.example.com", "$TUNNELACTORS_ARGS"], exec[^7..]);
+        Assert.Equal(["tunnel", "--hostname", "smb.site.test", "--url", "tcp://127.0.0.1:445", "--edge=https://edge.example.com",
+            "--origincert", "/etc/tunnelactors/smb.site.test.pem", "$TUNNELACTORS_ARGS"], exec[^9..]); // its copy, in a directory only root writes
         foreach (var line in new[] { "User=tunnelactors", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
                      "ReadWritePaths=/var/lib/tunnelactors", "StateDirectoryMode=0700", "AmbientCapabilities=", "CapabilityBoundingSet=",
                      "EnvironmentFile=-/etc/tunnelactors/tunnelactors-tunnel-smb.site.test.env" })
@@ -169,7 +170,10 @@ public sealed class ServiceCommandTests
             "service", "install", "access", "--hostname", "smb.site.test", "--url", "127.0.0.1:8445", "--unit-dir", dir, "--no-enable", "--desktop");
 
         Assert.Equal(0, await install.WaitForExit(TimeSpan.FromSeconds(30)));
-        Assert.Contains("access tcp --hostname smb.site.test --url 127.0.0.1:8445", File.ReadAllText(Path.Combine(dir, "tunnelactors-access-smb.site.test.service")));
+        var unit = File.ReadAllText(Path.Combine(dir, "tunnelactors-access-smb.site.test.service"));
+        Assert.Contains("access tcp --hostname smb.site.test --url 127.0.0.1:8445", unit);
+        Assert.Contains("WantedBy=default.target\n", unit); // the person's own user unit: their home, their cached sign-in
+        Assert.DoesNotContain("User=", unit);
         var launcher = File.ReadAllText(Path.Combine(home, ".local", "share", "applications", "tunnelactors-access-smb.site.test.desktop"));
         Assert.Contains("Terminal=true", launcher);
         Assert.DoesNotContain("--no-browser", launcher); // a person at the desktop signs in in the browser

@@ -51,6 +51,10 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
 
         Assert.Matches(@"tunnelactors_connector_streams_total\{otel_scope_name=""TunnelActors.[A-Za-z]+""\} [1-9]", metrics);
         Assert.Matches(@"tunnelactors_connector_bytes_to_origin_total\{otel_scope_name=""TunnelActors.[A-Za-z]+""\} [1-9]\d{4,}", metrics);
+        await AssertExportedInBothFormats(http, fixture.Tunnel.MetricsPort, "tunnelactors_connector_registered_connections", "tunnelactors_connector_ha_connections",
+            "tunnelactors_connector_connect_attempts_total", "tunnelactors_connector_streams_total", "tunnelactors_connector_streams_open",
+            "tunnelactors_connector_origin_errors_total", "tunnelactors_connector_bytes_to_origin_total", "tunnelactors_connector_bytes_from_origin_total",
+            "tunnelactors_connector_origin_certificate_expiry_timestamp_seconds");
     }
 
     [Fact]
@@ -73,14 +77,27 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
         Assert.Matches(@"tunnelactors_edge_cluster_members\{otel_scope_name=""TunnelActors.Edge"",status=""up""\} 1", metrics);
         Assert.NotEqual(HttpStatusCode.OK, onPublicPort.StatusCode);
 
-        // Prometheus asks for OpenMetrics, where a counter's family drops _total: names that collide there vanish from both formats.
-        using var openMetrics = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{fixture.Rig.MetricsPort}/metrics");
-        openMetrics.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0");
-        var asOpenMetrics = await (await http.SendAsync(openMetrics)).Content.ReadAsStringAsync();
-        static IEnumerable<string> Samples(string text) => System.Text.RegularExpressions.Regex.Matches(text, @"^(tunnelactors_\w+)\{", System.Text.RegularExpressions.RegexOptions.Multiline)
-            .Select(m => m.Groups[1].Value).Where(n => !n.EndsWith("_created", StringComparison.Ordinal)).Distinct().Order();
-        Assert.Equal(Samples(metrics), Samples(asOpenMetrics));
-        Assert.Contains("tunnelactors_edge_connections", Samples(asOpenMetrics));
+        await AssertExportedInBothFormats(http, fixture.Rig.MetricsPort, "tunnelactors_edge_connections", "tunnelactors_edge_connections_registered_total",
+            "tunnelactors_edge_streams_open", "tunnelactors_edge_streams_total", "tunnelactors_edge_bytes_to_origin_total", "tunnelactors_edge_bytes_to_client_total",
+            "tunnelactors_edge_access_decisions_total", "tunnelactors_edge_stream_open_phase_microseconds_total", "tunnelactors_edge_stream_open_phase_total",
+            "tunnelactors_edge_tunnel_entities", "tunnelactors_edge_cluster_members", "tunnelactors_edge_cluster_unreachable_members",
+            "tunnelactors_edge_tls_certificate_expiry_timestamp_seconds", "tunnelactors_edge_client_handshake_seconds_bucket");
+    }
+
+    /// <summary>
+    /// Every one of <paramref name="names"/> is exported both as text and as OpenMetrics (what Prometheus asks for, where a
+    /// counter's family drops _total: a name that collides there vanishes), and the two formats list the same samples.
+    /// </summary>
+    private static async Task AssertExportedInBothFormats(HttpClient http, int port, params string[] names)
+    {
+        var text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/metrics");
+        request.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0");
+        var openMetrics = await (await http.SendAsync(request)).Content.ReadAsStringAsync();
+        static List<string> Samples(string exposition) => System.Text.RegularExpressions.Regex.Matches(exposition, @"^(tunnelactors_\w+)\{", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).Where(n => !n.EndsWith("_created", StringComparison.Ordinal)).Distinct().Order().ToList();
+        Assert.Equal(Samples(text), Samples(openMetrics));
+        Assert.All(names, name => Assert.Contains(name, Samples(openMetrics)));
     }
 
     [Fact]

@@ -6,18 +6,20 @@ namespace TunnelActors.Transport.Tests;
 public sealed class WindowsServiceRegistrationTests
 {
     [Fact]
-    public void Install_CreatesAnAutomaticLocalServiceThatRestartsOnAnyFailure_ThenStartsIt()
+    public void Register_CreatesAnAutomaticLocalServiceWithItsOwnSid_ThatRestartsOnAnyFailure()
     {
-        var calls = WindowsServiceRegistration.Install("tunnelactors-tunnel-smb.site.com", "TunnelActors connector for smb.site.com", "Reaches tcp://localhost:445",
+        var calls = WindowsServiceRegistration.Register("tunnelactors-tunnel-smb.site.com", "TunnelActors connector for smb.site.com", "Reaches tcp://localhost:445",
             [@"C:\Program Files\TunnelActors\tunnelactors.exe", "tunnel", "--hostname", "smb.site.com", "--url", "tcp://localhost:445"]);
 
         Assert.Equal(["create", "tunnelactors-tunnel-smb.site.com", "binPath=",
             "\"C:\\Program Files\\TunnelActors\\tunnelactors.exe\" tunnel --hostname smb.site.com --url tcp://localhost:445",
             "start=", "delayed-auto", "obj=", @"NT AUTHORITY\LocalService", "DisplayName=", "TunnelActors connector for smb.site.com"], calls[0]);
-        Assert.Equal(["failure", "tunnelactors-tunnel-smb.site.com", "reset=", "86400", "actions=", "restart/5000/restart/5000/restart/30000"], calls[2]);
-        Assert.Equal(["failureflag", "tunnelactors-tunnel-smb.site.com", "1"], calls[3]);
-        Assert.Equal(["start", "tunnelactors-tunnel-smb.site.com"], calls[^1]);
-        Assert.Equal([["stop", "x"], ["delete", "x"]], WindowsServiceRegistration.Uninstall("x"));
+        Assert.Equal(["sidtype", "tunnelactors-tunnel-smb.site.com", "unrestricted"], calls[2]);
+        Assert.Equal(["failure", "tunnelactors-tunnel-smb.site.com", "reset=", "86400", "actions=", "restart/5000/restart/5000/restart/30000"], calls[3]);
+        Assert.Equal(["failureflag", "tunnelactors-tunnel-smb.site.com", "1"], calls[4]);
+        Assert.Equal(["start", "tunnelactors-tunnel-smb.site.com"], WindowsServiceRegistration.Start("tunnelactors-tunnel-smb.site.com"));
+        Assert.Equal(@"NT SERVICE\tunnelactors-tunnel-smb.site.com", WindowsServiceRegistration.ServiceAccount("tunnelactors-tunnel-smb.site.com"));
+        Assert.Equal([["stop", "x"], ["delete", "x"]], WindowsServiceRegistration.Unregister("x"));
     }
 
     [Theory]

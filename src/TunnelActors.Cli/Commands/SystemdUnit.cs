@@ -6,7 +6,8 @@ namespace TunnelActors.Cli.Commands;
 /// `tunnelactors` user with its state in /var/lib/tunnelactors (0700), a read-only view of
 /// the rest of the system, no new privileges, and only the edge — the public front that binds
 /// 443 — holds CAP_NET_BIND_SERVICE. Secrets come from the environment file (0600), never the
-/// command line.
+/// command line. An access client is a person's: it runs as their user unit (<see cref="RenderForUser"/>),
+/// with their home and its cached sign-in.
 /// </summary>
 public sealed record SystemdUnit(string Description, IReadOnlyList<string> Command, bool BindsPrivilegedPort, string EnvironmentFile)
 {
@@ -70,6 +71,26 @@ public sealed record SystemdUnit(string Description, IReadOnlyList<string> Comma
 
         [Install]
         WantedBy=multi-user.target
+
+        """;
+
+    /// <summary>A user unit (`systemctl --user`): the user's own account and home, started with their session.</summary>
+    public string RenderForUser() => $"""
+        [Unit]
+        Description={Description}
+        Documentation=https://github.com/tunnelactors/tunnelactors#install
+
+        [Service]
+        Type=exec
+        EnvironmentFile=-{EnvironmentFile}
+        ExecStart={string.Join(' ', Command.Select(Quote))} $TUNNELACTORS_ARGS
+        Restart=always
+        RestartSec=5s
+        NoNewPrivileges=yes
+        UMask=0077
+
+        [Install]
+        WantedBy=default.target
 
         """;
 

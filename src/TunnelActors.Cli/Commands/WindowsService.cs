@@ -5,49 +5,67 @@ using TunnelActors.Transport.Hosting;
 namespace TunnelActors.Cli.Commands;
 
 /// <summary>
-/// `service install|uninstall` on Windows: runs the `sc.exe` calls of
+/// `service install|uninstall` on Windows: registers the service with the `sc.exe` calls of
 /// <see cref="WindowsServiceRegistration"/>, registers the event log source the role logs under,
-/// and keeps the state in %ProgramData%\tunnelactors, closed by ACL to all but SYSTEM,
-/// Administrators and the service's LocalService account.
+/// keeps its state in %ProgramData%\tunnelactors — closed by ACL to SYSTEM, Administrators and the
+/// service's own SID (NT SERVICE\NAME), not to every LocalService service — then starts it.
 /// </summary>
 [SupportedOSPlatform("windows")]
-public static class WindowsService
+internal static class WindowsService
 {
-    public static int Install(string name, string displayName, IReadOnlyList<string> command, string role)
+    private static string StateDirectory => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "tunnelactors");
+
+    public static int Install(ServiceSpec service, IReadOnlyList<string> executable, string certificate)
     {
-        // The role logs to the Application log under tunnelactors-<role>; creating a source needs the administrator running this.
-        var source = $"tunnelactors-{role}";
-        if (!System.Diagnostics.EventLog.SourceExists(source)) System.Diagnostics.EventLog.CreateEventSource(source, "Application");
-        foreach (var call in WindowsServiceRegistration.Install(name, displayName, $"Keeps {displayName} running (TunnelActors)", command))
+        if (service.Role == "edge") throw new ArgumentException("the edge runs on Linux (the .deb or `service install edge` there); on Windows, install tunnel or access");
+        if (service.QuickTunnel && !File.Exists(certificate))
+            throw new FileNotFoundException($"origin certificate {certificate} not found: run `tunnelactors tunnel login` first, or pass --origincert");
+        var source = $"tunnelactors-{service.Role}";
+        try
         {
-            if (ServiceCommand.Run("sc.exe", call) is var code and not 0)
-            {
-                Console.Error.WriteLine($"error: sc.exe {call[0]} {name} failed with {code} (run from an administrator prompt)");
-                return 1;
-            }
+            // The role logs to the Application log under this source; only an administrator may create it.
+            if (!System.Diagnostics.EventLog.SourceExists(source)) System.Diagnostics.EventLog.CreateEventSource(source, "Application");
         }
-        Console.WriteLine($"Installed and started the Windows service {name} (automatic start, restarted on failure, logs in the Application event log as {source})");
+        catch (Exception e) when (e is System.Security.SecurityException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: cannot register the event log source {source} ({e.Message}): run from an administrator prompt");
+            return 1;
+        }
+
+        var serviceCert = Path.Combine(StateDirectory, $"{service.Hostname}.pem");
+        string[] extra = service.QuickTunnel ? ["--origincert", serviceCert] : [];
+        var command = new List<string>([.. executable, .. service.Arguments, .. extra]);
+        foreach (var call in WindowsServiceRegistration.Register(service.Name, service.Description, $"Keeps the {service.Description} running", command))
+            if (Sc(call) is { } failed) return failed;
+
+        // The directory (and the certificate copied into it) admits this service alone, by its service SID.
+        SecretDirectory.Ensure(StateDirectory);
+        FileProtection.ForThisSystem.Restrict(StateDirectory);
+        WindowsFileProtection.Grant(StateDirectory, WindowsServiceRegistration.ServiceAccount(service.Name));
+        if (service.QuickTunnel)
+        {
+            File.Copy(certificate, serviceCert, overwrite: true); // inherits the directory's ACL
+            Console.WriteLine($"Copied the origin certificate to {serviceCert}");
+        }
+        if (Sc(WindowsServiceRegistration.Start(service.Name)) is { } notStarted) return notStarted;
+        Console.WriteLine($"Installed and started the Windows service {service.Name} (automatic start, restarted on failure, logs in the Application event log as {source})");
         return 0;
     }
 
     public static int Uninstall(string name)
     {
-        var calls = WindowsServiceRegistration.Uninstall(name);
-        ServiceCommand.Run("sc.exe", calls[0]); // already stopped is fine
-        if (ServiceCommand.Run("sc.exe", calls[1]) is var code and not 0)
-        {
-            Console.Error.WriteLine($"error: sc.exe delete {name} failed with {code} (is it installed? run from an administrator prompt)");
-            return 1;
-        }
+        var calls = WindowsServiceRegistration.Unregister(name);
+        Processes.Run("sc.exe", calls[0]); // already stopped is fine
+        if (Sc(calls[1]) is { } failed) return failed;
         Console.WriteLine($"Removed the Windows service {name}");
         return 0;
     }
 
-    /// <summary>%ProgramData%\tunnelactors: owner-only ACL (as the edge keeps its data directory), plus the service account.</summary>
-    public static void PrepareStateDirectory(string directory)
+    private static int? Sc(string[] call)
     {
-        SecretDirectory.Ensure(directory);
-        FileProtection.ForThisSystem.Restrict(directory);
-        WindowsFileProtection.Grant(directory, WindowsAcl.LocalService);
+        var code = Processes.Run("sc.exe", call, out var error);
+        if (code == 0) return null;
+        Console.Error.WriteLine($"error: sc.exe {call[0]} {call[1]} failed with {code}: {error} (run from an administrator prompt)");
+        return 1;
     }
 }
