@@ -2,9 +2,11 @@
 # The chaos suite, by hand: three edges (one PostgreSQL), two connector replicas, a real Samba
 # share and an smbclient put/get loop through `access tcp`, while edges are SIGKILLed and
 # restarted, a connector replica is killed, WebSockets are dropped, a stream is closed through
-# the admin API and all edges are restarted one by one. Prints recovery times, the share of
-# failed transfers and the sha256 proof for every completed transfer; exits 1 if any
-# completed transfer was corrupt.
+# the admin API and all edges are restarted one by one. Every fault checks that it took effect
+# (a close that closed nothing fails the run), and after each the cluster must run exactly one
+# copy of the tunnel's sharded entity again within 30 s. Prints recovery times, the share of
+# failed transfers and the sha256 proof for every completed transfer; exits 1 if a completed
+# transfer was corrupt, a fault did not happen, or the entity did not come back single.
 #   ops/chaos/run.sh                 every fault, 20 s of traffic after each
 #   ops/chaos/run.sh --settle 60     longer windows
 #   ops/chaos/run.sh --smoke         short windows (a couple of minutes in all)

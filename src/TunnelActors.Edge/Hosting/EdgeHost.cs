@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using TunnelActors.Transport.Hosting;
 using Akka.Remote.Hosting;
@@ -143,8 +144,11 @@ public static class EdgeHost
             .WithShardRegion<TunnelEntity>("tunnel",
                 tunnelId => Props.Create(() => new TunnelEntity(tunnelId, options.HeartbeatInterval, metrics)),
                 new TunnelMessageExtractor(),
-                // Tunnel entities hold live routing state: never stop them for being idle.
-                new ShardOptions { ShouldPassivateIdleEntities = false, Role = "edge" })
+                // Tunnel entities hold live routing state: never stop them for being idle. The coordinator keeps
+                // where each shard lives in distributed data, replicated to a majority of edges: the default
+                // (persistence) wrote it to the in-memory journal of whichever edge ran the coordinator, so after
+                // that edge died its successor knew no placements and started a second copy of live tunnels.
+                new ShardOptions { ShouldPassivateIdleEntities = false, Role = "edge", StateStoreMode = StateStoreMode.DData })
             .WithActors((system, registry, resolver) =>
             {
                 var cluster = Cluster.Get(system);
