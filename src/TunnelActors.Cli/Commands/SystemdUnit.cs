@@ -18,16 +18,11 @@ public sealed record SystemdUnit(string Description, IReadOnlyList<string> Comma
     public string Render() => $"""
         [Unit]
         Description={Description}
-        Documentation=https://github.com/tunnelactors/tunnelactors#install
+        Documentation=file:///usr/share/doc/tunnelactors/README.md
         Wants=network-online.target
         After=network-online.target
 
-        [Service]
-        Type=exec
-        EnvironmentFile=-{EnvironmentFile}
-        ExecStart={string.Join(' ', Command.Select(Quote))} $TUNNELACTORS_ARGS
-        Restart=always
-        RestartSec=5s
+        {Service}
         # Streams drain on SIGTERM within the grace period (default 30 s).
         TimeoutStopSec=60s
         KillSignal=SIGTERM
@@ -78,20 +73,25 @@ public sealed record SystemdUnit(string Description, IReadOnlyList<string> Comma
     public string RenderForUser() => $"""
         [Unit]
         Description={Description}
-        Documentation=https://github.com/tunnelactors/tunnelactors#install
+        Documentation=file:///usr/share/doc/tunnelactors/README.md
 
-        [Service]
-        Type=exec
-        EnvironmentFile=-{EnvironmentFile}
-        ExecStart={string.Join(' ', Command.Select(Quote))} $TUNNELACTORS_ARGS
-        Restart=always
-        RestartSec=5s
+        {Service}
         NoNewPrivileges=yes
         UMask=0077
 
         [Install]
         WantedBy=default.target
 
+        """;
+
+    // Both kinds: the command with the environment file's further flags, restarted whatever made it exit.
+    private string Service => $"""
+        [Service]
+        Type=exec
+        EnvironmentFile=-{EnvironmentFile}
+        ExecStart={string.Join(' ', Command.Select(Quote))} $TUNNELACTORS_ARGS
+        Restart=always
+        RestartSec=5s
         """;
 
     // The .NET JIT writes code pages, so MemoryDenyWriteExecute is left off.
