@@ -78,7 +78,13 @@ public sealed class SmbTests(SmbFixture fixture, ITestOutputHelper output) : ICl
             Assert.True((await admin.PostAsync($"/api/streams/{Uri.EscapeDataString(closedId!)}/close?reason=test", null)).IsSuccessStatusCode);
         }
         var (exit, log) = await transfer;
+        // smbclient hears the reset before the edge's stream actor has stopped: listed as "ending" until it has.
         var remaining = await StreamControlTests.Streams(admin, SmbFixture.Hostname);
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); remaining.Any(s => s.GetProperty("streamId").GetString() == closedId) && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(100);
+            remaining = await StreamControlTests.Streams(admin, SmbFixture.Hostname);
+        }
         var (afterExit, afterLog) = await fixture.Samba.Client(fixture.AccessPort, "ls", TimeSpan.FromMinutes(1));
 
         Assert.NotNull(closedId);
