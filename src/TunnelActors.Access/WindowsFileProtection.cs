@@ -34,10 +34,7 @@ public sealed class WindowsFileProtection : IFileProtection
     [SupportedOSPlatform("windows")]
     public static FileStream CreatePrivate(string path)
     {
-        var security = new FileSecurity();
-        security.SetAccessRuleProtection(isProtected: true, preserveInheritance: false);
-        foreach (var sid in WindowsAcl.Trusted(Owners()[0]))
-            security.AddAccessRule(new FileSystemAccessRule(new SecurityIdentifier(sid), FileSystemRights.FullControl, AccessControlType.Allow));
+        var security = OwnerOnly(new FileSecurity(), Owners()[0], InheritanceFlags.None);
         return new FileInfo(path).Create(FileMode.CreateNew, FileSystemRights.Write | FileSystemRights.Synchronize, FileShare.None, 4096, FileOptions.None, security);
     }
 
@@ -63,14 +60,20 @@ public sealed class WindowsFileProtection : IFileProtection
     [SupportedOSPlatform("windows")]
     private static void Apply(string path, string owner)
     {
-        var directory = Directory.Exists(path);
-        var inherit = directory ? InheritanceFlags.ContainerInherit | InheritanceFlags.ObjectInherit : InheritanceFlags.None;
-        FileSystemSecurity security = directory ? new DirectorySecurity() : new FileSecurity();
+        if (Directory.Exists(path))
+            new DirectoryInfo(path).SetAccessControl(OwnerOnly(new DirectorySecurity(), owner, InheritanceFlags.ContainerInherit | InheritanceFlags.ObjectInherit));
+        else
+            new FileInfo(path).SetAccessControl(OwnerOnly(new FileSecurity(), owner, InheritanceFlags.None));
+    }
+
+    /// <summary>An ACL that inherits nothing and allows only the owner, SYSTEM and Administrators.</summary>
+    [SupportedOSPlatform("windows")]
+    private static T OwnerOnly<T>(T security, string owner, InheritanceFlags inherit) where T : FileSystemSecurity
+    {
         security.SetAccessRuleProtection(isProtected: true, preserveInheritance: false);
         foreach (var sid in WindowsAcl.Trusted(owner))
             security.AddAccessRule(new FileSystemAccessRule(new SecurityIdentifier(sid), FileSystemRights.FullControl, inherit, PropagationFlags.None, AccessControlType.Allow));
-        if (directory) new DirectoryInfo(path).SetAccessControl((DirectorySecurity)security);
-        else new FileInfo(path).SetAccessControl((FileSecurity)security);
+        return security;
     }
 
     [SupportedOSPlatform("windows")]

@@ -13,10 +13,9 @@ internal static class LinuxService
     public static int Install(ServiceSpec service, IReadOnlyList<string> executable, string certificate, string? unitDir, bool noEnable, bool desktop)
     {
         var userUnit = service.Role == "access";
-        var dataDir = service.Role == "edge" ? new[] { "--data-dir", Path.Combine(SystemdUnit.StateDirectory, "edge") } : [];
         var serviceCert = Path.Combine(ConfigDirectory, $"{service.Hostname}.pem");
         var certArg = service.QuickTunnel ? new[] { "--origincert", serviceCert } : [];
-        var unit = new SystemdUnit(service.Description, [.. executable, .. service.Arguments.Take(1), .. dataDir, .. service.Arguments.Skip(1), .. certArg],
+        var unit = new SystemdUnit(service.Description, [.. executable, .. service.Arguments, .. certArg],
             BindsPrivilegedPort: service.Role == "edge",
             EnvironmentFile: userUnit ? $"%h/.config/tunnelactors/{service.Name}.env" : $"{ConfigDirectory}/{service.Name}.env");
         if (!userUnit && (executable[^1].StartsWith("/home/", StringComparison.Ordinal) || executable[^1].StartsWith("/root/", StringComparison.Ordinal)))
@@ -36,7 +35,8 @@ internal static class LinuxService
         if (noEnable)
         {
             if (service.QuickTunnel) Console.WriteLine($"Copy the origin certificate to {serviceCert} (0600, owned by {SystemdUnit.User}) before enabling it.");
-            Console.WriteLine($"Enable it with: systemctl {string.Join("", systemctl.Select(a => a + " "))}daemon-reload && systemctl {string.Join("", systemctl.Select(a => a + " "))}enable --now {service.Name}");
+            var command = string.Join(' ', ["systemctl", .. systemctl]);
+            Console.WriteLine($"Enable it with: {command} daemon-reload && {command} enable --now {service.Name}");
             return 0;
         }
         if (!userUnit && EnsureUser() is { } failed) return failed;

@@ -116,7 +116,7 @@ public sealed record ServiceSpec(string Role, string Name, string Description, I
             },
             role switch
             {
-                "edge" => ["edge", .. rest],
+                "edge" => ["edge", "--data-dir", Path.Combine(SystemdUnit.StateDirectory, "edge"), .. rest], // an edge is a Linux service only
                 "tunnel" when config is not null => ["tunnel", "run", "--config", config, .. rest],
                 "tunnel" => ["tunnel", "--hostname", Required(host, "--hostname"), "--url", Required(url, "--url"), .. rest],
                 _ => ["access", "tcp", "--hostname", Required(host, "--hostname"), "--url", Required(url, "--url"), "--no-browser", .. rest],
