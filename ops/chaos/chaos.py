@@ -243,41 +243,39 @@ class FaultNotInjected(Exception):
     """A fault that did not happen must not be reported as recovered from."""
 
 
-def entity_copies(edges):
-    """How many edges host the tunnel's sharded entity, as the first edge that answers sees the cluster."""
+def first_answer(edges, path, read, otherwise):
+    """read(edge, answer) of the first edge whose admin API answers GET path (edges may be down mid-fault)."""
     for e in edges:
         try:
-            members = e.api("GET", "/api/cluster")["members"]
-            hosting = [m["address"] for m in members if HOST in m["tunnels"]]
-            if len(hosting) != 1:
-                print(f"    edge{e.i} sees the entity on {hosting or 'no member'}; members: {[(m['address'], m['status'], m['reachable']) for m in members]}", flush=True)
-            return len(hosting)
+            return read(e, e.api("GET", path))
         except Exception as error:
             print(f"    edge{e.i} admin API: {error}", flush=True)
-    return -1
+    return otherwise
+
+
+def entity_copies(edges):
+    """How many edges host the tunnel's sharded entity, as the first edge that answers sees the cluster."""
+    def count(e, cluster):
+        members = cluster["members"]
+        hosting = [m["address"] for m in members if HOST in m["tunnels"]]
+        if len(hosting) != 1:
+            print(f"    edge{e.i} sees the entity on {hosting or 'no member'}; members: {[(m['address'], m['status'], m['reachable']) for m in members]}", flush=True)
+        return len(hosting)
+    return first_answer(edges, "/api/cluster", count, -1)
 
 
 def connections(edges):
     """Ids of the tunnel's live connections, as the first edge that answers lists them."""
-    for e in edges:
-        try:
-            tunnels = e.api("GET", "/api/tunnels")["tunnels"]
-            if os.environ.get("CHAOS_DEBUG"):
-                print(f"    edge{e.i} lists {json.dumps(tunnels)[:600]}", flush=True)
-            return sorted({c["id"] for t in tunnels if t["tunnel"] == HOST for c in t["connections"]})
-        except Exception as error:
-            print(f"    edge{e.i} admin API: {error}", flush=True)
-    return []
+    def ids(e, answer):
+        if os.environ.get("CHAOS_DEBUG"):
+            print(f"    edge{e.i} lists {json.dumps(answer['tunnels'])[:600]}", flush=True)
+        return sorted({c["id"] for t in answer["tunnels"] if t["tunnel"] == HOST for c in t["connections"]})
+    return first_answer(edges, "/api/tunnels", ids, [])
 
 
 def streams(edges):
     """Every stream actor of the cluster, as the first edge that answers lists them."""
-    for e in edges:
-        try:
-            return e.api("GET", "/api/streams")["streams"]
-        except Exception as error:
-            print(f"    edge{e.i} admin API: {error}", flush=True)
-    return []
+    return first_answer(edges, "/api/streams", lambda e, answer: answer["streams"], [])
 
 
 def report(records, faults, single):
