@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TunnelActors.E2E.Tests.Infrastructure;
 
 namespace TunnelActors.E2E.Tests;
@@ -39,8 +38,7 @@ public sealed class CliTests
     [Fact]
     public async Task Version_NamesTheVersionAndTheCommitItWasBuiltFrom()
     {
-        using var git = Process.Start(new ProcessStartInfo("git", ["-C", Repo.Root, "rev-parse", "--short=12", "HEAD"]) { RedirectStandardOutput = true })!;
-        var commit = (await git.StandardOutput.ReadToEndAsync()).Trim();
+        var commit = (await Tool.Run("git", ["-C", Repo.Root, "rev-parse", "--short=12", "HEAD"], TimeSpan.FromSeconds(30))).Output.Trim();
         var version = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(Path.Combine(Repo.Root, "Directory.Build.props")), "<Version>(.+)</Version>").Groups[1].Value;
         await using var cli = CliProcess.Start("version", Repo.Root, "--version");
 
@@ -154,10 +152,8 @@ public sealed class ServiceCommandTests
     /// <summary>systemd's own check of a unit file (syntax, directives, the executable).</summary>
     private static async Task AssertVerifiesAsync(string unit)
     {
-        using var verify = Process.Start(new ProcessStartInfo("systemd-analyze", ["verify", unit]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        var errors = await verify.StandardError.ReadToEndAsync();
-        await verify.WaitForExitAsync();
-        Assert.True(verify.ExitCode == 0, $"systemd-analyze verify {unit}: {errors}");
+        var (exit, output) = await Tool.Run("systemd-analyze", ["verify", unit], TimeSpan.FromMinutes(1));
+        Assert.True(exit == 0, $"systemd-analyze verify {unit}: {output}");
     }
 
     [Fact]

@@ -13,11 +13,11 @@ public sealed class MonitoringTests(EchoTunnelFixture fixture)
     [Fact]
     public async Task AlertRules_PassPromtoolsCheck_AndTheTunnelDownTest()
     {
-        var (checkCode, check) = await RunAsync("promtool", "check", "rules", Path.Combine(Monitoring, "alerts.yml"));
+        var (checkCode, check) = await Tool.Run("promtool", ["check", "rules", Path.Combine(Monitoring, "alerts.yml")], TimeSpan.FromMinutes(1));
         Assert.True(checkCode == 0, check);
         Assert.Contains("SUCCESS: 7 rules found", check);
 
-        var (testCode, test) = await RunAsync("promtool", "test", "rules", Path.Combine(Monitoring, "alerts.test.yml"));
+        var (testCode, test) = await Tool.Run("promtool", ["test", "rules", Path.Combine(Monitoring, "alerts.test.yml")], TimeSpan.FromMinutes(1));
         Assert.True(testCode == 0, test);
         Assert.Contains("SUCCESS", test);
     }
@@ -101,14 +101,5 @@ public sealed class MonitoringTests(EchoTunnelFixture fixture)
             await Task.Delay(250);
         }
         throw new TimeoutException($"Prometheus query '{query}' gave {results.Count} results within 60 s. {context?.Invoke()}");
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string file, params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
     }
 }
