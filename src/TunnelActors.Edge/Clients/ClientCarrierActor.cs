@@ -44,13 +44,14 @@ public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
     private double _opens = 2 * OpensPerSecond; // token bucket
     private long _refilled = System.Diagnostics.Stopwatch.GetTimestamp();
 
-    public ClientCarrierActor(AcceptCarrier accept, IActorRef streams, Hosting.EdgeOptions options, MuxOptions mux)
+    public ClientCarrierActor(AcceptCarrier accept, IActorRef streams, Hosting.EdgeOptions options, MuxOptions mux, Hosting.ClusterQuorum quorum)
     {
         (_accept, _name, _options, _muxOptions) = (accept, accept.Id, options, mux);
         var name = accept.Id;
         Receive<MuxStreamOpened>(m =>
         {
-            if (TakeOpen()) streams.Tell(new CarrierStream(m.Stream, accept.Source, name));
+            if (quorum.Refusal is { } refusal) m.Stream.Abort(new ProtocolException(ProtocolError.Refused, refusal)); // GOAWAY is on its way
+            else if (TakeOpen()) streams.Tell(new CarrierStream(m.Stream, accept.Source, name));
             else m.Stream.Abort(new ProtocolException(ProtocolError.TooManyStreams, $"this carrier opens streams faster than {OpensPerSecond} a second"));
         });
         Receive<Tick>(_ =>

@@ -22,7 +22,7 @@ public sealed class ClientCarriers : ReceiveActor
     private readonly Dictionary<IActorRef, IPAddress> _sources = new();
     private long _started;
 
-    public ClientCarriers(Hosting.EdgeOptions options, IActorRef streams)
+    public ClientCarriers(Hosting.EdgeOptions options, IActorRef streams, Hosting.ClusterQuorum quorum)
     {
         var mux = options.Mux with { MaxStreams = ClientCarrier.MaxStreams, MaxOpenWindow = options.Mux.StreamWindow };
         Receive<AdmitCarrier>(admit =>
@@ -39,7 +39,7 @@ public sealed class ClientCarriers : ReceiveActor
         Receive<CarrierGone>(gone => Release(gone.Source));
         Receive<AcceptCarrier>(accept =>
         {
-            var carrier = Context.Watch(Context.ActorOf(Props.Create(() => new ClientCarrierActor(accept, streams, options, mux)), $"carrier-{++_started}"));
+            var carrier = Context.Watch(Context.ActorOf(Props.Create(() => new ClientCarrierActor(accept, streams, options, mux, quorum)), $"carrier-{++_started}"));
             _sources[carrier] = accept.Source;
         });
         Receive<Terminated>(t =>
@@ -49,6 +49,10 @@ public sealed class ClientCarriers : ReceiveActor
         Receive<Connections.DrainConnection>(drain =>
         {
             foreach (var child in Context.GetChildren()) child.Forward(drain);
+        });
+        Receive<Hosting.MinoritySide>(minority =>
+        {
+            foreach (var child in Context.GetChildren()) child.Tell(new Connections.DrainConnection(minority.Reason));
         });
     }
 

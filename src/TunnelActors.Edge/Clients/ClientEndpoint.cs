@@ -20,7 +20,7 @@ namespace TunnelActors.Edge.Clients;
 /// </summary>
 public sealed class ClientEndpoint(
     ClientAuthenticator authenticator, EdgeStore store, TimeProvider clock, IActorRef streams, IActorRef carriers, string node,
-    EdgeMetrics metrics, Hosting.EdgeDrain drain, ILogger<ClientEndpoint> log)
+    EdgeMetrics metrics, Hosting.EdgeDrain drain, Hosting.ClusterQuorum quorum, ILogger<ClientEndpoint> log)
 {
     private long _carriers;
 
@@ -45,6 +45,11 @@ public sealed class ClientEndpoint(
         {
             // Clients with several --edge fail over on 503; streams already open here carry on.
             await Refuse(context, StatusCodes.Status503ServiceUnavailable, "this edge is draining for shutdown: use another edge");
+            return;
+        }
+        if (quorum.Refusal is { } refusal)
+        {
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, refusal); // on the minority side: clients fail over alike
             return;
         }
 

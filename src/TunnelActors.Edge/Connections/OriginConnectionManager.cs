@@ -63,6 +63,11 @@ public sealed class OriginConnectionManager : ReceiveActor, IWithTimers
             draining = true;
             foreach (var child in Context.GetChildren()) child.Forward(drain);
         });
+        // Lost the majority: connectors replace these connections on the majority side (make before break).
+        Receive<MinoritySide>(minority =>
+        {
+            foreach (var child in Context.GetChildren()) child.Tell(new DrainConnection(minority.Reason));
+        });
         Receive<PickLocalConnection>(pick => Sender.Tell(_local.Pick(pick.TunnelId, nodeName)
             ?? (object)new NoConnection(pick.TunnelId, $"no connection of {pick.TunnelId} on this edge")));
     }

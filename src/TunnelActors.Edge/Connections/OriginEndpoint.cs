@@ -10,7 +10,7 @@ namespace TunnelActors.Edge.Connections;
 /// upgrade (the connector signs it with its origin certificate in REGISTER), then hands the
 /// WebSocket to an <see cref="OriginConnectionActor"/> and holds the request open until it ends.
 /// </summary>
-public sealed class OriginEndpoint(IActorRef connections, RegistrationSlots slots)
+public sealed class OriginEndpoint(IActorRef connections, RegistrationSlots slots, Hosting.ClusterQuorum quorum)
 {
     public const string Path = Transport.Tls.EdgePaths.Connect;
 
@@ -22,7 +22,8 @@ public sealed class OriginEndpoint(IActorRef connections, RegistrationSlots slot
             await context.Response.WriteAsync("connectors connect here with a WebSocket upgrade\n");
             return;
         }
-        var (slot, refusal) = slots.TryTake(context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
+        // On the minority side a registration would be invisible to the majority's clients: the connector dials the next edge.
+        var (slot, refusal) = quorum.Refusal is { } notHere ? (null, notHere) : slots.TryTake(context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
         if (slot is null)
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;

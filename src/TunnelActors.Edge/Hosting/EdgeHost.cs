@@ -92,7 +92,9 @@ public static class EdgeHost
         builder.Services.AddSingleton<PinOutbox>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PinOutbox>());
         builder.Services.AddSignInLimits();
-        builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity, metrics));
+        var quorum = new ClusterQuorum();
+        builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity, metrics, quorum));
+        builder.Services.AddSingleton(quorum);
         builder.Services.AddSingleton<EdgeDrain>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeDrain>()); // after Akka: stopped before it
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.GracePeriod + TimeSpan.FromSeconds(15));
@@ -127,7 +129,7 @@ public static class EdgeHost
             "Members this node's failure detector marks unreachable.");
     }
 
-    private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity, EdgeMetrics metrics)
+    private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity, EdgeMetrics metrics, ClusterQuorum quorum)
     {
         akka.WithRoleDefaults()
             .WithClusterSerialization()
@@ -169,8 +171,9 @@ public static class EdgeHost
                     audit, metrics, TimeProvider.System, options.Mux, node, logs);
                 var streams = system.ActorOf(Props.Create(() => new EdgeStreams(services)), EdgeStreams.Name);
                 registry.Register<EdgeStreams>(streams);
-                var carriers = system.ActorOf(Props.Create(() => new ClientCarriers(options, streams)), "client-carriers");
+                var carriers = system.ActorOf(Props.Create(() => new ClientCarriers(options, streams, quorum)), "client-carriers");
                 registry.Register<ClientCarriers>(carriers);
+                system.ActorOf(Props.Create(() => new QuorumWatch(quorum, new[] { manager, carriers })), "quorum");
                 system.ActorOf(Props.Create(() => new RoleSentinel(new[] { manager, peers, streams, carriers }, resolver.GetService<IHostApplicationLifetime>())), "sentinel");
             });
     }
@@ -199,7 +202,8 @@ public static class EdgeHost
         IActorRef Actor<T>() => services.GetRequiredService<ActorRegistry>().Get<T>();
 
         var registrationSlots = new RegistrationSlots();
-        app.Map(OriginEndpoint.Path, context => new OriginEndpoint(Actor<OriginConnectionManager>(), registrationSlots).HandleAsync(context));
+        var quorum = services.GetRequiredService<ClusterQuorum>();
+        app.Map(OriginEndpoint.Path, context => new OriginEndpoint(Actor<OriginConnectionManager>(), registrationSlots, quorum).HandleAsync(context));
         var peerEndpoint = new Lazy<PeerEndpoint>(() => new PeerEndpoint(Actor<PeerLinks>(), services.GetRequiredService<EdgeIdentity>().PeerToken,
             services.GetRequiredService<ILogger<PeerEndpoint>>()));
         app.Map(PeerEndpoint.Path, context => peerEndpoint.Value.HandleAsync(context));
@@ -216,10 +220,11 @@ public static class EdgeHost
         app.MapGet("/ready", (EdgeDrain drain) =>
         {
             if (drain.Draining) return Results.Json(new { status = "draining" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            // Ready when it takes new streams: an Up member on the majority side (ClusterQuorum).
             var member = Cluster.Get(System()).SelfMember;
-            return member.Status == MemberStatus.Up
-                ? Results.Json(new { status = "ready", member = member.Address.ToString() })
-                : Results.Json(new { status = member.Status.ToString() }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            return quorum.Refusal is { } refusal
+                ? Results.Json(new { status = member.Status == MemberStatus.Up ? "minority" : member.Status.ToString(), reason = refusal }, statusCode: StatusCodes.Status503ServiceUnavailable)
+                : Results.Json(new { status = "ready", member = member.Address.ToString() });
         });
 
         string Node() => Cluster.Get(System()).SelfAddress.ToString() is var a ? a[(a.LastIndexOf('@') + 1)..] : "";
@@ -227,7 +232,7 @@ public static class EdgeHost
             services.GetRequiredService<ClientAuthenticator>(),
             services.GetRequiredService<State.EdgeStore>(),
             services.GetRequiredService<TimeProvider>(),
-            Actor<EdgeStreams>(), Actor<ClientCarriers>(), Node(), services.GetRequiredService<EdgeMetrics>(), services.GetRequiredService<EdgeDrain>(),
+            Actor<EdgeStreams>(), Actor<ClientCarriers>(), Node(), services.GetRequiredService<EdgeMetrics>(), services.GetRequiredService<EdgeDrain>(), quorum,
             services.GetRequiredService<ILogger<ClientEndpoint>>()));
         app.MapFallback(context => clients.Value.HandleAsync(context));
     }

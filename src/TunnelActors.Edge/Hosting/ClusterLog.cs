@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace TunnelActors.Edge.Hosting;
+
+/// <summary>This edge's standing in the cluster: stable event ids 9101–9199.</summary>
+internal static partial class ClusterLog
+{
+    [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "Taking new streams: an Up member on the majority side ({Members} members known)")]
+    public static partial void QuorumServing(ILogger log, int members);
+
+    [LoggerMessage(EventId = 9102, Level = LogLevel.Warning, Message = "Refusing new client streams and connector registrations: {Reason}")]
+    public static partial void QuorumRefusing(ILogger log, string reason);
+}
