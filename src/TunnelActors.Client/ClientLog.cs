@@ -49,4 +49,10 @@ internal static partial class ClientLog
 
     [LoggerMessage(EventId = 6015, Level = LogLevel.Warning, Message = "Carrier {Carrier} takes no new connections ({Reason}); a new carrier is dialled, its {Streams} open streams go on while it answers")]
     public static partial void CarrierRetired(ILogger log, string carrier, string reason, int streams);
+
+    [LoggerMessage(EventId = 6016, Level = LogLevel.Warning, Message = "Edge {Edge} has not finished its TLS handshake and upgrade within {Seconds:0.0} s: dialling {Next} beside it, the first to answer wins")]
+    public static partial void EdgeSlow(ILogger log, string edge, double seconds, string next);
+
+    [LoggerMessage(EventId = 6017, Level = LogLevel.Warning, Message = "Edge {Edge} cannot be used ({Reason}): trying the next edge")]
+    public static partial void EdgeFailed(ILogger log, string edge, string reason);
 }

@@ -57,7 +57,8 @@ public static class AccessTcpHost
                     // Listeners with the same edges and trust share one failover order and one carrier.
                     var key = $"{string.Join(" ", options.Edges)}|{options.CaFile}|{options.Carrier}";
                     if (carriers.TryGetValue(key, out var shared)) return shared;
-                    var edges = new EdgeFailover(options.Edges.Select(e => new EdgeDialer(e, options.CaFile, DialTimeout)).ToList());
+                    var edges = new EdgeFailover(options.Edges.Select(e => new EdgeDialer(e, options.CaFile, DialTimeout)).ToList(),
+                        resolver.GetService<ILoggerFactory>().CreateLogger<EdgeFailover>());
                     var carrier = options.Carrier == CarrierKind.Mux
                         ? system.ActorOf(Props.Create(() => new EdgeCarrierActor(edges, options.CarrierTimings, MuxOptions.Default)), $"carrier-{carriers.Count}")
                         : null;

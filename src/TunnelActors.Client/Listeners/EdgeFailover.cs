@@ -1,17 +1,26 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TunnelActors.Transport.Tls;
 
 namespace TunnelActors.Client.Listeners;
 
 /// <summary>
 /// The `--edge` replicas an access client may use: it sticks to the last one that answered
-/// and moves to the next only when that one is unreachable or draining (503), or when its
-/// carrier fell silent (<see cref="Avoid"/>), so a stopped, frozen or restarting edge costs a
-/// new connection one failed dial, never an error to the user.
-/// Refusals that every edge would give alike (401, 403, 404) are final. Thread-safe.
+/// and moves to the next only when that one is unreachable or refuses with 503 (draining, or on
+/// the minority side of a partition), or when its carrier fell silent (<see cref="Avoid"/>).
+/// A dial races, in the spirit of Happy Eyeballs: an edge that has not completed its TLS
+/// handshake and upgrade within <see cref="HeadStart"/> (a frozen or black-holed edge, whose
+/// kernel may still accept the TCP connection) gets the next edge dialled beside it, and the
+/// first to answer wins — so such an edge costs a new connection about a second, not a dial
+/// timeout. Refusals that every edge would give alike (401, 403, 404) are final. Thread-safe.
 /// </summary>
-public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers)
+public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers, ILogger? log = null)
 {
+    /// <summary>How long a dial has the edge to itself before the next edge is dialled beside it (a WAN handshake takes a few round trips).</summary>
+    public static readonly TimeSpan HeadStart = TimeSpan.FromSeconds(1);
+
+    private readonly ILogger _log = log ?? NullLogger.Instance;
     private int _preferred;
 
     public Uri Primary => dialers[0].Edge;
@@ -22,22 +31,53 @@ public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers)
         string path, string hostname, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
     {
         var start = Volatile.Read(ref _preferred);
-        Exception? last = null;
-        for (var i = 0; i < dialers.Count; i++)
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = new List<(Task<(ClientWebSocket Socket, IReadOnlyDictionary<string, IEnumerable<string>> Headers)> Dial, int Index)>();
+        var launched = 0;
+        void Launch()
         {
-            var index = (start + i) % dialers.Count;
-            try
-            {
-                var (socket, responseHeaders) = await dialers[index].ConnectAsync(path, hostname, headers, cancellationToken);
-                Volatile.Write(ref _preferred, index);
-                return (socket, responseHeaders, dialers[index].Edge);
-            }
-            catch (Exception e) when (e is IOException or TimeoutException || e is EdgeRefusedException { Status: 503 })
-            {
-                last = e;
-            }
+            var index = (start + launched++) % dialers.Count;
+            running.Add((dialers[index].ConnectAsync(path, hostname, headers, race.Token), index));
         }
-        throw last!;
+        Exception? last = null;
+        Launch();
+        try
+        {
+            while (running.Count > 0)
+            {
+                var headStart = launched < dialers.Count ? Task.Delay(HeadStart, race.Token) : null;
+                var done = await Task.WhenAny(running.Select(r => (Task)r.Dial).Append(headStart ?? Task.Delay(Timeout.Infinite, race.Token)));
+                if (!running.Any(r => r.Dial == done))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var slow = running[^1].Index;
+                    ClientLog.EdgeSlow(_log, dialers[slow].Edge.ToString(), HeadStart.TotalSeconds, dialers[(start + launched) % dialers.Count].Edge.ToString());
+                    Launch();
+                    continue;
+                }
+                var attempt = running.Single(r => r.Dial == done);
+                running.Remove(attempt);
+                try
+                {
+                    var (socket, responseHeaders) = await attempt.Dial;
+                    Volatile.Write(ref _preferred, attempt.Index);
+                    return (socket, responseHeaders, dialers[attempt.Index].Edge);
+                }
+                catch (Exception e) when (e is IOException or TimeoutException || e is EdgeRefusedException { Status: 503 })
+                {
+                    last = e;
+                    if (launched < dialers.Count || running.Count > 0) ClientLog.EdgeFailed(_log, dialers[attempt.Index].Edge.ToString(), e.Message);
+                    if (launched < dialers.Count) Launch();
+                }
+            }
+            throw last!;
+        }
+        finally
+        {
+            race.Cancel(); // the dials that lost the race give up; one that completed anyway is closed
+            foreach (var (dial, _) in running)
+                _ = dial.ContinueWith(d => d.Result.Socket.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
     }
 
     /// <summary>The next dial starts with the edge after <paramref name="edge"/> (it stopped answering); no change with one edge.</summary>

@@ -61,7 +61,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         Receive<DialFailed>(f =>
         {
             ConnectorLog.CannotConnect(_log, _index, _dialer.Edge, f.Reason);
-            _edges.Failed(_index); // the next attempt tries the next edge
+            _edges.Failed(_index, _dialer); // the next attempt tries the next edge, and every connection avoids this one a while
             Context.Stop(Self);
         });
         Receive<MuxControlFrame>(m => OnControlFrame(m.Frame));
@@ -89,13 +89,12 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             ConnectorLog.RegisterTimedOut(_log, _index);
             _mux?.Abort(new TimeoutException("no REGISTERED from the edge"));
         });
-        // Settled on another edge because ours was down: go back once it answers (re-spreads the
+        // Settled on another edge because ours was down: go back once its /ready answers (re-spreads the
         // connections over the edges after a restart). Make-before-break, like a GOAWAY.
         Receive<CheckPreferredEdge>(_ =>
         {
             if (_retiring || _drainRequester is not null) return;
-            var preferred = _edges.PreferredFor(_index).Edge;
-            Answers(preferred).PipeTo(Self, success: up => up ? new PreferredEdgeAnswers() : new Status.Success(null), failure: _ => new Status.Success(null));
+            _edges.PreferredFor(_index).ReadyAsync(TimeSpan.FromSeconds(2)).PipeTo(Self, success: up => up ? new PreferredEdgeAnswers() : new Status.Success(null), failure: _ => new Status.Success(null));
         });
         Receive<PreferredEdgeAnswers>(_ =>
         {
@@ -172,7 +171,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 var registered = RegisteredPayload.Parse(frame.Payload.Span);
                 Timers.Cancel("register");
                 _registered = true;
-                _edges.Registered(_index);
+                _edges.Registered(_index, _dialer);
                 _connector.Tell(new SlotRegistered(Context.Parent));
                 if (_edges.PreferredFor(_index) != _dialer)
                     Timers.StartPeriodicTimer("rebalance", new CheckPreferredEdge(), _options.RebalanceInterval);
@@ -228,14 +227,6 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
     {
         (_retiring, _retiredBecause) = (true, because);
         _connector.Tell(new Retiring(Context.Parent));
-    }
-
-    private static async Task<bool> Answers(Uri edge)
-    {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try { await socket.ConnectAsync(edge.Host, edge.Port, timeout.Token); return true; }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException) { return false; }
     }
 
     private void FinishRetiringIfIdle()

@@ -24,9 +24,13 @@ public sealed class ConnectorActor : ReceiveActor, IWithTimers
     private IActorRef? _drainRequester;
     private int _generation;
 
+    // TCP, TLS and the upgrade take a few round trips even on a long path; a frozen edge (its kernel still
+    // accepts TCP) must cost one connection this long, after which every connection skips it (EdgeRotation).
+    private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(5);
+
     public ConnectorActor(ConnectorOptions options, TunnelIdentity identity, ConnectorMetrics metrics)
     {
-        var edges = new EdgeRotation(options.Edges, options.CaFile, options.HaConnections, TimeSpan.FromSeconds(15));
+        var edges = new EdgeRotation(options.Edges, options.CaFile, options.HaConnections, DialTimeout);
         var connector = Self;
         IActorRef StartSlot(int index)
         {

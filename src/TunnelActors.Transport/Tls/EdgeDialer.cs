@@ -69,6 +69,22 @@ public sealed class EdgeDialer
         }
     }
 
+    /// <summary>
+    /// Does the edge take new streams (its /ready answers 200 within <paramref name="timeout"/>)? A frozen edge, whose
+    /// kernel still accepts TCP, does not answer; a draining one or one on the minority side of a partition answers 503.
+    /// </summary>
+    public async Task<bool> ReadyAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Edge, "/ready"));
+            using var response = await _invoker.SendAsync(request, cancel.Token);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException) { return false; }
+    }
+
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
