@@ -26,7 +26,7 @@ public static class EdgeCommand
         var smtpFrom = new Option<string>("--otp-from") { Description = "Sender address of one-time PIN mails", DefaultValueFactory = _ => "access@localhost" };
         var metrics = new Option<string?>("--metrics") { Description = "host:port serving Prometheus /metrics over plain HTTP (e.g. 127.0.0.1:20240); off by default" };
         var database = new Option<string?>("--database") { Description = "Control-plane database shared by the edges of a cluster: postgres://user@host:port/db (or TUNNEL_DATABASE); keep the password out of the command line: PGPASSWORD or ~/.pgpass. Default: SQLite in --data-dir" };
-        var detectorPause = new Option<string>("--failure-detector-pause") { Description = "How long a silent edge is tolerated before it counts as unreachable", DefaultValueFactory = _ => "5s" };
+        var detectorPause = new Option<string>("--failure-detector-pause") { Description = "How long a silent edge is tolerated before it counts as unreachable", DefaultValueFactory = _ => "3s" };
         var stableAfter = new Option<string>("--down-unreachable-after") { Description = "How long unreachability must be stable before the majority downs the silent edges (split-brain resolver)", DefaultValueFactory = _ => "15s" };
         var grace = new Option<string>("--grace-period") { Description = "On SIGTERM, time open streams get to finish (connectors move to other edges first)", DefaultValueFactory = _ => "30s" };
         var seeds = new Option<string[]>("--seed-node") { Description = "Seed node address (akka.tcp://tunnelactors@host:port); repeat for several", AllowMultipleArgumentsPerToken = true };

@@ -22,7 +22,8 @@ public static class DownedExit
         var shutdown = CoordinatedShutdown.Get(system);
         shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "exit-code-when-downed", () =>
         {
-            if (shutdown.ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+            // Downed, or (ClusterFounding) not let in by any other seed in time: a fresh start decides again.
+            if (shutdown.ShutdownReason is CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason)
             {
                 RoleLog.Downed(log, ExitCode);
                 Downed = true;

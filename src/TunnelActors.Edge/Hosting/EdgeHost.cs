@@ -93,7 +93,9 @@ public static class EdgeHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PinOutbox>());
         builder.Services.AddSignInLimits();
         var quorum = new ClusterQuorum();
-        builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity, metrics, quorum));
+        var founding = new ClusterFounding(identity.Store.Database);
+        var seeds = founding.WithholdFounding(options.SeedNodes, options.ClusterHost, options.ClusterPort, bootstrapLogs.CreateLogger("TunnelActors.Edge"));
+        builder.Services.AddAkka(SystemName, (akka, _) => ConfigureAkka(akka, options, identity, metrics, quorum, founding, seeds));
         builder.Services.AddSingleton(quorum);
         builder.Services.AddSingleton<EdgeDrain>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeDrain>()); // after Akka: stopped before it
@@ -129,11 +131,13 @@ public static class EdgeHost
             "Members this node's failure detector marks unreachable.");
     }
 
-    private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity, EdgeMetrics metrics, ClusterQuorum quorum)
+    /// <param name="withheldSeeds">The seeds to join through when this edge may not found the cluster (<see cref="ClusterFounding"/>); null to use all.</param>
+    private static void ConfigureAkka(AkkaConfigurationBuilder akka, EdgeOptions options, EdgeIdentity identity, EdgeMetrics metrics, ClusterQuorum quorum,
+        ClusterFounding founding, IReadOnlyList<string>? withheldSeeds)
     {
         akka.WithRoleDefaults()
             .WithClusterSerialization()
-            .AddHocon(ClusterTuning(options), HoconAddMode.Prepend)
+            .AddHocon(ClusterTuning(options, withheldSeeds is not null), HoconAddMode.Prepend)
             .WithRemoting(new RemoteOptions
             {
                 HostName = options.ClusterHost,
@@ -141,7 +145,7 @@ public static class EdgeHost
                 EnableSsl = true,
                 Ssl = ClusterLinks.MutualTls(identity),
             })
-            .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = options.SeedNodes.Select(ClusterLinks.SeedAddress).ToArray() })
+            .WithClustering(new ClusterOptions { Roles = ["edge"], SeedNodes = (withheldSeeds ?? options.SeedNodes).Select(ClusterLinks.SeedAddress).ToArray() })
             .WithDistributedPubSub("edge") // revocations reach every edge's streams at once
             .WithShardRegion<TunnelEntity>("tunnel",
                 tunnelId => Props.Create(() => new TunnelEntity(tunnelId, options.HeartbeatInterval, metrics)),
@@ -174,6 +178,8 @@ public static class EdgeHost
                 var carriers = system.ActorOf(Props.Create(() => new ClientCarriers(options, streams, quorum)), "client-carriers");
                 registry.Register<ClientCarriers>(carriers);
                 system.ActorOf(Props.Create(() => new QuorumWatch(quorum, new[] { manager, carriers })), "quorum");
+                if (options.SeedNodes.Count > 1)
+                    system.ActorOf(Props.Create(() => new FoundingBeacon(founding, quorum, $"{options.ClusterHost}:{options.ClusterPort}")), "founding-beacon");
                 system.ActorOf(Props.Create(() => new RoleSentinel(new[] { manager, peers, streams, carriers }, resolver.GetService<IHostApplicationLifetime>())), "sentinel");
             });
     }
@@ -183,8 +189,9 @@ public static class EdgeHost
         akka.WithCustomSerializer("hyperion", [typeof(IClusterMessage)], system => new Akka.Serialization.HyperionSerializer(system));
 
     // Only what Akka has no typed builder for: failure detection and the split-brain resolver.
-    private static string ClusterTuning(EdgeOptions options) => $$"""
+    private static string ClusterTuning(EdgeOptions options, bool foundingWithheld) => $$"""
         akka.cluster {
+          {{(foundingWithheld ? $"shutdown-after-unsuccessful-join-seed-nodes = {(int)ClusterFounding.JoinDeadline.TotalSeconds}s" : "")}}
           failure-detector.acceptable-heartbeat-pause = {{(int)options.FailureDetectorPause.TotalMilliseconds}}ms
           downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
           split-brain-resolver {
