@@ -14,7 +14,7 @@ install_packages() {
   # afl++: the fuzzing smoke (ops/fuzz/run.sh, SharpFuzz-instrumented .NET targets).
   # systemd: systemd-analyze verifies the units the package and `service install` write.
   # prometheus: promtool checks ops/monitoring, and a real server scrapes an edge and a connector.
-  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl python3 postgresql afl++ systemd prometheus)
+  local wanted=(samba smbclient chromium iperf3 openssh-server openssh-client curl python3 postgresql afl++ systemd prometheus iproute2)
   command -v node >/dev/null 2>&1 || wanted+=(nodejs npm)
   local missing=()
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

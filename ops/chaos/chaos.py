@@ -28,14 +28,14 @@ def wait_until(check, timeout, what):
 class Proc:
     """A tunnelactors process with its output in a log file."""
 
-    def __init__(self, name, args, workdir, env=None):
-        self.name, self.args, self.workdir, self.env = name, args, workdir, env
+    def __init__(self, name, args, workdir, env=None, prefix=()):
+        self.name, self.args, self.workdir, self.env, self.prefix = name, args, workdir, env, list(prefix)
         self.log = os.path.join(workdir, f"{name}.log")
         self.p = None
 
     def start(self):
         out = open(self.log, "a")
-        self.p = subprocess.Popen(["dotnet", CLI] + self.args, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
+        self.p = subprocess.Popen(self.prefix + ["dotnet", CLI] + self.args, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
                                   env={**os.environ, **(self.env or {})}, start_new_session=True)
         return self
 
@@ -46,19 +46,25 @@ class Proc:
     def wait(self, timeout):
         return self.p.wait(timeout)
 
+    def exited(self):
+        return self.p is not None and self.p.poll() is not None
+
 
 class Edge:
-    def __init__(self, i, work, db, cluster_ports, detector):
+    def __init__(self, i, work, db, cluster_ports, net):
         self.i, self.port, self.cluster_port = i, free_port(), cluster_ports[i]
         self.dir = os.path.join(work, f"edge{i}")
         os.makedirs(self.dir)
-        self.url = f"https://127.0.0.1:{self.port}"
-        # All edges are seeds: a restarted first seed rejoins the others instead of founding an island.
-        seeds = sum((["--seed-node", f"akka.tcp://tunnelactors@127.0.0.1:{p}"] for p in cluster_ports), [])
+        self.host = net.address(i) if net else "127.0.0.1"
+        self.url = f"https://{self.host}:{self.port}"
+        # All edges are seeds; the first founds the cluster only when no other edge served lately (never an island).
+        seeds = sum((["--seed-node", f"akka.tcp://tunnelactors@{net.address(j) if net else '127.0.0.1'}:{p}"] for j, p in enumerate(cluster_ports)), [])
+        # The product's default failure detector and split-brain resolver settings: no tuning for the test.
         self.proc = Proc(f"edge{i}", ["edge", "--listen", self.url, "--data-dir", self.dir, "--database", db,
-                                      "--cluster-port", str(self.cluster_port), *seeds,
-                                      "--failure-detector-pause", detector[0], "--down-unreachable-after", detector[1],
-                                      "--grace-period", "20s"], work)
+                                      "--cluster-host", self.host, "--cluster-port", str(self.cluster_port), *seeds,
+                                      "--grace-period", "20s"], work, prefix=net.exec(i) if net else ())
+        self.supervised = True  # restarted when it exits, as the unit's Restart=always does
+        self.exits = []
 
     def ctx(self):
         ctx = ssl.create_default_context(cafile=os.path.join(self.dir, "edge-ca.pem"))
@@ -77,9 +83,176 @@ class Edge:
         except Exception:
             return False
 
-    def start(self):
+    def start(self, wait=True):
         self.proc.start()
-        wait_until(lambda: os.path.exists(os.path.join(self.dir, "edge-ca.pem")) and self.ready(), 90, f"edge{self.i} not ready (see {self.proc.log})")
+        self.supervised = True
+        if wait:
+            wait_until(lambda: os.path.exists(os.path.join(self.dir, "edge-ca.pem")) and self.ready(), 90, f"edge{self.i} not ready (see {self.proc.log})")
+
+    def ready_status(self):
+        """/ready's status word, or None when the edge does not answer."""
+        try:
+            with urllib.request.urlopen(self.url + "/ready", context=self.ctx(), timeout=1) as r:
+                return json.loads(r.read())["status"]
+        except urllib.error.HTTPError as error:
+            return json.loads(error.read() or b"{}").get("status", str(error.code))
+        except Exception:
+            return None
+
+
+class Net:
+    """
+    Each edge in a network namespace of its own (made here, removed at the end): one address
+    10.77.0.(10+i) on its loopback, reached by this namespace (clients, connectors, PostgreSQL on
+    10.78.0.1) over one veth pair and by every other edge over a veth pair per pair of edges. Taking
+    a pair's link down partitions those two edges, and nothing else; anything sent across meets a
+    blackhole route (dropped, nothing closed). Taking an edge's own link down black-holes the
+    clients' and connectors' path to it.
+    """
+
+    HOST = "10.78.0.1"
+
+    def __init__(self, n, tag):
+        self.n, self.tag = n, tag
+        self.up = False
+
+    def ns(self, i):
+        return f"{self.tag}-e{i}"
+
+    def address(self, i):
+        return f"10.77.0.{10 + i}"
+
+    def exec(self, i):
+        return ["ip", "netns", "exec", self.ns(i)]
+
+    def pair(self, i, j):
+        return f"{self.tag}{i}{j}"
+
+    def root_link(self, i):
+        return f"{self.tag}{i}r"
+
+    @staticmethod
+    def ip(*args):
+        subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
+
+    def setup(self):
+        for i in range(self.n):
+            ns, a = self.ns(i), self.address(i)
+            self.ip("netns", "add", ns)
+            self.up = True
+            self.ip("-n", ns, "link", "set", "lo", "up")
+            self.ip("-n", ns, "addr", "add", f"{a}/32", "dev", "lo")
+            self.ip("link", "add", self.root_link(i), "type", "veth", "peer", "name", "up0", "netns", ns)
+            self.ip("addr", "add", f"{self.HOST}/32", "dev", self.root_link(i))
+            self.ip("-n", ns, "route", "add", "blackhole", "10.77.0.0/24")
+            self.connect_root(i)
+        for i in range(self.n):
+            for j in range(i + 1, self.n):
+                self.ip("link", "add", self.pair(i, j), "netns", self.ns(i), "type", "veth", "peer", "name", self.pair(j, i), "netns", self.ns(j))
+                self.link(i, j, True)
+
+    def connect_root(self, i):
+        self.ip("link", "set", self.root_link(i), "up")
+        self.ip("-n", self.ns(i), "link", "set", "up0", "up")
+        self.ip("route", "replace", f"{self.address(i)}/32", "dev", self.root_link(i), "src", self.HOST)
+        self.ip("-n", self.ns(i), "route", "replace", f"{self.HOST}/32", "dev", "up0")
+
+    def black_hole_root(self, i, on):
+        """The clients' and connectors' path to edge i stops forwarding (its link is down; nothing is closed)."""
+        if on:
+            self.ip("link", "set", self.root_link(i), "down")
+        else:
+            self.connect_root(i)
+
+    def link(self, i, j, up):
+        """The link between edges i and j up (with its routes) or down (what crosses it meets the blackhole route)."""
+        for a, b in ((i, j), (j, i)):
+            self.ip("-n", self.ns(a), "link", "set", self.pair(a, b), "up" if up else "down")
+        if up:
+            for a, b in ((i, j), (j, i)):
+                self.ip("-n", self.ns(a), "route", "replace", f"{self.address(b)}/32", "dev", self.pair(a, b))
+
+    def teardown(self):
+        for i in range(self.n):
+            subprocess.run(["ip", "netns", "del", self.ns(i)], capture_output=True)
+        for i in range(self.n):
+            subprocess.run(["ip", "link", "del", self.root_link(i)], capture_output=True)
+
+
+def make_net(n):
+    """The namespaces, or None (with the reason printed) where this process may not make them."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        print("partition faults not run: making network namespaces needs root and iproute2", flush=True)
+        return None
+    net = Net(n, f"ta{os.getpid() % 1000}")
+    try:
+        net.setup()
+        return net
+    except subprocess.CalledProcessError as error:
+        print(f"partition faults not run: {' '.join(error.cmd)}: {error.stderr.strip()}", flush=True)
+        net.teardown()
+        return None
+
+
+class Supervisor(threading.Thread):
+    """Starts an edge again when it exits (after 1 s), as its unit's Restart=always does: an edge the cluster downed comes back by itself."""
+
+    def __init__(self, edges):
+        super().__init__(daemon=True)
+        self.edges, self.stop = edges, threading.Event()
+
+    def run(self):
+        while not self.stop.wait(0.5):
+            for e in self.edges:
+                if e.supervised and e.proc.exited():
+                    code = e.proc.p.returncode
+                    e.exits.append((time.time(), code))
+                    print(f"    edge{e.i} exited with status {code}; restarted in 1 s, as Restart=always would", flush=True)
+                    time.sleep(1)
+                    e.start(wait=False)
+
+
+SMB2_NEGOTIATE = bytes.fromhex("000000 68".replace(" ", "")) + b"\xfeSMB" + (64).to_bytes(2, "little") + bytes(58) + \
+    (36).to_bytes(2, "little") + (2).to_bytes(2, "little") + (1).to_bytes(2, "little") + bytes(2) + bytes(4) + os.urandom(16) + bytes(8) + \
+    (0x0202).to_bytes(2, "little") + (0x0210).to_bytes(2, "little")
+
+
+class Probe(threading.Thread):
+    """A new connection through `access tcp` every 0.25 s: an SMB2 NEGOTIATE that Samba must answer within 2 s."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port, self.records, self.stop = port, [], threading.Event()  # records: (start, ok)
+
+    def once(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), 2) as c:
+                c.settimeout(2)
+                c.sendall(SMB2_NEGOTIATE)
+                answer = b""
+                while len(answer) < 8:
+                    chunk = c.recv(64)
+                    if not chunk:
+                        break
+                    answer += chunk
+                return answer[4:8] == b"\xfeSMB"
+        except OSError:
+            return False
+
+    def run(self):
+        while not self.stop.is_set():
+            start = time.time()
+            self.records.append((start, self.once()))
+            self.stop.wait(max(0.0, 0.25 - (time.time() - start)))
+
+    def recovered_after(self, since, until):
+        """Seconds from `since` until new connections succeeded for good (within `until`); 0 if none failed; None if never."""
+        window = [(t, ok) for t, ok in self.records if since <= t < until]
+        failed = [t for t, ok in window if not ok]
+        if not failed:
+            return 0.0
+        after = [t for t, ok in window if ok and t > failed[-1]]
+        return after[0] - since if after else None
 
 
 class Loop(threading.Thread):
@@ -123,20 +296,27 @@ def main():
     ap.add_argument("--size-mib", type=float, default=4)
     args = ap.parse_args()
     settle = 6 if args.smoke else args.settle
+    long_freeze = 25 if args.smoke else 60  # the smoke's long freeze still outlasts detection + down-unreachable-after (3 s + 15 s)
+    partition_for = 30 if args.smoke else 60
     work = tempfile.mkdtemp(prefix="tunnelactors-chaos-", dir="/tmp")
     os.chmod(work, 0o711)
-    procs, edges = [], []
+    procs, edges, net, supervisor = [], [], None, None
     pg_dir, smb_dir = os.path.join(work, "pg"), os.path.join(work, "smb")
     try:
+        net = make_net(3)
+        pg_env = {**os.environ, "PG_EXTRA_LISTEN": Net.HOST, "PG_EXTRA_CLIENTS": "10.77.0.0/24"} if net else None
         db = subprocess.run(["bash", f"{ROOT}/tests/fixtures/postgres/start-postgres.sh", pg_dir, str(free_port())],
-                            check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+                            check=True, capture_output=True, text=True, env=pg_env).stdout.strip().splitlines()[-1]
+        if net:
+            db = db.replace("@127.0.0.1:", f"@{Net.HOST}:")
         smb_port, smb_user, smb_pass = free_port(), "chaostest", os.urandom(8).hex()
         subprocess.run(["bash", f"{ROOT}/tests/fixtures/samba/start-smbd.sh", smb_dir, str(smb_port), smb_user, smb_pass], check=True, capture_output=True)
         cluster_ports = [free_port() for _ in range(3)]
-        detector = ("2s", "3s")
         for i in range(3):
-            edges.append(Edge(i, work, db, cluster_ports, detector))
+            edges.append(Edge(i, work, db, cluster_ports, net))
             edges[-1].start()
+        supervisor = Supervisor(edges)
+        supervisor.start()
         edge_args = sum((["--edge", e.url] for e in edges), [])
         ca = os.path.join(edges[0].dir, "edge-ca.pem")
         connectors = []
@@ -154,10 +334,12 @@ def main():
 
         loop = Loop(work, access_port, smb_user, smb_pass, int(args.size_mib * 1024 * 1024))
         loop.start()
+        probe = Probe(access_port)
+        probe.start()
         time.sleep(settle)
         faults = []
-
         single = {}  # fault -> seconds after its window until the cluster held exactly one copy of the tunnel's entity, or None
+        figures = []  # (target, measured text, met)
 
         def fault(name, action):
             print(f"--- {name}", flush=True)
@@ -173,12 +355,22 @@ def main():
             single[name] = time.time() - since if copies == 1 else None
             print(f"    {copies} cop{'y' if copies == 1 else 'ies'} of the tunnel entity cluster-wide", flush=True)
 
+        def figure(target, seconds, limit):
+            met = seconds is not None and seconds <= limit
+            figures.append((target, "never" if seconds is None else f"{seconds:.1f} s", f"≤ {limit} s", met))
+            print(f"    {target}: {figures[-1][1]} (target {figures[-1][2]})", flush=True)
+
         def restart_edge(e, sig):
+            e.supervised = False
             e.proc.signal(sig)
             e.proc.wait(60)
             e.start()
 
-        fault("SIGKILL edge0 (seed, shard coordinator)", lambda: edges[0].proc.signal(signal.SIGKILL))
+        def kill_edge(e):
+            e.supervised = False  # restarted by the next fault, not by the supervisor
+            e.proc.signal(signal.SIGKILL)
+
+        fault("SIGKILL edge0 (seed, shard coordinator)", lambda: kill_edge(edges[0]))
         fault("restart edge0", edges[0].start)
         fault("SIGKILL connector replica-a", lambda: connectors[0].signal(signal.SIGKILL))
         fault("restart connector replica-a", connectors[0].start)
@@ -215,12 +407,84 @@ def main():
                 print(f"    {target} ended on its own before the close", flush=True)  # a short transfer may finish first
             wait_until(lambda: target not in [x["streamId"] for x in streams(edges)], 10, f"stream {target} is still listed")
         fault("close 1 random stream through the admin API", close_stream)
-        fault("SIGKILL edge1", lambda: edges[1].proc.signal(signal.SIGKILL))
+        fault("SIGKILL edge1", lambda: kill_edge(edges[1]))
         fault("restart edge1", edges[1].start)
+
+        # Gray failures. The edge the client's carrier is on is the one to freeze: a freeze elsewhere proves nothing.
+        def freeze_edge(seconds):
+            e = edges[carrier_edge(access, edges, 2)]
+            others = [x for x in edges if x is not e]
+            at = time.time()
+            e.proc.signal(signal.SIGSTOP)
+            print(f"    edge{e.i} (the client's carrier's) frozen for {seconds} s", flush=True)
+            replaced = None
+            while time.time() - at < seconds:
+                if replaced is None and len([c for c in connections(others) if not c.endswith(f"@{e.host}:{e.cluster_port}")]) >= 6:
+                    replaced = time.time() - at
+                time.sleep(0.5)
+            if (recovered := probe.recovered_after(at, time.time())) is None:
+                raise FaultNotInjected(f"no new connection succeeded while edge{e.i} was frozen")
+            figure(f"edge frozen {seconds} s: new connections succeed again", recovered, 2)
+            figure(f"edge frozen {seconds} s: its connectors' connections replaced on other edges", replaced, 5)
+            e.proc.signal(signal.SIGCONT)
+            resumed = time.time()
+            wait_until(lambda: member_again(edges, e), 90, f"edge{e.i} not a serving member again 90 s after SIGCONT")
+            figure(f"edge frozen {seconds} s: a serving cluster member again after SIGCONT", time.time() - resumed, 30)
+        fault("SIGSTOP the client's edge for 5 s", lambda: freeze_edge(5))
+        fault(f"SIGSTOP the client's edge for {long_freeze} s (downed, exits 3, restarted)", lambda: freeze_edge(long_freeze))
+
+        def freeze_connector():
+            at = time.time()
+            connectors[0].signal(signal.SIGSTOP)
+            time.sleep(10)
+            connectors[0].signal(signal.SIGCONT)
+            figure("connector replica frozen: new connections succeed again", probe.recovered_after(at, time.time()), 2)
+            late = [r for r in loop.records if r[0] >= at + 2 and r[1] <= time.time() and not r[2]]
+            figures.append(("connector replica frozen: transfers started 2 s on that failed", str(len(late)), "0", not late))
+        fault("SIGSTOP connector replica-a for 10 s", freeze_connector)
+
+        if net:
+            def black_hole():
+                e = edges[carrier_edge(access, edges, 0)]
+                at = time.time()
+                net.black_hole_root(e.i, True)
+                print(f"    the path to edge{e.i} (the client's carrier's) black-holed for 10 s", flush=True)
+                time.sleep(10)
+                net.black_hole_root(e.i, False)
+                figure("path black-holed: new connections succeed again", probe.recovered_after(at, time.time()), 5)
+            fault("black-hole the path to the client's edge for 10 s (nothing closed)", black_hole)
+
+            def partition(minority, cut, label):
+                at = time.time()
+                for i, j in cut:
+                    net.link(i, j, False)
+                refused = None
+                while time.time() - at < partition_for:
+                    if refused is None and all(edges[m].ready_status() in ("minority", "Down", "Joining", "Removed", None) for m in minority):
+                        refused = time.time() - at
+                    time.sleep(0.25)
+                if minority == [0]:
+                    figure(f"{label}: the minority edge refuses new streams", refused, 5)
+                    late = [r for r in loop.records if r[0] >= at + 2 and r[1] <= time.time() and not r[2]]
+                    figures.append((f"{label}: transfers started 2 s on that failed (majority serving)", str(len(late)), "0", not late))
+                for i, j in cut:
+                    net.link(i, j, True)
+                healed = time.time()
+                wait_until(lambda: all(member_again(edges, e) for e in edges), 120, f"{label}: the cluster not whole 120 s after healing")
+                figure(f"{label}: whole again after healing", time.time() - healed, 30)
+            fault(f"partition edge0 from edge1 and edge2 for {partition_for} s, then heal", lambda: partition([0], [(0, 1), (0, 2)], "partition 1 against 2"))
+            fault(f"split all three edges for {partition_for} s, then heal", lambda: partition([0, 1, 2], [(0, 1), (0, 2), (1, 2)], "full split"))
+
         fault("rolling restart (SIGTERM) of edge0, edge1, edge2", lambda: [restart_edge(e, signal.SIGTERM) for e in edges])
         loop.stop.set()
+        probe.stop.set()
         loop.join(90)
-        report(loop.records, faults, single)
+        report(loop.records, probe, faults, single)
+        print("\n| target | measured | limit | met |\n|---|---|---|---|")
+        for target, measured, limit, met in figures:
+            print(f"| {target} | {measured} | {limit} | {'yes' if met else 'NO'} |")
+        exits = [(e.i, code) for e in edges for _, code in e.exits]
+        print(f"\nedge exits seen by the supervisor (edge, status): {exits or 'none'}")
         duplicated = [name for name, after in single.items() if after is None]
         if duplicated:
             print(f"FAIL: not exactly one tunnel entity within {ENTITY_WINDOW} s after: {'; '.join(duplicated)}")
@@ -229,14 +493,46 @@ def main():
         print(f"FAIL: a fault did not take effect: {error}")
         return 1
     finally:
+        if supervisor:
+            supervisor.stop.set()
         for p in procs + [e.proc for e in edges]:
+            p.signal(signal.SIGCONT)
             p.signal(signal.SIGKILL)
         subprocess.run(["bash", f"{ROOT}/tests/fixtures/samba/stop-smbd.sh", smb_dir], capture_output=True)
         subprocess.run(["bash", f"{ROOT}/tests/fixtures/postgres/stop-postgres.sh", pg_dir], capture_output=True)
+        if net:
+            net.teardown()
         if os.environ.get("CHAOS_KEEP"):
             print(f"logs kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def carrier_edge(access, edges, otherwise):
+    """The edge the access client's newest carrier is on (from its log: `Carrier c1@HOST:PORT up`)."""
+    try:
+        lines = [l for l in open(access.log, errors="replace") if "Carrier " in l and " up" in l]
+        for e in edges:
+            if lines and f"@{e.host}:{e.cluster_port}" in lines[-1]:
+                return e.i
+    except OSError:
+        pass
+    return otherwise
+
+
+def member_again(edges, e):
+    """Edge e answers /ready (serving) and another edge lists it Up and reachable."""
+    if e.ready_status() != "ready":
+        return False
+    for other in edges:
+        if other is e:
+            continue
+        try:
+            members = other.api("GET", "/api/cluster")["members"]
+        except Exception:
+            continue
+        return any(m["address"].endswith(f"@{e.host}:{e.cluster_port}") and m["status"] == "Up" and m["reachable"] for m in members)
+    return False
 
 
 class FaultNotInjected(Exception):
@@ -278,10 +574,10 @@ def streams(edges):
     return first_answer(edges, "/api/streams", lambda e, answer: answer["streams"], [])
 
 
-def report(records, faults, single):
+def report(records, probe, faults, single):
     # A transfer belongs to the last fault before it ended: the one that could have broken it.
-    print("\n| fault | new transfers succeed again after | failed transfers in its window | one tunnel entity again after the window |")
-    print("|---|---|---|---|")
+    print("\n| fault | new connections succeed again after | new transfers succeed again after | failed transfers in its window | one tunnel entity again after the window |")
+    print("|---|---|---|---|---|")
     bounds = [t for _, t in faults] + [float("inf")]
     for (name, at), end in zip(faults, bounds[1:]):
         window = [r for r in records if at <= r[1] < end]
@@ -289,7 +585,9 @@ def report(records, faults, single):
         recovered = "never" if first_ok is None else f"{max(0.0, first_ok - at):.2f} s"
         after = single.get(name)
         entity = "never" if after is None else f"{after:.1f} s"
-        print(f"| {name} | {recovered} | {sum(1 for r in window if not r[2])} of {len(window)} | {entity} |")
+        connect = probe.recovered_after(at, end)
+        connect = "never" if connect is None else f"{connect:.2f} s"
+        print(f"| {name} | {connect} | {recovered} | {sum(1 for r in window if not r[2])} of {len(window)} | {entity} |")
     total, failed = len(records), sum(1 for r in records if not r[2])
     corrupt = sum(1 for r in records if r[3])
     print(f"\ntransfers: {total}, failed: {failed} ({100.0 * failed / max(total, 1):.1f} %), "

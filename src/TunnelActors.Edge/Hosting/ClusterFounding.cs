@@ -18,7 +18,7 @@ namespace TunnelActors.Edge.Hosting;
 public sealed class ClusterFounding
 {
     /// <summary>An edge that noted itself this recently counts as a live cluster (clocks of the edges may differ by a few seconds).</summary>
-    public static readonly TimeSpan Fresh = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan Fresh = TimeSpan.FromSeconds(10);
 
     public static readonly TimeSpan BeatInterval = TimeSpan.FromSeconds(3);
 

@@ -8,7 +8,7 @@ namespace TunnelActors.Edge.Hosting;
 /// <summary>
 /// An edge the cluster downed (unreachable for too long: a VM paused by its host, a long GC, a
 /// partition) cannot rejoin with the same actor system. It stops with exit code 3, not 0, so that
-/// the service manager (Restart=on-failure) starts it afresh and it joins the cluster again.
+/// the service manager (the units say Restart=always) starts it afresh and it joins the cluster again.
 /// </summary>
 public static class DownedExit
 {
