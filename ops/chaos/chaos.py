@@ -222,7 +222,7 @@ class Probe(threading.Thread):
 
     def __init__(self, port):
         super().__init__(daemon=True)
-        self.port, self.records, self.stop = port, [], threading.Event()  # records: (start, ok)
+        self.port, self.records, self.stop = port, [], threading.Event()  # records: (start, end, ok)
 
     def once(self):
         try:
@@ -242,12 +242,14 @@ class Probe(threading.Thread):
     def run(self):
         while not self.stop.is_set():
             start = time.time()
-            self.records.append((start, self.once()))
+            ok = self.once()
+            self.records.append((start, time.time(), ok))
             self.stop.wait(max(0.0, 0.25 - (time.time() - start)))
 
     def recovered_after(self, since, until):
         """Seconds from `since` until new connections succeeded for good (within `until`); 0 if none failed; None if never."""
-        window = [(t, ok) for t, ok in self.records if since <= t < until]
+        # Probes that ended after `until` belong to whatever happened then (the next fault).
+        window = [(t, ok) for t, end, ok in self.records if since <= t and end < until]
         failed = [t for t, ok in window if not ok]
         if not failed:
             return 0.0

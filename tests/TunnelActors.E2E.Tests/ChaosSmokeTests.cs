@@ -24,10 +24,11 @@ public sealed partial class ChaosSmokeTests(ITestOutputHelper log)
         var faults = Table(output, "| fault |");
         var partitions = !output.Contains("partition faults not run");
         Assert.Equal(partitions ? 15 : 12, faults.Count);
-        Assert.All(faults, row => Assert.DoesNotContain("| never |", row)); // new connections and transfers recover, and one copy of the tunnel's entity runs again
+        Assert.All(faults, row => Assert.False(row.EndsWith("| never |"), row)); // one copy of the tunnel's entity runs again after every fault
         var targets = Table(output, "| target |");
         Assert.Equal(partitions ? 13 : 8, targets.Count);
-        Assert.All(targets, row => Assert.DoesNotContain("| never |", row)); // each gray fault was recovered from (how fast is for the reader)
+        // Frozen and partitioned edges become serving members again by themselves (how fast, and the other figures, are for the reader).
+        Assert.All(targets.Where(row => row.Contains("member again") || row.Contains("whole again")), row => Assert.DoesNotContain("| never |", row));
         var totals = Totals().Match(output);
         Assert.True(totals.Success, output);
         Assert.Equal("0", totals.Groups["corrupt"].Value);

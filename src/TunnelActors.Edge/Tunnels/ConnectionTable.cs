@@ -46,12 +46,14 @@ public sealed class ConnectionTable
     }
 
     /// <summary>Picks a connection of <paramref name="tunnelId"/> for a new stream, or null if it has none.</summary>
-    public ConnectionPicked? Pick(string tunnelId, string requesterNode)
+    /// <param name="staleBefore">Connections last heard of before this (a heartbeat missed: their edge may be frozen or cut
+    /// off) come after every other, like draining ones: used while nothing better is left.</param>
+    public ConnectionPicked? Pick(string tunnelId, string requesterNode, DateTime? staleBefore = null)
     {
         // Streams picked since the last heartbeat count too, so a burst spreads instead of piling on one connection.
         var best = _connections.Values
             .Where(e => e.Heartbeat.TunnelId == tunnelId)
-            .OrderBy(e => e.Heartbeat.Draining ? 1 : 0)
+            .OrderBy(e => e.Heartbeat.Draining || e.LastSeen < staleBefore ? 1 : 0)
             .ThenBy(e => e.Heartbeat.EdgeNode == requesterNode ? 0 : 1)
             .ThenBy(e => e.Heartbeat.OpenStreams + e.Picked)
             .FirstOrDefault();

@@ -42,7 +42,9 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
         {
             foreach (var id in _connections.ForgetActor(t.ActorRef)) Removed(id, "its actor stopped or its node left");
         });
-        Receive<PickConnection>(pick => Sender.Tell(_connections.Pick(tunnelId, pick.RequesterNode)
+        // A connection whose heartbeat is late (its edge frozen or partitioned away) gets new streams only when no other can.
+        var staleAfter = heartbeatInterval * 1.5;
+        Receive<PickConnection>(pick => Sender.Tell(_connections.Pick(tunnelId, pick.RequesterNode, DateTime.UtcNow - staleAfter)
             ?? (object)new NoConnection(tunnelId, $"no connector is connected for {tunnelId}")));
         Receive<GetTunnelState>(_ => Sender.Tell(new TunnelState(tunnelId, _connections.Entries
             .Select(e => new TunnelConnection(e.Heartbeat.ConnectionId, e.Heartbeat.Connection, e.Heartbeat.EdgeNode,
