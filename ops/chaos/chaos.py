@@ -291,48 +291,82 @@ class Loop(threading.Thread):
                     os.remove(p)
 
 
+class Rig:
+    """Everything a run starts — namespaces, PostgreSQL, Samba, three edges with their supervisor, two connector
+    replicas and `access tcp` — and stops again, whole, however far the start got."""
+
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="tunnelactors-chaos-", dir="/tmp")
+        os.chmod(self.work, 0o711)
+        self.procs, self.edges, self.net, self.supervisor = [], [], None, None
+        self.pg_dir, self.smb_dir = os.path.join(self.work, "pg"), os.path.join(self.work, "smb")
+
+    def start(self):
+        work = self.work
+        self.net = net = make_net(3)
+        pg_env = {**os.environ, "PG_EXTRA_LISTEN": Net.HOST, "PG_EXTRA_CLIENTS": "10.77.0.0/24"} if net else None
+        db = subprocess.run(["bash", f"{ROOT}/tests/fixtures/postgres/start-postgres.sh", self.pg_dir, str(free_port())],
+                            check=True, capture_output=True, text=True, env=pg_env).stdout.strip().splitlines()[-1]
+        if net:
+            db = db.replace("@127.0.0.1:", f"@{Net.HOST}:")
+        smb_port, self.smb_user, self.smb_pass = free_port(), "chaostest", os.urandom(8).hex()
+        subprocess.run(["bash", f"{ROOT}/tests/fixtures/samba/start-smbd.sh", self.smb_dir, str(smb_port), self.smb_user, self.smb_pass], check=True, capture_output=True)
+        cluster_ports = [free_port() for _ in range(3)]
+        for i in range(3):
+            self.edges.append(Edge(i, work, db, cluster_ports, net))
+            self.edges[-1].start()
+        self.supervisor = Supervisor(self.edges)
+        self.supervisor.start()
+        edge_args = sum((["--edge", e.url] for e in self.edges), [])
+        ca = os.path.join(self.edges[0].dir, "edge-ca.pem")
+        self.connectors = []
+        for replica in ("replica-a", "replica-b"):
+            c = Proc(replica, ["tunnel", "--hostname", HOST, "--url", f"tcp://127.0.0.1:{smb_port}", *edge_args, "--ca-file", ca,
+                               "--origincert", os.path.join(self.edges[0].dir, "cert.pem"), "--ha-connections", "3", "--replica-id", replica], work)
+            self.procs.append(c.start())
+            self.connectors.append(c)
+        wait_until(lambda: len(connections(self.edges)) >= 6, 60, "connectors did not register 6 connections")
+        token = json.load(open(os.path.join(self.edges[0].dir, "service-token.json")))
+        self.access_port = free_port()
+        self.access = Proc("access", ["access", "tcp", "--hostname", HOST, "--url", f"127.0.0.1:{self.access_port}", *edge_args, "--ca-file", ca, "--no-browser"],
+                           work, {"TUNNEL_SERVICE_TOKEN_ID": token["client_id"], "TUNNEL_SERVICE_TOKEN_SECRET": token["client_secret"]}).start()
+        self.procs.append(self.access)
+        wait_until(lambda: socket.create_connection(("127.0.0.1", self.access_port), 1).close() or True, 30, "access tcp not listening")
+        return self
+
+    def stop(self):
+        if self.supervisor:
+            self.supervisor.stop.set()
+        for p in self.procs + [e.proc for e in self.edges]:
+            p.signal(signal.SIGCONT)
+            p.signal(signal.SIGKILL)
+        subprocess.run(["bash", f"{ROOT}/tests/fixtures/samba/stop-smbd.sh", self.smb_dir], capture_output=True)
+        subprocess.run(["bash", f"{ROOT}/tests/fixtures/postgres/stop-postgres.sh", self.pg_dir], capture_output=True)
+        if self.net:
+            self.net.teardown()
+        if os.environ.get("CHAOS_KEEP"):
+            print(f"logs kept in {self.work}")
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--settle", type=float, default=20, help="seconds of traffic after each fault")
     ap.add_argument("--smoke", action="store_true", help="short windows")
     ap.add_argument("--size-mib", type=float, default=4)
+    ap.add_argument("--soak", type=float, metavar="MINUTES", help="instead of the fault list: churn, long transfers and random faults for MINUTES, sampling RSS")
     args = ap.parse_args()
+    if args.soak:
+        return soak(args.soak, args.size_mib)
     settle = 6 if args.smoke else args.settle
     long_freeze = 25 if args.smoke else 60  # the smoke's long freeze still outlasts detection + down-unreachable-after (3 s + 15 s)
-    partition_for = 30 if args.smoke else 60
-    work = tempfile.mkdtemp(prefix="tunnelactors-chaos-", dir="/tmp")
-    os.chmod(work, 0o711)
-    procs, edges, net, supervisor = [], [], None, None
-    pg_dir, smb_dir = os.path.join(work, "pg"), os.path.join(work, "smb")
+    partition_for = 25 if args.smoke else 60
+    rig = Rig()
     try:
-        net = make_net(3)
-        pg_env = {**os.environ, "PG_EXTRA_LISTEN": Net.HOST, "PG_EXTRA_CLIENTS": "10.77.0.0/24"} if net else None
-        db = subprocess.run(["bash", f"{ROOT}/tests/fixtures/postgres/start-postgres.sh", pg_dir, str(free_port())],
-                            check=True, capture_output=True, text=True, env=pg_env).stdout.strip().splitlines()[-1]
-        if net:
-            db = db.replace("@127.0.0.1:", f"@{Net.HOST}:")
-        smb_port, smb_user, smb_pass = free_port(), "chaostest", os.urandom(8).hex()
-        subprocess.run(["bash", f"{ROOT}/tests/fixtures/samba/start-smbd.sh", smb_dir, str(smb_port), smb_user, smb_pass], check=True, capture_output=True)
-        cluster_ports = [free_port() for _ in range(3)]
-        for i in range(3):
-            edges.append(Edge(i, work, db, cluster_ports, net))
-            edges[-1].start()
-        supervisor = Supervisor(edges)
-        supervisor.start()
-        edge_args = sum((["--edge", e.url] for e in edges), [])
-        ca = os.path.join(edges[0].dir, "edge-ca.pem")
-        connectors = []
-        for replica in ("replica-a", "replica-b"):
-            c = Proc(replica, ["tunnel", "--hostname", HOST, "--url", f"tcp://127.0.0.1:{smb_port}", *edge_args, "--ca-file", ca,
-                               "--origincert", os.path.join(edges[0].dir, "cert.pem"), "--ha-connections", "3", "--replica-id", replica], work)
-            connectors.append(c.start())
-        wait_until(lambda: len(connections(edges)) >= 6, 60, "connectors did not register 6 connections")
-        token = json.load(open(os.path.join(edges[0].dir, "service-token.json")))
-        access_port = free_port()
-        access = Proc("access", ["access", "tcp", "--hostname", HOST, "--url", f"127.0.0.1:{access_port}", *edge_args, "--ca-file", ca, "--no-browser"],
-                      work, {"TUNNEL_SERVICE_TOKEN_ID": token["client_id"], "TUNNEL_SERVICE_TOKEN_SECRET": token["client_secret"]}).start()
-        procs = [*connectors, access]
-        wait_until(lambda: socket.create_connection(("127.0.0.1", access_port), 1).close() or True, 30, "access tcp not listening")
+        rig.start()
+        edges, connectors, access, access_port, net, work = rig.edges, rig.connectors, rig.access, rig.access_port, rig.net, rig.work
+        smb_user, smb_pass = rig.smb_user, rig.smb_pass
 
         loop = Loop(work, access_port, smb_user, smb_pass, int(args.size_mib * 1024 * 1024))
         loop.start()
@@ -495,19 +529,138 @@ def main():
         print(f"FAIL: a fault did not take effect: {error}")
         return 1
     finally:
-        if supervisor:
-            supervisor.stop.set()
-        for p in procs + [e.proc for e in edges]:
-            p.signal(signal.SIGCONT)
-            p.signal(signal.SIGKILL)
-        subprocess.run(["bash", f"{ROOT}/tests/fixtures/samba/stop-smbd.sh", smb_dir], capture_output=True)
-        subprocess.run(["bash", f"{ROOT}/tests/fixtures/postgres/stop-postgres.sh", pg_dir], capture_output=True)
-        if net:
-            net.teardown()
-        if os.environ.get("CHAOS_KEEP"):
-            print(f"logs kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        rig.stop()
+
+
+class Churn(threading.Thread):
+    """Short connections through `access tcp`, one after another at most `rate` a second: an SMB2 NEGOTIATE each, answered by Samba."""
+
+    def __init__(self, port, rate):
+        super().__init__(daemon=True)
+        self.probe, self.rate, self.stop = Probe(port), rate, threading.Event()
+        self.ok = self.failed = 0
+
+    def run(self):
+        while not self.stop.is_set():
+            start = time.time()
+            if self.probe.once():
+                self.ok += 1
+            else:
+                self.failed += 1
+            self.stop.wait(max(0.0, 1.0 / self.rate - (time.time() - start)))
+
+
+def rss_kib(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def soak(minutes, size_mib):
+    """
+    Churn for `minutes`: short connections from four threads (100,000 in 30 minutes), 64 MiB SMB transfers,
+    and a random fault every 30 s (a frozen edge, a black-holed path, dropped WebSockets, a closed stream, a
+    frozen connector), with the RSS of every process sampled every 5 s. Processes are never restarted by these
+    faults, so each one's RSS at the end is compared with its own after warm-up (the first fifth, at least a
+    minute). Exits 1 if a completed transfer was corrupt.
+    """
+    duration = minutes * 60
+    warmup = max(60.0, duration / 5)
+    rig = Rig()
+    try:
+        rig.start()
+        edges, net = rig.edges, rig.net
+        loop = Loop(rig.work, rig.access_port, rig.smb_user, rig.smb_pass, int(max(size_mib, 64) * 1024 * 1024))
+        churn = [Churn(rig.access_port, 100000 / 1800 / 4) for _ in range(4)]
+        for t in [loop, *churn]:
+            t.start()
+        watched = {p.name: p for p in rig.procs + [e.proc for e in edges]}
+        samples = {name: [] for name in watched}  # name -> [(t, pid, kib)]
+        faults = []
+
+        def freeze_edge():
+            e = edges[carrier_edge(rig.access, edges, 0)]
+            e.proc.signal(signal.SIGSTOP)
+            time.sleep(5)
+            e.proc.signal(signal.SIGCONT)
+            return f"SIGSTOP edge{e.i} 5 s"
+
+        def black_hole():
+            e = edges[carrier_edge(rig.access, edges, 0)]
+            net.black_hole_root(e.i, True)
+            time.sleep(5)
+            net.black_hole_root(e.i, False)
+            return f"black-holed the path to edge{e.i} 5 s"
+
+        def drop_connection():
+            ids = connections(edges)
+            if ids:
+                try:
+                    edges[0].api("POST", f"/api/connections/{random.choice(ids)}/close?reason=soak")
+                except Exception as error:
+                    return f"dropping a connection failed: {error}"
+            return "dropped a connector connection"
+
+        def close_stream():
+            live = [x for x in streams(edges) if x["kind"] == "client"]
+            if live:
+                try:
+                    edges[0].api("POST", f"/api/streams/{urllib.parse.quote(random.choice(live)['streamId'], safe='')}/close?reason=soak")
+                except Exception as error:
+                    return f"closing a stream failed: {error}"
+            return "closed a stream"
+
+        def freeze_connector():
+            c = random.choice(rig.connectors)
+            c.signal(signal.SIGSTOP)
+            time.sleep(5)
+            c.signal(signal.SIGCONT)
+            return f"SIGSTOP {c.name} 5 s"
+
+        kinds = [freeze_edge, drop_connection, close_stream, freeze_connector] + ([black_hole] if net else [])
+        start = last_fault = last_sample = time.time()
+        while time.time() - start < duration:
+            now = time.time()
+            if now - last_sample >= 5:
+                last_sample = now
+                for name, p in watched.items():
+                    if p.p and p.p.poll() is None and (kib := rss_kib(p.p.pid)) is not None:
+                        samples[name].append((now - start, p.p.pid, kib))
+            if now - last_fault >= 30 and now - start >= warmup / 2:
+                last_fault = now
+                faults.append(random.choice(kinds)())
+                print(f"    {now - start:6.0f} s: {faults[-1]}", flush=True)
+            time.sleep(0.5)
+        for t in [loop, *churn]:
+            t.stop.set()
+        loop.join(120)
+        print("\n| process | RSS after warm-up | RSS at the end | growth | within 10 % |\n|---|---|---|---|---|")
+        for name, series in samples.items():
+            pids = {pid for _, pid, _ in series}
+            if len(pids) != 1:
+                print(f"| {name} | restarted during the soak: not compared | | | |")
+                continue
+            base = [k for t, _, k in series if warmup - 15 <= t <= warmup]
+            end = [k for _, _, k in series[-3:]]
+            if not base or not end:
+                print(f"| {name} | too few samples | | | |")
+                continue
+            b, e = sorted(base)[len(base) // 2], sorted(end)[len(end) // 2]
+            growth = 100.0 * (e - b) / b
+            print(f"| {name} | {b / 1024:.0f} MiB | {e / 1024:.0f} MiB | {growth:+.1f} % | {'yes' if growth <= 10 else 'NO'} |")
+        ok, failed = sum(c.ok for c in churn), sum(c.failed for c in churn)
+        records = loop.records
+        corrupt = sum(1 for r in records if r[3])
+        print(f"\nsoak: {minutes:g} min, {len(faults)} faults, short connections: {ok} succeeded, {failed} failed; "
+              f"transfers of {max(size_mib, 64):g} MiB: {len(records)}, failed: {sum(1 for r in records if not r[2])}, "
+              f"completed and sha256-identical: {sum(1 for r in records if r[2])}, corrupt: {corrupt}")
+        return 1 if corrupt else 0
+    finally:
+        rig.stop()
 
 
 def carrier_edge(access, edges, otherwise):

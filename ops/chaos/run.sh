@@ -14,7 +14,10 @@
 # a fault did not happen, or the entity did not come back single.
 #   ops/chaos/run.sh                 every fault, 20 s of traffic after each
 #   ops/chaos/run.sh --settle 60     longer windows
-#   ops/chaos/run.sh --smoke         short windows (a 25 s freeze, 30 s partitions: about 6 minutes)
+#   ops/chaos/run.sh --smoke         short windows (a 25 s freeze, 25 s partitions: about 6 minutes)
+#   ops/chaos/run.sh --soak 30       instead: 30 minutes of churn (100,000 short connections, 64 MiB SMB
+#                                    transfers, a random gray fault every 30 s) with every process's RSS
+#                                    sampled; prints each one's growth after warm-up
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 need=()

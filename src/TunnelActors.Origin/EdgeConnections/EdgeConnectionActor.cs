@@ -25,8 +25,10 @@ namespace TunnelActors.Origin.EdgeConnections;
 public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 {
     private sealed record Dialed(ClientWebSocket Socket, string Challenge);
-    private sealed record DialFailed(string Reason);
+    /// <param name="EdgeAlive">The edge answered, with 503: draining, on the minority side, or not joined yet.</param>
+    private sealed record DialFailed(string Reason, bool EdgeAlive = false);
     private sealed record Tick;
+    private sealed record RetryLater;
     private sealed record RegisterTimedOut;
     private sealed record CheckPreferredEdge;
     private sealed record PreferredEdgeAnswers;
@@ -62,8 +64,18 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         {
             ConnectorLog.CannotConnect(_log, _index, _dialer.Edge, f.Reason);
             _edges.Failed(_index, _dialer); // the next attempt tries the next edge, and every connection avoids this one a while
-            Context.Stop(Self);
+            // An edge that refuses for now is no reason to wait longer and longer: after a partition heals, or when a
+            // whole cluster restarts, the tunnel is back within seconds of an edge taking registrations again. Retries
+            // stay 1-4 s apart, jittered, so connectors refused by a whole cluster do not come back in step.
+            if (!f.EdgeAlive)
+            {
+                Context.Stop(Self);
+                return;
+            }
+            Context.Parent.Tell(BackoffSupervisor.Reset.Instance);
+            Timers.StartSingleTimer("retry", new RetryLater(), TimeSpan.FromMilliseconds(Random.Shared.Next(0, 3000)));
         });
+        Receive<RetryLater>(_ => Context.Stop(Self)); // its backoff supervisor starts the next attempt
         Receive<MuxControlFrame>(m => OnControlFrame(m.Frame));
         Receive<MuxStreamOpened>(m =>
         {
@@ -140,7 +152,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 success: r => r.Headers.TryGetValue(OriginCredential.ChallengeHeader, out var values) && values.FirstOrDefault() is { } challenge
                     ? new Dialed(r.Socket, challenge)
                     : new DialFailed($"the edge sent no {OriginCredential.ChallengeHeader} header (is {_dialer.Edge} a TunnelActors edge?)"),
-                failure: e => new DialFailed(e.Message));
+                failure: e => new DialFailed(e.Message, e is EdgeRefusedException { Status: 503 }));
     }
 
     protected override void PostStop()
