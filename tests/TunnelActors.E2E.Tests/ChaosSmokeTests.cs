@@ -35,6 +35,32 @@ public sealed partial class ChaosSmokeTests(ITestOutputHelper log)
         Assert.True(int.Parse(totals.Groups["ok"].Value) >= 50, output);
     }
 
+    /// <summary>
+    /// The soak's CI run (ops/chaos/run.sh --soak 1): a minute of short connections, 64 MiB transfers and gray
+    /// faults on the same cluster, every process's RSS sampled. The 30-minute run's RSS figures are for the reader;
+    /// here: short connections and transfers succeed, none is corrupt, and every process was sampled.
+    /// </summary>
+    [Fact]
+    public async Task SoakSmoke_ShortConnectionsAndTransfersUnderFaults_NoneCorrupt_RssSampled()
+    {
+        var (exit, output) = await Tool.Run("bash", ["ops/chaos/run.sh", "--soak", "1"], TimeSpan.FromMinutes(6),
+            new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll, ["CHAOS_NO_BUILD"] = "1" }, Repo.Root);
+        log.WriteLine(output);
+
+        Assert.True(exit == 0, output);
+        var rss = Table(output, "| process |");
+        Assert.Equal(6, rss.Count); // three edges, two connector replicas, access tcp
+        var soak = Soak().Match(output);
+        Assert.True(soak.Success, output);
+        Assert.True(int.Parse(soak.Groups["faults"].Value) >= 1, output);
+        Assert.True(int.Parse(soak.Groups["short"].Value) >= 500, output);
+        Assert.True(int.Parse(soak.Groups["ok"].Value) >= 1, output);
+        Assert.Equal("0", soak.Groups["corrupt"].Value);
+    }
+
+    [GeneratedRegex(@"soak: .*?, (?<faults>\d+) faults, short connections: (?<short>\d+) succeeded, .*completed and sha256-identical: (?<ok>\d+), corrupt: (?<corrupt>\d+)")]
+    private static partial Regex Soak();
+
     /// <summary>The rows of the Markdown table whose header starts with <paramref name="header"/>.</summary>
     private static List<string> Table(string output, string header) =>
         output.Split('\n').SkipWhile(l => !l.StartsWith(header)).Skip(2).TakeWhile(l => l.StartsWith("| ")).ToList();
