@@ -15,7 +15,7 @@ public sealed class MonitoringTests(EchoTunnelFixture fixture)
     {
         var (checkCode, check) = await Tool.Run("promtool", ["check", "rules", Path.Combine(Monitoring, "alerts.yml")], TimeSpan.FromMinutes(1));
         Assert.True(checkCode == 0, check);
-        Assert.Contains("SUCCESS: 7 rules found", check);
+        Assert.Contains("SUCCESS: 8 rules found", check);
 
         var (testCode, test) = await Tool.Run("promtool", ["test", "rules", Path.Combine(Monitoring, "alerts.test.yml")], TimeSpan.FromMinutes(1));
         Assert.True(testCode == 0, test);
@@ -73,7 +73,7 @@ public sealed class MonitoringTests(EchoTunnelFixture fixture)
                 await QueryUntilAsync(http, $"count({{__name__=\"{metric}\"}})", results => results.Count == 1, () => $"{metric} is named in ops/monitoring but not exported");
 
             var rules = JsonDocument.Parse(await http.GetStringAsync("/api/v1/rules")).RootElement.GetProperty("data").GetProperty("groups")[0].GetProperty("rules");
-            Assert.Equal(7, rules.GetArrayLength());
+            Assert.Equal(8, rules.GetArrayLength());
             Assert.All(rules.EnumerateArray(), rule => Assert.Equal("ok", rule.GetProperty("health").GetString()));
             var tunnelDown = rules.EnumerateArray().Single(r => r.GetProperty("name").GetString() == "TunnelActorsTunnelDown");
             Assert.Equal("inactive", tunnelDown.GetProperty("state").GetString()); // the connector is connected

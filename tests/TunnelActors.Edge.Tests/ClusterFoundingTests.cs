@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
 using Microsoft.Extensions.Logging.Abstractions;
 using TunnelActors.Edge.Hosting;
 using TunnelActors.Edge.State;
@@ -6,7 +8,7 @@ using Xunit;
 namespace TunnelActors.Edge.Tests;
 
 /// <summary>The first seed founds a cluster only when no other edge served lately: never an island beside a live majority.</summary>
-public sealed class ClusterFoundingTests : IDisposable
+public sealed class ClusterFoundingTests : TestKit
 {
     private static readonly string[] Seeds = ["akka.tcp://tunnelactors@10.0.0.1:2551", "akka.tcp://tunnelactors@10.0.0.2:2551", "akka.tcp://tunnelactors@10.0.0.3:2551"];
     private readonly string _dir = Directory.CreateTempSubdirectory("founding-").FullName;
@@ -14,7 +16,29 @@ public sealed class ClusterFoundingTests : IDisposable
 
     public ClusterFoundingTests() => _founding = new ClusterFounding(new SqliteDatabase(Path.Combine(_dir, "edge.db")));
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    protected override void AfterAll()
+    {
+        base.AfterAll();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public void TheBeacon_NotesAServingEdgeAgainAndAgain_AndNotOneThatRefuses()
+    {
+        var quorum = new ClusterQuorum();
+        quorum.Set(null); // serving
+        Sys.ActorOf(Props.Create(() => new FoundingBeacon(_founding, quorum, "10.0.0.2:2551")));
+
+        AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") is not null, TimeSpan.FromSeconds(6));
+        var first = _founding.SeenAt("10.0.0.2:2551");
+        AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") > first, TimeSpan.FromSeconds(6)); // the next beat is written too
+
+        quorum.Set("this edge is on the minority side of a partition");
+        Thread.Sleep(500); // a write already under way lands
+        var last = _founding.SeenAt("10.0.0.2:2551");
+        Thread.Sleep(ClusterFounding.BeatInterval * 1.5);
+        Assert.Equal(last, _founding.SeenAt("10.0.0.2:2551"));
+    }
 
     [Fact]
     public void NobodyServedLately_TheFirstSeedFounds() =>
@@ -32,6 +56,15 @@ public sealed class ClusterFoundingTests : IDisposable
     public void ItsOwnEarlierBeacon_DoesNotStopIt()
     {
         _founding.Beat("10.0.0.1:2551"); // the incarnation before its restart
+
+        Assert.Null(_founding.WithholdFounding(Seeds, "10.0.0.1", 2551, NullLogger.Instance));
+    }
+
+    [Fact]
+    public void AnEdgeThatStopped_ForgetsItsNote_AndTheFirstSeedFoundsAtOnce()
+    {
+        _founding.Beat("10.0.0.2:2551");
+        _founding.Forget("10.0.0.2:2551"); // every edge restarted at once
 
         Assert.Null(_founding.WithholdFounding(Seeds, "10.0.0.1", 2551, NullLogger.Instance));
     }

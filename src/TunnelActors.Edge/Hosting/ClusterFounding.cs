@@ -39,6 +39,16 @@ public sealed class ClusterFounding
             ("@address", address), ("@now", DbTime.Text(DateTimeOffset.UtcNow)));
 
     /// <summary>
+    /// The edge at <paramref name="address"/> stops: its note goes, so that when every edge restarts at once (an
+    /// upgrade) the first seed founds the cluster again at once instead of waiting for the note to go stale.
+    /// </summary>
+    public void Forget(string address) => _db.Execute("DELETE FROM edge_beacons WHERE address = @address", ("@address", address));
+
+    /// <summary>When the edge at <paramref name="address"/> last noted itself serving, if ever.</summary>
+    internal DateTimeOffset? SeenAt(string address) =>
+        _db.Query("SELECT seen_at FROM edge_beacons WHERE address = @address", r => DbTime.Read(r, 0), ("@address", address)).FirstOrDefault();
+
+    /// <summary>
     /// The seed nodes this edge joins through: all of them, or — when it is the first seed and
     /// another edge served lately — all but itself (it then never joins itself). Null when it may found.
     /// </summary>
@@ -72,7 +82,7 @@ public sealed class FoundingBeacon : ReceiveActor, IWithTimers
             writing = true;
             Task.Run(() => founding.Beat(address)).PipeTo(Self, success: () => new Written(), failure: e => new Status.Failure(e));
         });
-        Receive<Written>(_ => writing = false);
+        Receive<Written>(_ => { writing = false; }); // a block: a bool lambda would mean "handled?"
         Receive<Status.Failure>(f =>
         {
             writing = false;

@@ -17,4 +17,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 9104, Level = LogLevel.Warning, Message = "Could not note this edge as serving in the database: {Reason}")]
     public static partial void BeaconFailed(ILogger log, string reason);
+
+    [LoggerMessage(EventId = 9105, Level = LogLevel.Critical, Message = "Edge {Peer} has removed this node from the cluster (quarantined it): stopping now to be restarted and rejoin")]
+    public static partial void Quarantined(ILogger log, string peer);
 }

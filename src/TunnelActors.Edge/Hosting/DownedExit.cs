@@ -19,6 +19,7 @@ public static class DownedExit
 
     public static void Register(ActorSystem system, ILogger log)
     {
+        system.ActorOf(Props.Create(() => new QuarantineWatch()), "quarantine-watch");
         var shutdown = CoordinatedShutdown.Get(system);
         shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "exit-code-when-downed", () =>
         {
@@ -31,4 +32,28 @@ public static class DownedExit
             return Task.FromResult(Done.Instance);
         });
     }
+}
+
+/// <summary>
+/// A peer that removed this node from the cluster (it was frozen or cut off for longer than
+/// detection plus down-unreachable-after) quarantines it: no association with that peer is possible
+/// again until this process restarts. Waiting for this node's own resolver to down itself takes
+/// another down-unreachable-after; stopping at once (exit 3, restarted by the unit) gets the edge
+/// back into the cluster that much sooner.
+/// </summary>
+public sealed class QuarantineWatch : ReceiveActor
+{
+    public QuarantineWatch()
+    {
+        var log = Context.Logger<QuarantineWatch>();
+        Receive<Akka.Remote.ThisActorSystemQuarantinedEvent>(quarantined =>
+        {
+            ClusterLog.Quarantined(log, quarantined.RemoteAddress.ToString());
+            CoordinatedShutdown.Get(Context.System).Run(CoordinatedShutdown.ClusterDowningReason.Instance);
+        });
+    }
+
+    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Akka.Remote.ThisActorSystemQuarantinedEvent));
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 }

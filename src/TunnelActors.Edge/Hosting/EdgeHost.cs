@@ -108,13 +108,15 @@ public static class EdgeHost
         app.UseBrowserGuards();
         app.UseRateLimiter();
         MapEndpoints(app);
-        ObserveNode(metrics, app.Services, identity);
+        ObserveNode(metrics, app.Services, identity, app.Services.GetRequiredService<ClusterQuorum>());
         return app;
     }
 
     /// <summary>Gauges of what the edge holds beyond its counters: cluster membership as this node sees it, and its certificate's expiry.</summary>
-    private static void ObserveNode(EdgeMetrics metrics, IServiceProvider services, EdgeIdentity identity)
+    private static void ObserveNode(EdgeMetrics metrics, IServiceProvider services, EdgeIdentity identity, ClusterQuorum quorum)
     {
+        metrics.Observe("tunnelactors_edge_serving", () => [new(quorum.Refusal is null ? 1 : 0)],
+            "1 while this edge takes new client streams and connector registrations (an Up member on the majority side), else 0.");
         var tlsNotAfter = identity.TlsCertificate.NotAfter.ToUniversalTime();
         metrics.Observe("tunnelactors_edge_tls_certificate_expiry_timestamp_seconds", () => [new(new DateTimeOffset(tlsNotAfter).ToUnixTimeSeconds())],
             "When the edge's TLS certificate expires (Unix time).");
@@ -179,7 +181,12 @@ public static class EdgeHost
                 registry.Register<ClientCarriers>(carriers);
                 system.ActorOf(Props.Create(() => new QuorumWatch(quorum, new[] { manager, carriers })), "quorum");
                 if (options.SeedNodes.Count > 1)
-                    system.ActorOf(Props.Create(() => new FoundingBeacon(founding, quorum, $"{options.ClusterHost}:{options.ClusterPort}")), "founding-beacon");
+                {
+                    var self = $"{options.ClusterHost}:{options.ClusterPort}";
+                    system.ActorOf(Props.Create(() => new FoundingBeacon(founding, quorum, self)), "founding-beacon");
+                    CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "forget-founding-beacon",
+                        () => Task.Run(() => founding.Forget(self)).ContinueWith(_ => Akka.Done.Instance));
+                }
                 system.ActorOf(Props.Create(() => new RoleSentinel(new[] { manager, peers, streams, carriers }, resolver.GetService<IHostApplicationLifetime>())), "sentinel");
             });
     }
