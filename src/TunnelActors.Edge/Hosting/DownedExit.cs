@@ -46,10 +46,15 @@ public sealed class QuarantineWatch : ReceiveActor
     public QuarantineWatch()
     {
         var log = Context.Logger<QuarantineWatch>();
+        var stopping = false;
         Receive<Akka.Remote.ThisActorSystemQuarantinedEvent>(quarantined =>
         {
+            if (stopping) return;
+            stopping = true;
             ClusterLog.Quarantined(log, quarantined.RemoteAddress.ToString());
-            CoordinatedShutdown.Get(Context.System).Run(CoordinatedShutdown.ClusterDowningReason.Instance);
+            // Down, not just shut down: a leaving member would wait for peers it cannot reach to see it leave.
+            var cluster = Akka.Cluster.Cluster.Get(Context.System);
+            cluster.Down(cluster.SelfAddress);
         });
     }
 
