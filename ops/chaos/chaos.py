@@ -149,6 +149,8 @@ class Net:
             self.ip("addr", "add", f"{self.HOST}/32", "dev", self.root_link(i))
             self.ip("-n", ns, "route", "add", "blackhole", "10.77.0.0/24")
             self.connect_root(i)
+        # Here too: with an edge's link down, what is sent to it is dropped, not routed elsewhere or refused.
+        self.ip("route", "replace", "blackhole", "10.77.0.0/24")
         for i in range(self.n):
             for j in range(i + 1, self.n):
                 self.ip("link", "add", self.pair(i, j), "netns", self.ns(i), "type", "veth", "peer", "name", self.pair(j, i), "netns", self.ns(j))
@@ -176,6 +178,7 @@ class Net:
                 self.ip("-n", self.ns(a), "route", "replace", f"{self.address(b)}/32", "dev", self.pair(a, b))
 
     def teardown(self):
+        subprocess.run(["ip", "route", "del", "blackhole", "10.77.0.0/24"], capture_output=True)
         for i in range(self.n):
             subprocess.run(["ip", "netns", "del", self.ns(i)], capture_output=True)
         for i in range(self.n):
@@ -207,12 +210,14 @@ class Supervisor(threading.Thread):
     def run(self):
         while not self.stop.wait(0.5):
             for e in self.edges:
+                if self.stop.is_set():
+                    return
                 if e.supervised and e.proc.exited():
                     code = e.proc.p.returncode
                     e.exits.append((time.time(), code))
                     print(f"    edge{e.i} exited with status {code}; restarted in 1 s, as Restart=always would", flush=True)
-                    time.sleep(1)
-                    e.start(wait=False)
+                    if not self.stop.wait(1):
+                        e.start(wait=False)
 
 
 SMB2_NEGOTIATE = bytes.fromhex("000000 68".replace(" ", "")) + b"\xfeSMB" + (64).to_bytes(2, "little") + bytes(58) + \
@@ -262,6 +267,8 @@ class Probe(threading.Thread):
         with self.lock:
             window = sorted((t, ok) for t, end, ok in self.records if since <= t and end < until)
         failed = [t for t, ok in window if not ok]
+        if not window:
+            return None  # nothing measured is not a recovery
         if not failed:
             return 0.0
         after = [t for t, ok in window if ok and t > failed[-1]]
@@ -348,6 +355,7 @@ class Rig:
     def stop(self):
         if self.supervisor:
             self.supervisor.stop.set()
+            self.supervisor.join(5)  # no edge started again behind the sweep below
         for p in self.procs + [e.proc for e in self.edges]:
             p.signal(signal.SIGCONT)
             p.signal(signal.SIGKILL)
@@ -503,7 +511,8 @@ def main():
                     net.link(i, j, False)
                 refused = None
                 while time.time() - at < partition_for:
-                    if refused is None and all(edges[m].ready_status() in ("minority", "Down", "Joining", "Removed", None) for m in minority):
+                    # Refusing, or not up at all (downed and restarting); an edge that does not answer proves nothing.
+                    if refused is None and all(edges[m].ready_status() in ("minority", "Down", "Joining", "Removed", "Leaving", "Exiting") for m in minority):
                         refused = time.time() - at
                     time.sleep(0.25)
                 if minority == [0]:

@@ -8,7 +8,7 @@
 # edge is black-holed, one edge is partitioned from the other two and then all three from each
 # other (then healed), and all edges are restarted one by one. A supervisor restarts an edge
 # that exits, as Restart=always does. Every fault checks that it took effect, and after each the
-# cluster must run exactly one copy of the tunnel's sharded entity again within 30 s. Prints
+# cluster must run exactly one copy of the tunnel's sharded entity again within 45 s. Prints
 # recovery times, the share of failed transfers, the sha256 proof for every completed
 # transfer and the figures against their targets; exits 1 if a completed transfer was corrupt,
 # a fault did not happen, or the entity did not come back single.

@@ -61,6 +61,22 @@ public sealed class ClusterFoundingTests : TestKit
     }
 
     [Fact]
+    public void TheBeaconOfAStoppingEdge_RemovesItsNote_AndWritesNoMore()
+    {
+        var quorum = new ClusterQuorum();
+        quorum.Set(null);
+        var beacon = Sys.ActorOf(Props.Create(() => new FoundingBeacon(_founding, quorum, "10.0.0.2:2551")));
+        AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") is not null, TimeSpan.FromSeconds(6));
+
+        beacon.Tell(new ForgetBeacon(), TestActor);
+
+        ExpectMsg<BeaconForgotten>(TimeSpan.FromSeconds(3));
+        Assert.Null(_founding.SeenAt("10.0.0.2:2551"));
+        Thread.Sleep(ClusterFounding.BeatInterval * 1.5);
+        Assert.Null(_founding.SeenAt("10.0.0.2:2551")); // no beat after it
+    }
+
+    [Fact]
     public void AnEdgeThatStopped_ForgetsItsNote_AndTheFirstSeedFoundsAtOnce()
     {
         _founding.Beat("10.0.0.2:2551");

@@ -23,8 +23,8 @@ public sealed class ClusterQuorumTests
     public void AloneAgainstTwo_Refuses_NamingTheCount()
     {
         var refusal = ClusterQuorum.Decide([Edge(1), Edge(2, reachable: false), Edge(3, reachable: false)], MemberStatus.Up);
-        Assert.Contains("minority side of a partition", refusal);
-        Assert.Contains("reaches 1 of 3 edges", refusal);
+        Assert.Contains("reaches 1 of 3 edges", refusal!.Detail);
+        Assert.Equal("this edge is on the minority side of a partition: use another edge", refusal.Public); // strangers learn no counts
     }
 
     [Fact]
@@ -45,5 +45,5 @@ public sealed class ClusterQuorumTests
     [InlineData(MemberStatus.Down)]
     [InlineData(null)]
     public void NotUp_Refuses(MemberStatus? self) =>
-        Assert.Contains("not an Up cluster member", ClusterQuorum.Decide([Edge(1), Edge(2)], self));
+        Assert.Contains("not an Up cluster member", ClusterQuorum.Decide([Edge(1), Edge(2)], self)!.Public);
 }

@@ -63,11 +63,12 @@ public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers, ILogger? log
                     Volatile.Write(ref _preferred, attempt.Index);
                     return (socket, responseHeaders, dialers[attempt.Index].Edge);
                 }
-                catch (Exception e) when (e is IOException or TimeoutException || e is EdgeRefusedException { Status: 503 })
+                catch (Exception e) when (Unusable(e) || running.Count > 0 && e is not EdgeRefusedException { Status: 401 or 403 or 404 })
                 {
+                    // While another dial is under way, only a refusal every edge would give alike ends the race.
                     last = e;
                     if (launched < dialers.Count || running.Count > 0) ClientLog.EdgeFailed(_log, dialers[attempt.Index].Edge.ToString(), e.Message);
-                    if (launched < dialers.Count) Launch();
+                    if (Unusable(e) && launched < dialers.Count) Launch();
                 }
             }
             throw last!;
@@ -79,6 +80,9 @@ public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers, ILogger? log
                 _ = dial.ContinueWith(d => d.Result.Socket.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
+
+    // This edge cannot serve now (unreachable, slow, draining, on the minority side, not joined): the next one may.
+    private static bool Unusable(Exception e) => e is IOException or TimeoutException || e is EdgeRefusedException { Status: 503 };
 
     /// <summary>The next dial starts with the edge after <paramref name="edge"/> (it stopped answering); no change with one edge.</summary>
     public void Avoid(Uri edge)

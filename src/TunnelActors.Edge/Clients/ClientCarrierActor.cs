@@ -40,13 +40,14 @@ public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
     private readonly string _name;
     private readonly Hosting.EdgeOptions _options;
     private readonly MuxOptions _muxOptions;
+    private readonly Hosting.ClusterQuorum _quorum;
     private MuxConnection? _mux; // started in PreStart
     private double _opens = 2 * OpensPerSecond; // token bucket
     private long _refilled = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public ClientCarrierActor(AcceptCarrier accept, IActorRef streams, Hosting.EdgeOptions options, MuxOptions mux, Hosting.ClusterQuorum quorum)
     {
-        (_accept, _name, _options, _muxOptions) = (accept, accept.Id, options, mux);
+        (_accept, _name, _options, _muxOptions, _quorum) = (accept, accept.Id, options, mux, quorum);
         var name = accept.Id;
         Receive<MuxStreamOpened>(m =>
         {
@@ -84,6 +85,8 @@ public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
         CarrierLog.Up(_log, _name, _accept.Identity);
         _mux = MuxLink.Start(Context, $"carrier-{_name}", _muxOptions, new WebSocketChannel(_accept.WebSocket));
         Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
+        // Accepted as this edge lost the majority, after the GOAWAY to every carrier went out: this one gets its own.
+        if (_quorum.Refusal is { } refusal) Self.Tell(new Connections.DrainConnection(refusal));
     }
 
     private bool TakeOpen()

@@ -22,13 +22,17 @@ public sealed class OriginEndpoint(IActorRef connections, RegistrationSlots slot
             await context.Response.WriteAsync("connectors connect here with a WebSocket upgrade\n");
             return;
         }
-        // On the minority side a registration would be invisible to the majority's clients: the connector dials the next edge.
-        var (slot, refusal) = quorum.Refusal is { } notHere ? (null, notHere) : slots.TryTake(context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
+        // On the minority side a registration would be invisible to the majority's clients: 503, the connector tries
+        // the next edge soon. Too many pending upgrades is load: 429, and the connector backs off as after any failure.
+        if (quorum.Refusal is { } notHere)
+        {
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, notHere);
+            return;
+        }
+        var (slot, refusal) = slots.TryTake(context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
         if (slot is null)
         {
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers[Transport.Tls.EdgeDialer.ErrorHeader] = refusal;
-            await context.Response.WriteAsync(refusal + "\n");
+            await Refuse(context, StatusCodes.Status429TooManyRequests, refusal!);
             return;
         }
         var challenge = OriginCredential.NewChallenge();
@@ -44,5 +48,12 @@ public sealed class OriginEndpoint(IActorRef connections, RegistrationSlots slot
         var remote = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
         connections.Tell(new AcceptOriginConnection(webSocket, challenge, remote, done, slot));
         await done.Task;
+    }
+
+    private static Task Refuse(HttpContext context, int status, string reason)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers[Transport.Tls.EdgeDialer.ErrorHeader] = reason;
+        return context.Response.WriteAsync(reason + "\n");
     }
 }

@@ -67,32 +67,51 @@ public sealed class ClusterFounding
     public static string HostPort(string seed) => Address.Parse(ClusterLinks.SeedAddress(seed)) is var a ? $"{a.Host}:{a.Port}" : seed;
 }
 
-/// <summary>Notes this edge in <see cref="ClusterFounding"/>'s table while it serves (<see cref="ClusterQuorum"/>).</summary>
+/// <summary>
+/// Notes this edge in <see cref="ClusterFounding"/>'s table while it serves (<see cref="ClusterQuorum"/>); on
+/// <see cref="ForgetBeacon"/> (the edge stops) it writes no more and removes the note once any write under way is done.
+/// </summary>
 public sealed class FoundingBeacon : ReceiveActor, IWithTimers
 {
     private sealed record Beat;
+    private sealed record Written;
 
     public FoundingBeacon(ClusterFounding founding, ClusterQuorum quorum, string address)
     {
         var log = Context.Logger<FoundingBeacon>();
         var writing = false;
+        IActorRef? forgetting = null;
+        void Forget() => Task.Run(() => founding.Forget(address)).PipeTo(forgetting!, success: () => new BeaconForgotten(), failure: e => new Status.Failure(e));
         Receive<Beat>(_ =>
         {
-            if (writing || quorum.Refusal is not null) return;
+            if (writing || forgetting is not null || quorum.Refusal is not null) return;
             writing = true;
             Task.Run(() => founding.Beat(address)).PipeTo(Self, success: () => new Written(), failure: e => new Status.Failure(e));
         });
-        Receive<Written>(_ => { writing = false; }); // a block: a bool lambda would mean "handled?"
+        Receive<Written>(_ =>
+        {
+            writing = false;
+            if (forgetting is not null) Forget();
+        });
         Receive<Status.Failure>(f =>
         {
             writing = false;
             ClusterLog.BeaconFailed(log, f.Cause.GetBaseException().Message);
+            if (forgetting is not null) Forget();
+        });
+        Receive<ForgetBeacon>(_ =>
+        {
+            forgetting = Sender;
+            Timers.CancelAll();
+            if (!writing) Forget();
         });
     }
-
-    private sealed record Written;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void PreStart() => Timers.StartPeriodicTimer("beat", new Beat(), ClusterFounding.BeatInterval);
 }
+
+/// <summary>The edge stops: write no more beacons and remove this edge's; answered with <see cref="BeaconForgotten"/>.</summary>
+public sealed record ForgetBeacon;
+public sealed record BeaconForgotten;

@@ -183,9 +183,9 @@ public static class EdgeHost
                 if (options.SeedNodes.Count > 1)
                 {
                     var self = $"{options.ClusterHost}:{options.ClusterPort}";
-                    system.ActorOf(Props.Create(() => new FoundingBeacon(founding, quorum, self)), "founding-beacon");
+                    var beacon = system.ActorOf(Props.Create(() => new FoundingBeacon(founding, quorum, self)), "founding-beacon");
                     CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "forget-founding-beacon",
-                        () => Task.Run(() => founding.Forget(self)).ContinueWith(_ => Akka.Done.Instance));
+                        () => beacon.Ask<object>(new ForgetBeacon(), TimeSpan.FromSeconds(3)).ContinueWith(_ => Akka.Done.Instance));
                 }
                 system.ActorOf(Props.Create(() => new RoleSentinel(new[] { manager, peers, streams, carriers }, resolver.GetService<IHostApplicationLifetime>())), "sentinel");
             });

@@ -112,6 +112,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
         {
             if (_retiring || _drainRequester is not null) return;
             ConnectorLog.MovingBack(_log, _index, _edges.PreferredFor(_index).Edge);
+            _edges.Answered(_edges.PreferredFor(_index)); // else the replacement would skip it as recently failed
             Timers.Cancel("rebalance");
             Retire("moved back to its preferred edge");
         });

@@ -68,6 +68,9 @@ public sealed class EdgeRotation
         Volatile.Write(ref _failedAt[Array.IndexOf(_dialers, edge)], 0);
     }
 
+    /// <summary><paramref name="edge"/> answers /ready again: no connection skips it any more (a move back lands on it).</summary>
+    public void Answered(EdgeDialer edge) => Volatile.Write(ref _failedAt[Array.IndexOf(_dialers, edge)], 0);
+
     private void MarkFailed(EdgeDialer edge) => Volatile.Write(ref _failedAt[Array.IndexOf(_dialers, edge)], Math.Max(1, _now()));
 
     private bool FailedLately(int edge) => Volatile.Read(ref _failedAt[edge]) is var at && at != 0 && _now() - at < (long)AvoidFor.TotalMilliseconds;
