@@ -144,9 +144,7 @@ public sealed class ClientEndpoint(
     private Task Refuse(HttpContext context, int status, string reason)
     {
         metrics.Refused(status.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        context.Response.StatusCode = status;
-        context.Response.Headers[ErrorHeader] = reason;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(reason + "\n");
+        return Hosting.UpgradeRefusal.WriteAsync(context, status, reason);
     }
 }

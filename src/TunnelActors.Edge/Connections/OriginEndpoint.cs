@@ -26,13 +26,13 @@ public sealed class OriginEndpoint(IActorRef connections, RegistrationSlots slot
         // the next edge soon. Too many pending upgrades is load: 429, and the connector backs off as after any failure.
         if (quorum.Refusal is { } notHere)
         {
-            await Refuse(context, StatusCodes.Status503ServiceUnavailable, notHere);
+            await Hosting.UpgradeRefusal.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, notHere);
             return;
         }
         var (slot, refusal) = slots.TryTake(context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
         if (slot is null)
         {
-            await Refuse(context, StatusCodes.Status429TooManyRequests, refusal!);
+            await Hosting.UpgradeRefusal.WriteAsync(context, StatusCodes.Status429TooManyRequests, refusal!);
             return;
         }
         var challenge = OriginCredential.NewChallenge();
@@ -48,12 +48,5 @@ public sealed class OriginEndpoint(IActorRef connections, RegistrationSlots slot
         var remote = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
         connections.Tell(new AcceptOriginConnection(webSocket, challenge, remote, done, slot));
         await done.Task;
-    }
-
-    private static Task Refuse(HttpContext context, int status, string reason)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Headers[Transport.Tls.EdgeDialer.ErrorHeader] = reason;
-        return context.Response.WriteAsync(reason + "\n");
     }
 }

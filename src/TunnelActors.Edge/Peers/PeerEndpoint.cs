@@ -20,26 +20,19 @@ public sealed class PeerEndpoint(IActorRef peers, string peerToken, ILogger<Peer
         var remote = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            await Refuse(context, StatusCodes.Status400BadRequest, "edges link here with a WebSocket upgrade");
+            await Hosting.UpgradeRefusal.WriteAsync(context, StatusCodes.Status400BadRequest, "edges link here with a WebSocket upgrade");
             return;
         }
         var presented = Encoding.UTF8.GetBytes(context.Request.Headers[TokenHeader].ToString());
         if (!CryptographicOperations.FixedTimeEquals(presented, Encoding.UTF8.GetBytes(peerToken)))
         {
             log.LogWarning("Peer link from {Remote} refused: missing or wrong peer token", remote);
-            await Refuse(context, StatusCodes.Status401Unauthorized, "missing or wrong peer token");
+            await Hosting.UpgradeRefusal.WriteAsync(context, StatusCodes.Status401Unauthorized, "missing or wrong peer token");
             return;
         }
         var webSocket = await context.WebSockets.AcceptWebSocketAsync();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         peers.Tell(new AcceptPeerLink(webSocket, remote, done));
         await done.Task;
-    }
-
-    private static Task Refuse(HttpContext context, int status, string reason)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Headers[Transport.Tls.EdgeDialer.ErrorHeader] = reason;
-        return context.Response.WriteAsync(reason + "\n");
     }
 }
