@@ -415,6 +415,10 @@ def main():
             figures.append((target, "never" if seconds is None else f"{seconds:.1f} s", f"≤ {limit} s", met))
             print(f"    {target}: {figures[-1][1]} (target {figures[-1][2]})", flush=True)
 
+        def no_failures_after(target, since):
+            late = [r for r in loop.records if r[0] >= since and r[1] <= time.time() and not r[2]]
+            figures.append((target, str(len(late)), "0", not late))
+
         def restart_edge(e, sig):
             e.supervised = False
             e.proc.signal(sig)
@@ -490,8 +494,7 @@ def main():
             time.sleep(10)
             connectors[0].signal(signal.SIGCONT)
             figure("connector replica frozen: new connections succeed again", probe.recovered_after(at, time.time()), 2)
-            late = [r for r in loop.records if r[0] >= at + 2 and r[1] <= time.time() and not r[2]]
-            figures.append(("connector replica frozen: transfers started 2 s on that failed", str(len(late)), "0", not late))
+            no_failures_after("connector replica frozen: transfers started 2 s on that failed", at + 2)
         fault("SIGSTOP connector replica-a for 10 s", freeze_connector)
 
         if net:
@@ -517,8 +520,7 @@ def main():
                     time.sleep(0.25)
                 if minority == [0]:
                     figure(f"{label}: the minority edge refuses new streams", refused, 5)
-                    late = [r for r in loop.records if r[0] >= at + 2 and r[1] <= time.time() and not r[2]]
-                    figures.append((f"{label}: transfers started 2 s on that failed (majority serving)", str(len(late)), "0", not late))
+                    no_failures_after(f"{label}: transfers started 2 s on that failed (majority serving)", at + 2)
                 for i, j in cut:
                     net.link(i, j, True)
                 healed = time.time()
