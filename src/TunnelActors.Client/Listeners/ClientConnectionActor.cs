@@ -86,7 +86,7 @@ public sealed class ClientConnectionActor : ReceiveActor
     {
         (_edge, _streamId) = (edge, streamId);
         ClientLog.Connected(_log, _peer, _options.Hostname, streamId);
-        ByteRelay.RunAsync(_local, edge, Context.Materializer(), _killSwitch)
+        ByteRelay.RunAsync(_local, edge, Context.System.Materializer(), _killSwitch)
             .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e));
     }
 

@@ -293,7 +293,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         _state = "relaying";
         var (access, routed) = (_access!, _toOrigin!);
         StreamLog.Opened(_log, _id, access.Identity, _source, access.Hostname, access.Application, routed.ConnectionId, _tunnelId ?? "?", routed.EdgeNode);
-        ByteRelay.RunAsync(_client!, routed.Stream, Context.Materializer(), _killSwitch)
+        ByteRelay.RunAsync(_client!, routed.Stream, Context.System.Materializer(), _killSwitch)
             .PipeTo(Self, success: result => new RelayEnded(result, null), failure: e => new RelayEnded(null, e));
         Become(Relaying);
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TunnelActors.Transport.Hosting;
+using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Streams;
@@ -38,7 +39,7 @@ public sealed class OriginStreamActor : ReceiveActor
         {
             ConnectorLog.StreamConnected(_log, stream.Open.StreamId, stream.Id, stream.Open.Identity, originUrl.Authority);
             _origin = SocketChannel.Wrap(connected.Socket);
-            ByteRelay.RunAsync(_stream, _origin, Context.Materializer(), _killSwitch)
+            ByteRelay.RunAsync(_stream, _origin, Context.System.Materializer(), _killSwitch)
                 .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
         });
         Receive<OriginUnreachable>(u =>
@@ -73,7 +74,9 @@ public sealed class OriginStreamActor : ReceiveActor
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await socket.ConnectAsync(originUrl.Host, originUrl.Port, timeout.Token);
+            // An address is dialled as is; only a name goes through the resolver (each time: its records may change).
+            if (IPAddress.TryParse(originUrl.DnsSafeHost, out var address)) await socket.ConnectAsync(new IPEndPoint(address, originUrl.Port), timeout.Token);
+            else await socket.ConnectAsync(originUrl.Host, originUrl.Port, timeout.Token);
             return socket;
         }
         catch

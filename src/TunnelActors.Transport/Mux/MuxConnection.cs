@@ -55,16 +55,21 @@ public sealed class MuxConnection
     public MuxConnection(string name, MuxOptions options, IMuxHandler handler)
     {
         (Name, Options, _handler) = (name, options, handler);
+        // Synchronous continuations: a queued frame wakes the outbound graph on the writer's thread
+        // (ChannelReaderSource), not after a thread-pool hop. A writer waiting for room is still resumed
+        // asynchronously whenever its token can be cancelled (every DATA, FIN and credit write).
         _outbox = Channel.CreateBounded<Frame>(new BoundedChannelOptions(options.OutboxFrames)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = true,
         });
         // Credit must not queue behind megabytes of DATA, or a busy reverse direction throttles this one.
         _control = Channel.CreateBounded<Frame>(new BoundedChannelOptions(options.ControlFrames)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = true,
         });
         _killSwitch = KillSwitches.Shared(name);
         Budget = new WindowBudget(options.ConnectionWindow, options.WindowBudget);
@@ -104,8 +109,8 @@ public sealed class MuxConnection
         var outbound = Source.FromGraph(GraphDsl.Create(b =>
             {
                 var merge = b.Add(new MergePreferred<Frame>(1));
-                b.From(Source.ChannelReader(_control.Reader)).To(merge.Preferred);
-                b.From(Source.ChannelReader(_outbox.Reader)).To(merge.In(0));
+                b.From(Source.FromGraph(new ChannelReaderSource<Frame>(_control.Reader))).To(merge.Preferred);
+                b.From(Source.FromGraph(new ChannelReaderSource<Frame>(_outbox.Reader))).To(merge.In(0));
                 return new SourceShape<Frame>(merge.Out);
             }))
             .Via(_killSwitch.Flow<Frame>())

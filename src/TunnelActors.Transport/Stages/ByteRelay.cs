@@ -13,6 +13,9 @@ public sealed record RelayResult(long AToB, long BToA);
 /// <see cref="ByteChannelSource"/> → kill switch → <see cref="ByteChannelSink"/>, each read buffer
 /// returned to <see cref="DataBuffers"/> once written. Half-close
 /// travels through; a failure on either side aborts both sides and both graphs.
+/// Stream actors run it on the process's materializer (<c>Context.System.Materializer()</c>), not one
+/// of their own (a supervisor actor per stream): their PostStop aborts the kill switch, so no graph
+/// outlives its actor.
 /// </summary>
 public static class ByteRelay
 {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The quick loop for latency work: one echo service, `ssh -L` and TunnelActors (carrier) in front of it,
+# then ping-pong, time to first byte (cold, and warm after 2,000 more connections) and echo throughput
+# (one stream, eight streams) side by side.
+# Prints a table; writes nothing. A minute or two; run.sh remains the reference.
+#   ops/bench/latency.sh [pings] [connects] [warmups]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+pings=${1:-5000}; connects=${2:-200}; warmups=${3:-2000}
+iperf_secs=1; smb_mib=1; smb_runs=1
+source ops/bench/lib.sh
+
+echo_port=$(free_port)
+$loadgen echo-server "$echo_port" & pids+=($!)
+wait_port "$echo_port"
+start_sshd
+ssh_port=$(free_port)
+ssh -q -N -i "$work/ssh/client" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ExitOnForwardFailure=yes \
+  -p "$sshp" -L "$ssh_port:127.0.0.1:$echo_port" root@127.0.0.1 & pids+=($!)
+wait_port "$ssh_port"
+start_edge
+start_connector echo.site.test "$echo_port" "$edge_port"
+start_access echo.site.test "$edge_port"; ta_port=$last_port
+
+row() { # name port
+  local pp cold warm one eight
+  pp=$($loadgen pingpong "$2" "$pings")
+  one=$($loadgen streams "$2" 1 $((256 << 20)) | json 'round(d["aggregate_MBps"])')
+  eight=$($loadgen streams "$2" 8 $((64 << 20)) | json 'round(d["aggregate_MBps"])')
+  cold=$($loadgen ttfb "$2" "$connects" | json 'round(d["median_us"])')
+  $loadgen ttfb "$2" "$warmups" >/dev/null
+  warm=$($loadgen ttfb "$2" "$connects" | json 'round(d["median_us"])')
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(json 'round(d["p50_us"])' <<<"$pp")" "$(json 'round(d["p99_us"])' <<<"$pp")" "$cold" "$warm" "$one" "$eight"
+}
+echo "| path | ping-pong p50 µs | p99 µs | TTFB µs | warm TTFB µs | 1 echo stream MB/s | 8 echo streams MB/s |"
+echo "|---|---|---|---|---|---|---|"
+row direct "$echo_port"
+row "ssh -L" "$ssh_port"
+row TunnelActors "$ta_port"
+if [ -n "${LATENCY_HOLD:-}" ]; then # keep everything up for probing (perf, tcpdump): ports and pids on stderr
+  echo "holding ${LATENCY_HOLD}s: echo $echo_port ssh -L $ssh_port access $ta_port edge $edge_port (pid $edge_pid)" >&2
+  sleep "$LATENCY_HOLD"
+fi
