@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Micro benchmarks of the frame codec: throughput and allocations per frame (BenchmarkDotNet).
+# Micro benchmarks (BenchmarkDotNet): the frame codec (throughput, allocations per frame) and a relay's set-up.
 #   ops/bench/micro/run.sh            full run (a few minutes)
 #   ops/bench/micro/run.sh --smoke    one short iteration of each (seconds; CI)
 set -euo pipefail
