@@ -67,7 +67,7 @@ public sealed class StreamControlTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _echo = new EchoServer();
-        _rig = await EdgeRig.StartAsync(Config("none"));
+        _rig = await EdgeRig.StartAsync(Config("none"), extra: ["--stream-recheck-interval", "3s"]);
         foreach (var hostname in new[] { Echo, Jobs, Open, Closed }) await _rig.StartTunnel(hostname, _echo.Port, haConnections: 1);
     }
 
@@ -228,7 +228,7 @@ public sealed class StreamControlTests : IAsyncLifetime
             revoke.CommandText = "UPDATE access_sessions SET revoked_at = '2026-01-01T00:00:00.0000000Z', revoke_reason = 'missed broadcast' WHERE identity = 'hank@example.com'";
             Assert.Equal(1, await revoke.ExecuteNonQueryAsync());
         }
-        var reason = await Carrier.CloseOf(live, TimeSpan.FromSeconds(45)); // the recheck runs every 30 s
+        var reason = await Carrier.CloseOf(live, TimeSpan.FromSeconds(20)); // the rig's edge rechecks every 3 s
 
         Assert.Contains("session revoked: missed broadcast", reason);
     }

@@ -28,12 +28,13 @@ public static class EdgeCommand
         var database = new Option<string?>("--database") { Description = "Control-plane database shared by the edges of a cluster: postgres://user@host:port/db (or TUNNEL_DATABASE); keep the password out of the command line: PGPASSWORD or ~/.pgpass. Default: SQLite in --data-dir" };
         var detectorPause = new Option<string>("--failure-detector-pause") { Description = "How long a silent edge is tolerated before it counts as unreachable", DefaultValueFactory = _ => "3s" };
         var stableAfter = new Option<string>("--down-unreachable-after") { Description = "How long unreachability must be stable before the majority downs the silent edges (split-brain resolver)", DefaultValueFactory = _ => "15s" };
+        var recheck = new Option<string>("--stream-recheck-interval") { Description = "How often a live stream checks its credential and policies again (catches a revocation this edge missed)", DefaultValueFactory = _ => "30s" };
         var grace = new Option<string>("--grace-period") { Description = "On SIGTERM, time open streams get to finish (connectors move to other edges first)", DefaultValueFactory = _ => "30s" };
         var seeds = new Option<string[]>("--seed-node") { Description = "Seed node address (akka.tcp://tunnelactors@host:port); repeat for several", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("edge", "Run an edge node: HTTPS/WebSocket front for clients and connectors, Akka cluster member")
         {
-            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcSecretFile, allowUnverified, originLifetime, oidcGroups, smtp, smtpFrom, metrics, database, clusterPort, clusterHost, seeds, detectorPause, stableAfter, grace,
+            listen, dataDir, zone, config, oidcIssuer, oidcClientId, oidcSecret, oidcSecretFile, allowUnverified, originLifetime, oidcGroups, smtp, smtpFrom, metrics, database, clusterPort, clusterHost, seeds, detectorPause, stableAfter, recheck, grace,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -53,6 +54,7 @@ public static class EdgeCommand
                 GracePeriod = TunnelActors.Access.Durations.Parse(result.GetValue(grace)!),
                 FailureDetectorPause = TunnelActors.Access.Durations.Parse(result.GetValue(detectorPause)!),
                 DownUnreachableAfter = TunnelActors.Access.Durations.Parse(result.GetValue(stableAfter)!),
+                StreamRecheckInterval = TunnelActors.Access.Durations.Parse(result.GetValue(recheck)!),
                 ConfigFile = result.GetValue(config),
                 MetricsAddress = result.GetValue(metrics) is { } address ? TunnelActors.Origin.Hosting.ConnectorHost.ParseEndpoint(address) : null,
                 Oidc = Oidc(result.GetValue(oidcIssuer), result.GetValue(oidcClientId),
@@ -61,6 +63,7 @@ public static class EdgeCommand
                 OriginCertificateLifetime = TunnelActors.Access.Durations.Parse(result.GetValue(originLifetime)!),
                 Smtp = result.GetValue(smtp) is { } relay ? Smtp(relay, result.GetValue(smtpFrom)!) : null,
             };
+            if (options.StreamRecheckInterval <= TimeSpan.Zero) throw new ArgumentException("--stream-recheck-interval must be above 0");
             await EdgeHost.Build(options).RunAsync();
             // Non-zero when the edge had to stop (downed by the cluster, or RoleSentinel): the service manager restarts it.
             return DownedExit.Downed ? DownedExit.ExitCode : Environment.ExitCode;

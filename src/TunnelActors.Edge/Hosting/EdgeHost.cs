@@ -174,7 +174,7 @@ public static class EdgeHost
                 var logs = resolver.GetService<ILoggerFactory>();
                 var services = new StreamServices(new StreamRouter(manager, tunnels, peers, node, logs.CreateLogger<StreamRouter>()), identity.Store,
                     new PeerAdmission(policies, audit, TimeProvider.System), resolver.GetService<ClientAuthenticator>(), policies, resolver.GetService<SessionStore>(), identity.ServiceTokens,
-                    audit, metrics, TimeProvider.System, options.Mux, node, logs);
+                    audit, metrics, TimeProvider.System, options.Mux, node, logs, options.StreamRecheckInterval);
                 var streams = system.ActorOf(Props.Create(() => new EdgeStreams(services)), EdgeStreams.Name);
                 registry.Register<EdgeStreams>(streams);
                 var carriers = system.ActorOf(Props.Create(() => new ClientCarriers(options, streams, quorum)), "client-carriers");

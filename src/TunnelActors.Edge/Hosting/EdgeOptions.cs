@@ -56,6 +56,13 @@ public sealed record EdgeOptions
     /// </summary>
     public TimeSpan DownUnreachableAfter { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How often a live stream checks its credential and its application's policies again (default 30 s).
+    /// Revocations and policy changes reach streams at once by pub-sub; this catches one an edge missed
+    /// because it was cut off when it was published. Each check reads the database once per stream.
+    /// </summary>
+    public TimeSpan StreamRecheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>On SIGTERM, how long open streams may finish before the edge stops (default 30 s).</summary>
     public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(30);
 

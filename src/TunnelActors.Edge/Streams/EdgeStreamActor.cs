@@ -28,8 +28,6 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(1);
     // A relayed stream that lost its access is ended here only if the client's edge has not ended it by then.
     private static readonly TimeSpan RelayBackstop = TimeSpan.FromMilliseconds(500);
-    // Revocations arrive by pub-sub at once; this catches one an edge missed (it was cut off when it was published).
-    private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(30);
 
     private sealed record Routed(RoutedStream Stream, StreamAccess Access, string TunnelId);
     private sealed record Authorized(StreamAccess Access, string TunnelId);
@@ -289,7 +287,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private void StartRelay()
     {
         Timers.Cancel("deadline");
-        if (!_relayed) Timers.StartPeriodicTimer("recheck", new Recheck(), RecheckInterval); // the client's edge checks; a relayed half follows it
+        if (!_relayed) Timers.StartPeriodicTimer("recheck", new Recheck(), _services.RecheckInterval); // the client's edge checks; a relayed half follows it
         _state = "relaying";
         var (access, routed) = (_access!, _toOrigin!);
         StreamLog.Opened(_log, _id, access.Identity, _source, access.Hostname, access.Application, routed.ConnectionId, _tunnelId ?? "?", routed.EdgeNode);

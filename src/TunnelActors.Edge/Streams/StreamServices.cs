@@ -11,8 +11,8 @@ namespace TunnelActors.Edge.Streams;
 
 /// <summary>
 /// What every stream actor of a node uses: routing, the policies and the authenticator it is decided with, the
-/// credential stores it re-checks, audit, metrics, and the node's name.
+/// credential stores it re-checks (every <paramref name="RecheckInterval"/>), audit, metrics, and the node's name.
 /// </summary>
 public sealed record StreamServices(StreamRouter Router, EdgeStore Store, PeerAdmission Admission, Clients.ClientAuthenticator Authenticator, AccessPolicySource Policies,
     SessionStore Sessions, ServiceTokenStore ServiceTokens, IAuditLog Audit, EdgeMetrics Metrics, TimeProvider Clock, MuxOptions Mux, string Node,
-    ILoggerFactory Logs);
+    ILoggerFactory Logs, TimeSpan RecheckInterval);
