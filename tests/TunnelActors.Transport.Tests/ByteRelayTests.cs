@@ -18,7 +18,7 @@ public sealed class ByteRelayTests : TestKit
     {
         var (client, left) = InMemoryDuplex.CreatePair(capacity, "client", "relay-left");
         var (right, server) = InMemoryDuplex.CreatePair(capacity, "relay-right", "server");
-        var relay = ByteRelay.RunAsync(left, right, Sys.Materializer(), KillSwitches.Shared("relay"));
+        var relay = ByteRelay.Run(left, right, Sys.Materializer()).Completion;
         return new Hops(client, left, right, server, relay);
     }
 
@@ -41,6 +41,25 @@ public sealed class ByteRelayTests : TestKit
         var result = await hops.Relay.WaitAsync(Timeout);
         Assert.Equal((4L << 20, 2L << 20), (result.AToB, result.BToA));
         Assert.False(hops.Left.Aborted.IsCompleted || hops.Right.Aborted.IsCompleted, "a clean relay aborts nothing");
+    }
+
+    [Fact]
+    public async Task Relay_AbortedByItsOwner_StopsBothDirectionsWithTheReason()
+    {
+        var (client, left) = InMemoryDuplex.CreatePair(64 * 1024, "client", "relay-left");
+        var (right, server) = InMemoryDuplex.CreatePair(64 * 1024, "relay-right", "server");
+        var relay = ByteRelay.Run(left, right, Sys.Materializer());
+        using var cancel = new CancellationTokenSource(Timeout);
+        await client.WriteAsync(new byte[] { 1, 2, 3 }, cancel.Token);
+        var first = new byte[3];
+        Assert.Equal(3, await server.ReadAsync(first, cancel.Token)); // running both ways before the abort
+
+        relay.Abort(new IOException("the stream actor stopped"));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => relay.Completion.WaitAsync(Timeout));
+        Assert.Contains("the stream actor stopped", error.GetBaseException().Message);
+        // Its failure ends both channels too, as any failed relay does.
+        await Task.WhenAll(left.Aborted, right.Aborted).WaitAsync(Timeout);
     }
 
     [Fact]
@@ -86,7 +105,7 @@ public sealed class ByteRelayTests : TestKit
         await using var pair = MuxPair.StartInMemory(Sys.Materializer());
         var (client, stream) = await pair.OpenAsync();
         var (origin, originSide) = InMemoryDuplex.CreatePair(64 * 1024, "origin", "relay");
-        var relay = ByteRelay.RunAsync(stream, originSide, Sys.Materializer(), KillSwitches.Shared("relay"));
+        var relay = ByteRelay.Run(stream, originSide, Sys.Materializer()).Completion;
         using var cancel = new CancellationTokenSource(Timeout);
 
         await ByteStreams.TransferAsync(client, origin, 3 << 20, seed: 4, cancel.Token, Timeout);
@@ -102,7 +121,7 @@ public sealed class ByteRelayTests : TestKit
         await using var pair = MuxPair.StartInMemory(Sys.Materializer());
         var (_, stream) = await pair.OpenAsync();
         var (origin, originSide) = InMemoryDuplex.CreatePair(64 * 1024, "origin", "relay");
-        var relay = ByteRelay.RunAsync(stream, originSide, Sys.Materializer(), KillSwitches.Shared("relay"));
+        var relay = ByteRelay.Run(stream, originSide, Sys.Materializer()).Completion;
         using var cancel = new CancellationTokenSource(Timeout);
         var originRead = ByteStreams.ReadAllAsync(origin, cancel.Token);
 
@@ -122,7 +141,7 @@ public sealed class ByteRelayTests : TestKit
         using var server = new SocketChannel(serverEnd);
         using var cancel = new CancellationTokenSource(Timeout);
 
-        var relay = ByteRelay.RunAsync(new SocketChannel(relayLeft), new SocketChannel(relayRight), Sys.Materializer(), KillSwitches.Shared("t"));
+        var relay = ByteRelay.Run(new SocketChannel(relayLeft), new SocketChannel(relayRight), Sys.Materializer()).Completion;
         var up = ByteStreams.WriteRandomAsync(client, 4 << 20, 1, cancel.Token);
         var upRead = await ByteStreams.ReadAllAsync(server, cancel.Token);
         var down = ByteStreams.WriteRandomAsync(server, 2 << 20, 2, cancel.Token);
@@ -141,7 +160,7 @@ public sealed class ByteRelayTests : TestKit
         var (relayRight, serverEnd) = await SocketPair.CreateAsync();
         using var server = new SocketChannel(serverEnd);
         using var cancel = new CancellationTokenSource(Timeout);
-        var relay = ByteRelay.RunAsync(new SocketChannel(relayLeft), new SocketChannel(relayRight), Sys.Materializer(), KillSwitches.Shared("t"));
+        var relay = ByteRelay.Run(new SocketChannel(relayLeft), new SocketChannel(relayRight), Sys.Materializer()).Completion;
 
         new SocketChannel(clientEnd).Abort(new IOException("client crashed"));
 

@@ -28,8 +28,7 @@ public class RelaySetupBenchmarks
     public void Cleanup() => _system.Terminate().Wait();
 
     [Benchmark]
-    public Task<RelayResult> Relay() =>
-        ByteRelay.RunAsync(new OneByteChannel(), new OneByteChannel(), _shared, KillSwitches.Shared("bench"));
+    public Task<RelayResult> Relay() => ByteRelay.Run(new OneByteChannel(), new OneByteChannel(), _shared).Completion;
 
     /// <summary>Reads one byte, then the end; takes every write.</summary>
     private sealed class OneByteChannel : IByteChannel

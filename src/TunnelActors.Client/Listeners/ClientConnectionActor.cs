@@ -27,7 +27,7 @@ public sealed class ClientConnectionActor : ReceiveActor
     private sealed record RelayFinished(RelayResult? Result, Exception? Error);
 
     private readonly IByteChannel _local;
-    private readonly SharedKillSwitch _killSwitch;
+    private RunningRelay? _relay;
     private readonly ILogger _log = Context.Logger<ClientConnectionActor>();
     private readonly string _peer;
     private readonly AccessTcpOptions _options;
@@ -39,7 +39,6 @@ public sealed class ClientConnectionActor : ReceiveActor
     public ClientConnectionActor(IByteChannel local, string peer, AccessTcpOptions options, EdgeFailover edges, IClientCredentials credentials, IActorRef? carrier)
     {
         (_local, _peer, _options) = (local, peer, options);
-        _killSwitch = KillSwitches.Shared($"client-{peer}");
         IReadOnlyList<KeyValuePair<string, string>> headers = [];
 
         Receive<Credentials>(c =>
@@ -86,8 +85,8 @@ public sealed class ClientConnectionActor : ReceiveActor
     {
         (_edge, _streamId) = (edge, streamId);
         ClientLog.Connected(_log, _peer, _options.Hostname, streamId);
-        ByteRelay.RunAsync(_local, edge, Context.System.Materializer(), _killSwitch)
-            .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e));
+        _relay = ByteRelay.Run(_local, edge, Context.System.Materializer());
+        _relay.Completion.PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e));
     }
 
     private void Dial(EdgeFailover edges, IReadOnlyList<KeyValuePair<string, string>> headers) =>
@@ -102,7 +101,7 @@ public sealed class ClientConnectionActor : ReceiveActor
         {
             // Refused, reset or cut: the local client sees an error (a reset), never a clean end of a truncated stream.
             var stopped = new IOException("client connection stopped");
-            _killSwitch.Abort(stopped);
+            _relay?.Abort(stopped);
             _local.Abort(stopped);
             _edge?.Abort(stopped);
         }

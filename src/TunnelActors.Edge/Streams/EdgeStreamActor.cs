@@ -49,7 +49,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private readonly string _source;
     private readonly StreamHandoff _handoff = new();
     private readonly CancellationTokenSource _stopped = new();
-    private readonly SharedKillSwitch _killSwitch;
+    private RunningRelay? _relay;
     private readonly DateTimeOffset _createdAt;
     private readonly ILogger _log;
     private StreamAccess? _access;
@@ -82,7 +82,6 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     public EdgeStreamActor(string id, StreamServices services, Start start)
     {
         (_id, _services, _relayed) = (id, services, start is ForPeer);
-        _killSwitch = KillSwitches.Shared($"stream-{id}");
         _createdAt = services.Clock.GetUtcNow();
         _log = services.Logs.CreateLogger<EdgeStreamActor>();
         switch (start)
@@ -291,8 +290,8 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         _state = "relaying";
         var (access, routed) = (_access!, _toOrigin!);
         StreamLog.Opened(_log, _id, access.Identity, _source, access.Hostname, access.Application, routed.ConnectionId, _tunnelId ?? "?", routed.EdgeNode);
-        ByteRelay.RunAsync(_client!, routed.Stream, Context.System.Materializer(), _killSwitch)
-            .PipeTo(Self, success: result => new RelayEnded(result, null), failure: e => new RelayEnded(null, e));
+        _relay = ByteRelay.Run(_client!, routed.Stream, Context.System.Materializer());
+        _relay.Completion.PipeTo(Self, success: result => new RelayEnded(result, null), failure: e => new RelayEnded(null, e));
         Become(Relaying);
     }
 
@@ -364,7 +363,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         StreamLog.Ending(_log, _id, _access!.Identity, _access.Application, reason);
         var ended = new StreamEndedException(reason);
         _client!.Abort(ended); // first: its Close frame (or RST) carries the reason before the graphs stop
-        _killSwitch.Abort(ended);
+        _relay?.Abort(ended);
     }
 
     /// <summary>Why the stream's session or service token is no longer good (revoked), or null. Runs off the actor: database reads.</summary>
@@ -419,7 +418,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
         if (!_relayFinished)
         {
             _client?.Abort(reason); // first, as in End
-            _killSwitch.Abort(reason);
+            _relay?.Abort(reason);
             _toOrigin?.Stream.Abort(reason);
         }
         _stopped.Dispose();

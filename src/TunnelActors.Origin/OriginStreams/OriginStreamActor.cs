@@ -26,21 +26,20 @@ public sealed class OriginStreamActor : ReceiveActor
     private readonly MuxStream _stream;
     private readonly ConnectorMetrics _metrics;
     private readonly ILogger _log = Context.Logger<OriginStreamActor>();
-    private readonly SharedKillSwitch _killSwitch;
+    private RunningRelay? _relay;
     private SocketChannel? _origin;
 
     public OriginStreamActor(MuxStream stream, Uri originUrl, ConnectorMetrics metrics)
     {
         (_stream, _metrics) = (stream, metrics);
-        _killSwitch = KillSwitches.Shared($"origin-stream-{stream.Id}");
         metrics.StreamStarted();
 
         Receive<OriginConnected>(connected =>
         {
             ConnectorLog.StreamConnected(_log, stream.Open.StreamId, stream.Id, stream.Open.Identity, originUrl.Authority);
             _origin = SocketChannel.Wrap(connected.Socket);
-            ByteRelay.RunAsync(_stream, _origin, Context.System.Materializer(), _killSwitch)
-                .PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
+            _relay = ByteRelay.Run(_stream, _origin, Context.System.Materializer());
+            _relay.Completion.PipeTo(Self, success: r => new RelayFinished(r, null), failure: e => new RelayFinished(null, e.GetBaseException().Message));
         });
         Receive<OriginUnreachable>(u =>
         {
@@ -63,7 +62,7 @@ public sealed class OriginStreamActor : ReceiveActor
 
     protected override void PostStop()
     {
-        _killSwitch.Abort(new IOException("origin stream actor stopped"));
+        _relay?.Abort(new IOException("origin stream actor stopped"));
         _origin?.Dispose();
         _metrics.StreamEnded(toOrigin: _stream.BytesIn, fromOrigin: _stream.BytesOut);
     }

@@ -11,23 +11,31 @@ namespace TunnelActors.Transport.Stages;
 /// completed once the half-close went out. <paramref name="written"/> gets each element after
 /// its write succeeded (to return pooled buffers: the channel no longer touches it).
 /// </summary>
-public sealed class ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<byte>>? written = null)
-    : GraphStageWithMaterializedValue<SinkShape<ReadOnlyMemory<byte>>, Task<long>>
+public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<ReadOnlyMemory<byte>>, Task<long>>
 {
-    public IByteChannel Channel { get; } = channel;
-    public Action<ReadOnlyMemory<byte>>? Written { get; } = written;
+    private readonly Func<Attributes, IByteChannel> _channel;
+
+    public ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<byte>>? written = null) : this(_ => channel, written) { }
+
+    private ByteChannelSink(Func<Attributes, IByteChannel> channel, Action<ReadOnlyMemory<byte>>? written) => (_channel, Written) = (channel, written);
+
+    /// <summary>For a blueprint fused once (<see cref="ByteRelay"/>): writes to the channel each materialization names in <see cref="RelayEnds"/>.</summary>
+    internal static ByteChannelSink FromRelayEnds(Action<ReadOnlyMemory<byte>>? written) => new(a => a.GetAttribute<RelayEnds>()!.To, written);
+
+    public Action<ReadOnlyMemory<byte>>? Written { get; }
     public Inlet<ReadOnlyMemory<byte>> In { get; } = new("ByteChannelSink.in");
     public override SinkShape<ReadOnlyMemory<byte>> Shape => new(In);
 
     public override ILogicAndMaterializedValue<Task<long>> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
     {
         var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        return new LogicAndMaterializedValue<Task<long>>(new Logic(this, done), done.Task);
+        return new LogicAndMaterializedValue<Task<long>>(new Logic(this, _channel(inheritedAttributes), done), done.Task);
     }
 
     private sealed class Logic : InGraphStageLogic
     {
         private readonly ByteChannelSink _stage;
+        private readonly IByteChannel _channel;
         private readonly TaskCompletionSource<long> _done;
         private readonly CancellationTokenSource _cancel = new();
         private Action<Task> _onWritten = null!;
@@ -37,9 +45,9 @@ public sealed class ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<
         private bool _writing;
         private bool _upstreamFinished;
 
-        public Logic(ByteChannelSink stage, TaskCompletionSource<long> done) : base(stage.Shape)
+        public Logic(ByteChannelSink stage, IByteChannel channel, TaskCompletionSource<long> done) : base(stage.Shape)
         {
-            (_stage, _done) = (stage, done);
+            (_stage, _channel, _done) = (stage, channel, done);
             SetHandler(stage.In, this);
         }
 
@@ -58,7 +66,7 @@ public sealed class ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<
             _bytes += chunk.Length;
             _inFlight = chunk;
             _writing = true;
-            var write = _stage.Channel.WriteAsync(chunk, _cancel.Token);
+            var write = _channel.WriteAsync(chunk, _cancel.Token);
             if (write.IsCompletedSuccessfully) Written(Task.CompletedTask);
             else write.AsTask().ContinueWith(_onWritten, TaskContinuationOptions.ExecuteSynchronously);
         }
@@ -71,7 +79,7 @@ public sealed class ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<
 
         public override void OnUpstreamFailure(Exception e)
         {
-            _stage.Channel.Abort(e);
+            _channel.Abort(e);
             _done.TrySetException(e);
             FailStage(e);
         }
@@ -101,7 +109,7 @@ public sealed class ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<
 
         private void HalfClose()
         {
-            var complete = _stage.Channel.CompleteWritesAsync(_cancel.Token);
+            var complete = _channel.CompleteWritesAsync(_cancel.Token);
             if (complete.IsCompletedSuccessfully) HalfClosed(Task.CompletedTask);
             else complete.AsTask().ContinueWith(_onCompleted, TaskContinuationOptions.ExecuteSynchronously);
         }

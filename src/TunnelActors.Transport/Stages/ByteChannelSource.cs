@@ -14,26 +14,35 @@ namespace TunnelActors.Transport.Stages;
 /// only once data is there again (<see cref="IByteChannel.WaitReadableAsync"/>): a thousand
 /// idle streams hold no read buffers, while a bulk transfer (full reads) pays nothing for it.
 /// </summary>
-public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : GraphStage<SourceShape<ReadOnlyMemory<byte>>>
+public sealed class ByteChannelSource : GraphStage<SourceShape<ReadOnlyMemory<byte>>>
 {
-    public IByteChannel Channel { get; } = channel;
-    public int ChunkSize { get; } = chunkSize;
+    private readonly Func<Attributes, IByteChannel> _channel;
+
+    public ByteChannelSource(IByteChannel channel, int chunkSize) : this(_ => channel, chunkSize) { }
+
+    private ByteChannelSource(Func<Attributes, IByteChannel> channel, int chunkSize) => (_channel, ChunkSize) = (channel, chunkSize);
+
+    /// <summary>For a blueprint fused once (<see cref="ByteRelay"/>): reads the channel each materialization names in <see cref="RelayEnds"/>.</summary>
+    internal static ByteChannelSource FromRelayEnds(int chunkSize) => new(a => a.GetAttribute<RelayEnds>()!.From, chunkSize);
+
+    public int ChunkSize { get; }
     public Outlet<ReadOnlyMemory<byte>> Out { get; } = new("ByteChannelSource.out");
     public override SourceShape<ReadOnlyMemory<byte>> Shape => new(Out);
 
-    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this, _channel(inheritedAttributes));
 
     private sealed class Logic : OutGraphStageLogic
     {
         private readonly ByteChannelSource _stage;
+        private readonly IByteChannel _channel;
         private readonly CancellationTokenSource _cancel = new();
         private Action<(byte[] Buffer, Task<int> Read)> _onRead = null!;
         private Action<Task> _onReadable = null!;
         private bool _lastReadFull;
 
-        public Logic(ByteChannelSource stage) : base(stage.Shape)
+        public Logic(ByteChannelSource stage, IByteChannel channel) : base(stage.Shape)
         {
-            _stage = stage;
+            (_stage, _channel) = (stage, channel);
             SetHandler(stage.Out, this);
         }
 
@@ -54,7 +63,7 @@ public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : Gra
                 Read();
                 return;
             }
-            var wait = _stage.Channel.WaitReadableAsync(_cancel.Token);
+            var wait = _channel.WaitReadableAsync(_cancel.Token);
             if (wait.IsCompletedSuccessfully) Read();
             else wait.AsTask().ContinueWith(t => _onReadable(t), TaskContinuationOptions.ExecuteSynchronously);
         }
@@ -62,7 +71,7 @@ public sealed class ByteChannelSource(IByteChannel channel, int chunkSize) : Gra
         private void Read()
         {
             var buffer = DataBuffers.Rent(_stage.ChunkSize);
-            var read = _stage.Channel.ReadAsync(buffer.AsMemory(0, _stage.ChunkSize), _cancel.Token);
+            var read = _channel.ReadAsync(buffer.AsMemory(0, _stage.ChunkSize), _cancel.Token);
             if (read.IsCompletedSuccessfully) Deliver(buffer, read.Result);
             else read.AsTask().ContinueWith(t => _onRead((buffer, t)), TaskContinuationOptions.ExecuteSynchronously);
         }
