@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The quick loop for latency work: one echo service, `ssh -L` and TunnelActors (carrier) in front of it,
 # then ping-pong, time to first byte (cold, and warm after 2,000 more connections) and echo throughput
-# (one stream, eight streams) side by side.
+# (one stream, eight streams) side by side, and what each TunnelActors process burns idle.
 # Prints a table; writes nothing. A minute or two; run.sh remains the reference.
 #   ops/bench/latency.sh [pings] [connects] [warmups]
 set -euo pipefail
@@ -19,8 +19,16 @@ ssh -q -N -i "$work/ssh/client" -o StrictHostKeyChecking=no -o UserKnownHostsFil
   -p "$sshp" -L "$ssh_port:127.0.0.1:$echo_port" root@127.0.0.1 & pids+=($!)
 wait_port "$ssh_port"
 start_edge
-start_connector echo.site.test "$echo_port" "$edge_port"
-start_access echo.site.test "$edge_port"; ta_port=$last_port
+start_connector echo.site.test "$echo_port" "$edge_port"; connector_pid=$last_pid
+start_access echo.site.test "$edge_port"; ta_port=$last_port; access_pid=$last_pid
+
+# Idle CPU first (before any load): what each process costs doing nothing, e.g. `access tcp` on a laptop all day.
+idle_cpu() { # pid: % of one core over 10 s
+  local before; before=$(awk '{print $14+$15}' "/proc/$1/stat"); sleep 10
+  awk -v b="$before" '{printf "%.1f %%", ($14+$15-b)/10}' "/proc/$1/stat"   # clock ticks (1/100 s) over 10 s
+}
+sleep 5 # start-up settled
+idle="idle CPU over 10 s: edge $(idle_cpu "$edge_pid"), connector $(idle_cpu "$connector_pid"), access tcp $(idle_cpu "$access_pid")"
 
 row() { # name port
   local pp cold warm one eight
@@ -37,6 +45,7 @@ echo "|---|---|---|---|---|---|---|"
 row direct "$echo_port"
 row "ssh -L" "$ssh_port"
 row TunnelActors "$ta_port"
+echo; echo "TunnelActors $idle"
 if [ -n "${LATENCY_HOLD:-}" ]; then # keep everything up for probing (perf, tcpdump): ports and pids on stderr
   echo "holding ${LATENCY_HOLD}s: echo $echo_port ssh -L $ssh_port access $ta_port edge $edge_port (pid $edge_pid)" >&2
   sleep "$LATENCY_HOLD"
