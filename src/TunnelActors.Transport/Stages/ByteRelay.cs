@@ -50,10 +50,17 @@ public static class ByteRelay
             .ViaMaterialized(KillSwitches.Single<ReadOnlyMemory<byte>>(), Keep.Right)
             .ToMaterialized(Sink.FromGraph(ByteChannelSink.FromRelayEnds(DataBuffers.Return)), (killSwitch, bytes) => (killSwitch, bytes)));
 
+    /// <summary>Starts both directions; throws only if <paramref name="materializer"/> is shut down (the actor system is stopping).</summary>
     public static RunningRelay Run(IByteChannel a, IByteChannel b, IMaterializer materializer)
     {
         var aToB = Pipe(a, b, materializer);
-        var bToA = Pipe(b, a, materializer);
+        (UniqueKillSwitch KillSwitch, Task<long> Bytes) bToA;
+        try { bToA = Pipe(b, a, materializer); }
+        catch (Exception e) // the materializer is shutting down: the half already running must not stay behind
+        {
+            aToB.KillSwitch.Abort(e);
+            throw;
+        }
         return new RunningRelay(Finish(), aToB.KillSwitch, bToA.KillSwitch);
 
         async Task<RelayResult> Finish()
