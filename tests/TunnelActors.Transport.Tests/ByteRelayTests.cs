@@ -63,6 +63,42 @@ public sealed class ByteRelayTests : TestKit
     }
 
     [Fact]
+    public async Task Relay_AbortedWhileASinkWaitsToHalfClose_StillStops()
+    {
+        // The client sends a little and finishes: that direction's source and kill switch are done, and its
+        // sink waits to pass the half-close on (a mux FIN behind a full outbox does). Only cancellation ends that.
+        var (client, left) = InMemoryDuplex.CreatePair(64 * 1024, "client", "relay-left");
+        var (right, server) = InMemoryDuplex.CreatePair(64 * 1024, "relay-right", "server");
+        var stuck = new HalfCloseNeverFinishes(right);
+        var relay = ByteRelay.Run(left, stuck, Sys.Materializer());
+        using var cancel = new CancellationTokenSource(Timeout);
+        await client.WriteAsync(new byte[] { 1, 2, 3 }, cancel.Token);
+        await client.CompleteWritesAsync(cancel.Token);
+        Assert.Equal(3, await server.ReadAsync(new byte[3], cancel.Token));
+        await stuck.HalfCloseStarted.Task.WaitAsync(Timeout);
+
+        relay.Abort(new IOException("the stream actor stopped"));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => relay.Completion.WaitAsync(Timeout));
+        await Task.WhenAll(left.Aborted, right.Aborted).WaitAsync(Timeout);
+    }
+
+    /// <summary>A channel whose half-close waits until it is cancelled.</summary>
+    private sealed class HalfCloseNeverFinishes(InMemoryChannel inner) : IByteChannel
+    {
+        public TaskCompletionSource HalfCloseStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) => inner.ReadAsync(buffer, cancellationToken);
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => inner.WriteAsync(data, cancellationToken);
+        public void Abort(Exception reason) => inner.Abort(reason);
+
+        public async ValueTask CompleteWritesAsync(CancellationToken cancellationToken)
+        {
+            HalfCloseStarted.TrySetResult();
+            await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task Relay_OneSideAborts_AbortsBothSidesAndFails()
     {
         var hops = StartRelay();

@@ -63,7 +63,9 @@ public static class EdgeCommand
                 OriginCertificateLifetime = TunnelActors.Access.Durations.Parse(result.GetValue(originLifetime)!),
                 Smtp = result.GetValue(smtp) is { } relay ? Smtp(relay, result.GetValue(smtpFrom)!) : null,
             };
-            if (options.StreamRecheckInterval <= TimeSpan.Zero) throw new ArgumentException("--stream-recheck-interval must be above 0");
+            // Each recheck reads the database once per live stream: not more often than every second.
+            if (options.StreamRecheckInterval < TimeSpan.FromSeconds(1) || options.StreamRecheckInterval > TimeSpan.FromDays(1))
+                throw new ArgumentException($"--stream-recheck-interval {result.GetValue(recheck)} is outside 1s..24h");
             await EdgeHost.Build(options).RunAsync();
             // Non-zero when the edge had to stop (downed by the cluster, or RoleSentinel): the service manager restarts it.
             return DownedExit.Downed ? DownedExit.ExitCode : Environment.ExitCode;

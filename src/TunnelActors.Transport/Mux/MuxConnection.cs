@@ -56,8 +56,8 @@ public sealed class MuxConnection
     {
         (Name, Options, _handler) = (name, options, handler);
         // Synchronous continuations: a queued frame wakes the outbound graph on the writer's thread
-        // (ChannelReaderSource), not after a thread-pool hop. A writer waiting for room is still resumed
-        // asynchronously whenever its token can be cancelled (every DATA, FIN and credit write).
+        // (ChannelReaderSource), not after a thread-pool hop. Writers waiting for room are never resumed
+        // on the reader's thread: the channel resumes them asynchronously whatever this option says.
         _outbox = Channel.CreateBounded<Frame>(new BoundedChannelOptions(options.OutboxFrames)
         {
             SingleReader = true,

@@ -13,14 +13,15 @@ namespace TunnelActors.Transport.Stages;
 /// </summary>
 public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<ReadOnlyMemory<byte>>, Task<long>>
 {
-    private readonly Func<Attributes, IByteChannel> _channel;
+    private readonly Func<Attributes, (IByteChannel Channel, RelayAbort? Abort)> _channel;
 
-    public ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<byte>>? written = null) : this(_ => channel, written) { }
+    public ByteChannelSink(IByteChannel channel, Action<ReadOnlyMemory<byte>>? written = null) : this(_ => (channel, null), written) { }
 
-    private ByteChannelSink(Func<Attributes, IByteChannel> channel, Action<ReadOnlyMemory<byte>>? written) => (_channel, Written) = (channel, written);
+    private ByteChannelSink(Func<Attributes, (IByteChannel, RelayAbort?)> channel, Action<ReadOnlyMemory<byte>>? written) => (_channel, Written) = (channel, written);
 
     /// <summary>For a blueprint fused once (<see cref="ByteRelay"/>): writes to the channel each materialization names in <see cref="RelayEnds"/>.</summary>
-    internal static ByteChannelSink FromRelayEnds(Action<ReadOnlyMemory<byte>>? written) => new(a => a.GetAttribute<RelayEnds>()!.To, written);
+    internal static ByteChannelSink FromRelayEnds(Action<ReadOnlyMemory<byte>>? written) =>
+        new(a => a.GetAttribute<RelayEnds>() is { } ends ? (ends.To, ends.Abort) : throw new InvalidOperationException("no RelayEnds attribute"), written);
 
     public Action<ReadOnlyMemory<byte>>? Written { get; }
     public Inlet<ReadOnlyMemory<byte>> In { get; } = new("ByteChannelSink.in");
@@ -29,7 +30,8 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
     public override ILogicAndMaterializedValue<Task<long>> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
     {
         var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        return new LogicAndMaterializedValue<Task<long>>(new Logic(this, _channel(inheritedAttributes), done), done.Task);
+        var (channel, abort) = _channel(inheritedAttributes);
+        return new LogicAndMaterializedValue<Task<long>>(new Logic(this, channel, abort, done), done.Task);
     }
 
     private sealed class Logic : InGraphStageLogic
@@ -37,7 +39,8 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
         private readonly ByteChannelSink _stage;
         private readonly IByteChannel _channel;
         private readonly TaskCompletionSource<long> _done;
-        private readonly CancellationTokenSource _cancel = new();
+        private readonly RelayAbort? _abort;
+        private readonly CancellationTokenSource _cancel;
         private Action<Task> _onWritten = null!;
         private Action<Task> _onCompleted = null!;
         private long _bytes;
@@ -45,9 +48,10 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
         private bool _writing;
         private bool _upstreamFinished;
 
-        public Logic(ByteChannelSink stage, IByteChannel channel, TaskCompletionSource<long> done) : base(stage.Shape)
+        public Logic(ByteChannelSink stage, IByteChannel channel, RelayAbort? abort, TaskCompletionSource<long> done) : base(stage.Shape)
         {
-            (_stage, _channel, _done) = (stage, channel, done);
+            (_stage, _channel, _abort, _done) = (stage, channel, abort, done);
+            _cancel = abort is null ? new CancellationTokenSource() : CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
             SetHandler(stage.In, this);
         }
 
@@ -97,7 +101,7 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
             _inFlight = default;
             if (!write.IsCompletedSuccessfully)
             {
-                var error = write.Exception?.GetBaseException() ?? new OperationCanceledException("write cancelled");
+                var error = Failure(write, "write");
                 _done.TrySetException(error);
                 FailStage(error);
                 return;
@@ -117,8 +121,12 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
         private void HalfClosed(Task complete)
         {
             if (complete.IsCompletedSuccessfully) _done.TrySetResult(_bytes);
-            else _done.TrySetException(complete.Exception?.GetBaseException() ?? new OperationCanceledException());
+            else _done.TrySetException(Failure(complete, "half-close"));
             CompleteStage();
         }
+
+        // A write cancelled by the relay's abort fails with the reason its owner gave.
+        private Exception Failure(Task task, string what) =>
+            _abort?.Reason ?? task.Exception?.GetBaseException() ?? new OperationCanceledException($"{what} cancelled");
     }
 }

@@ -16,33 +16,40 @@ namespace TunnelActors.Transport.Stages;
 /// </summary>
 public sealed class ByteChannelSource : GraphStage<SourceShape<ReadOnlyMemory<byte>>>
 {
-    private readonly Func<Attributes, IByteChannel> _channel;
+    private readonly Func<Attributes, (IByteChannel Channel, RelayAbort? Abort)> _channel;
 
-    public ByteChannelSource(IByteChannel channel, int chunkSize) : this(_ => channel, chunkSize) { }
+    public ByteChannelSource(IByteChannel channel, int chunkSize) : this(_ => (channel, null), chunkSize) { }
 
-    private ByteChannelSource(Func<Attributes, IByteChannel> channel, int chunkSize) => (_channel, ChunkSize) = (channel, chunkSize);
+    private ByteChannelSource(Func<Attributes, (IByteChannel, RelayAbort?)> channel, int chunkSize) => (_channel, ChunkSize) = (channel, chunkSize);
 
     /// <summary>For a blueprint fused once (<see cref="ByteRelay"/>): reads the channel each materialization names in <see cref="RelayEnds"/>.</summary>
-    internal static ByteChannelSource FromRelayEnds(int chunkSize) => new(a => a.GetAttribute<RelayEnds>()!.From, chunkSize);
+    internal static ByteChannelSource FromRelayEnds(int chunkSize) =>
+        new(a => a.GetAttribute<RelayEnds>() is { } ends ? (ends.From, ends.Abort) : throw new InvalidOperationException("no RelayEnds attribute"), chunkSize);
 
     public int ChunkSize { get; }
     public Outlet<ReadOnlyMemory<byte>> Out { get; } = new("ByteChannelSource.out");
     public override SourceShape<ReadOnlyMemory<byte>> Shape => new(Out);
 
-    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this, _channel(inheritedAttributes));
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes)
+    {
+        var (channel, abort) = _channel(inheritedAttributes);
+        return new Logic(this, channel, abort);
+    }
 
     private sealed class Logic : OutGraphStageLogic
     {
         private readonly ByteChannelSource _stage;
         private readonly IByteChannel _channel;
-        private readonly CancellationTokenSource _cancel = new();
+        private readonly RelayAbort? _abort;
+        private readonly CancellationTokenSource _cancel;
         private Action<(byte[] Buffer, Task<int> Read)> _onRead = null!;
         private Action<Task> _onReadable = null!;
         private bool _lastReadFull;
 
-        public Logic(ByteChannelSource stage, IByteChannel channel) : base(stage.Shape)
+        public Logic(ByteChannelSource stage, IByteChannel channel, RelayAbort? abort) : base(stage.Shape)
         {
-            (_stage, _channel) = (stage, channel);
+            (_stage, _channel, _abort) = (stage, channel, abort);
+            _cancel = abort is null ? new CancellationTokenSource() : CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
             SetHandler(stage.Out, this);
         }
 
@@ -52,7 +59,7 @@ public sealed class ByteChannelSource : GraphStage<SourceShape<ReadOnlyMemory<by
             _onReadable = GetAsyncCallback<Task>(wait =>
             {
                 if (wait.IsCompletedSuccessfully) Read();
-                else FailStage(wait.Exception?.GetBaseException() ?? new OperationCanceledException("read cancelled"));
+                else FailStage(Failure(wait));
             });
         }
 
@@ -87,8 +94,12 @@ public sealed class ByteChannelSource : GraphStage<SourceShape<ReadOnlyMemory<by
         private void Completed(byte[] buffer, Task<int> read)
         {
             if (read.IsCompletedSuccessfully) Deliver(buffer, read.Result);
-            else FailStage(read.Exception?.GetBaseException() ?? new OperationCanceledException("read cancelled"));
+            else FailStage(Failure(read));
         }
+
+        // A read cancelled by the relay's abort fails with the reason its owner gave.
+        private Exception Failure(Task task) =>
+            _abort?.Reason ?? task.Exception?.GetBaseException() ?? new OperationCanceledException("read cancelled");
 
         private void Deliver(byte[] buffer, int count)
         {

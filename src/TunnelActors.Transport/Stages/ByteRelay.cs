@@ -1,6 +1,5 @@
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Akka.Streams.Implementation.Fusing;
 using TunnelActors.Protocol;
 using TunnelActors.Transport.Channels;
 
@@ -9,24 +8,53 @@ namespace TunnelActors.Transport.Stages;
 /// <summary>Bytes moved each way by a finished relay.</summary>
 public sealed record RelayResult(long AToB, long BToA);
 
-/// <summary>Which two channels one materialization of the relay's blueprint joins.</summary>
-internal sealed class RelayEnds(IByteChannel from, IByteChannel to) : Attributes.IAttribute
+/// <summary>
+/// A relay's abort as its stages see it: the token that cancels their pending reads and writes, and the
+/// reason they then fail with (the owner's, not "cancelled").
+/// </summary>
+internal sealed class RelayAbort
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private Exception? _reason;
+
+    public CancellationToken Token => _cancel.Token;
+    public Exception? Reason => Volatile.Read(ref _reason);
+
+    public void Abort(Exception reason)
+    {
+        Interlocked.CompareExchange(ref _reason, reason, null);
+        _cancel.Cancel();
+    }
+}
+
+/// <summary>What one materialization of the relay's blueprint joins: the channel its source reads, the one its sink writes.</summary>
+internal sealed class RelayEnds(IByteChannel from, IByteChannel to, RelayAbort abort) : Attributes.IAttribute
 {
     public IByteChannel From { get; } = from;
     public IByteChannel To { get; } = to;
+    public RelayAbort Abort { get; } = abort;
 }
 
-/// <summary>A running relay: its outcome, and the kill switch of both its graphs.</summary>
-public sealed class RunningRelay(Task<RelayResult> completion, UniqueKillSwitch aToB, UniqueKillSwitch bToA)
+/// <summary>A running relay: its outcome, and how to stop both its graphs.</summary>
+public sealed class RunningRelay
 {
-    /// <summary>Completes when both directions finished (half-close passed on), faulted if either failed.</summary>
-    public Task<RelayResult> Completion { get; } = completion;
+    private readonly RelayAbort _abort;
+    private readonly UniqueKillSwitch[] _killSwitches;
 
-    /// <summary>Stops both graphs now with <paramref name="reason"/>; the channels are their owner's to end.</summary>
+    internal RunningRelay(Task<RelayResult> completion, RelayAbort abort, params UniqueKillSwitch[] killSwitches) =>
+        (Completion, _abort, _killSwitches) = (completion, abort, killSwitches);
+
+    /// <summary>Completes when both directions finished (half-close passed on), faulted if either failed.</summary>
+    public Task<RelayResult> Completion { get; }
+
+    /// <summary>
+    /// Stops both graphs now with <paramref name="reason"/>, including a sink still passing on its half-close
+    /// after its source ended (the kill switch is behind it by then). The channels are their owner's to end.
+    /// </summary>
     public void Abort(Exception reason)
     {
-        aToB.Abort(reason);
-        bToA.Abort(reason);
+        _abort.Abort(reason);
+        foreach (var killSwitch in _killSwitches) killSwitch.Abort(reason);
     }
 }
 
@@ -45,29 +73,35 @@ public static class ByteRelay
     /// <summary>Read size: buffer size decides relay speed (socat: 8 KiB 0.8 GB/s, 256 KiB 1.8 GB/s).</summary>
     public const int DefaultChunkSize = 64 * 1024;
 
-    private static readonly IGraph<ClosedShape, (UniqueKillSwitch KillSwitch, Task<long> Bytes)> Direction = Fusing.Aggressive(
+    private static readonly Fusing.FusedGraph<ClosedShape, (UniqueKillSwitch KillSwitch, Task<long> Bytes)> Direction = Fusing.Aggressive(
         Source.FromGraph(ByteChannelSource.FromRelayEnds(DefaultChunkSize))
             .ViaMaterialized(KillSwitches.Single<ReadOnlyMemory<byte>>(), Keep.Right)
             .ToMaterialized(Sink.FromGraph(ByteChannelSink.FromRelayEnds(DataBuffers.Return)), (killSwitch, bytes) => (killSwitch, bytes)));
 
-    /// <summary>Starts both directions; throws only if <paramref name="materializer"/> is shut down (the actor system is stopping).</summary>
+    /// <summary>Starts both directions. A materializer that is shutting down (the actor system is stopping) gives a relay that has failed.</summary>
     public static RunningRelay Run(IByteChannel a, IByteChannel b, IMaterializer materializer)
     {
-        var aToB = Pipe(a, b, materializer);
-        (UniqueKillSwitch KillSwitch, Task<long> Bytes) bToA;
-        try { bToA = Pipe(b, a, materializer); }
-        catch (Exception e) // the materializer is shutting down: the half already running must not stay behind
+        var abort = new RelayAbort();
+        var started = new List<UniqueKillSwitch>(2);
+        try
         {
-            aToB.KillSwitch.Abort(e);
-            throw;
+            var aToB = Pipe(a, b, abort, materializer);
+            started.Add(aToB.KillSwitch);
+            var bToA = Pipe(b, a, abort, materializer);
+            started.Add(bToA.KillSwitch);
+            return new RunningRelay(Finish(aToB.Bytes, bToA.Bytes), abort, aToB.KillSwitch, bToA.KillSwitch);
         }
-        return new RunningRelay(Finish(), aToB.KillSwitch, bToA.KillSwitch);
-
-        async Task<RelayResult> Finish()
+        catch (Exception e)
         {
-            var (forth, back) = (Guard(aToB.Bytes), Guard(bToA.Bytes));
-            await Task.WhenAll(forth, back);
-            return new RelayResult(forth.Result, back.Result);
+            Fail(e);
+            return new RunningRelay(Task.FromException<RelayResult>(e), abort, [.. started]);
+        }
+
+        async Task<RelayResult> Finish(Task<long> forth, Task<long> back)
+        {
+            var (toB, toA) = (Guard(forth), Guard(back));
+            await Task.WhenAll(toB, toA);
+            return new RelayResult(toB.Result, toA.Result);
         }
 
         async Task<long> Guard(Task<long> direction)
@@ -75,15 +109,20 @@ public static class ByteRelay
             try { return await direction; }
             catch (Exception e)
             {
-                aToB.KillSwitch.Abort(e);
-                bToA.KillSwitch.Abort(e);
-                a.Abort(e);
-                b.Abort(e);
+                Fail(e);
                 throw;
             }
         }
+
+        void Fail(Exception e)
+        {
+            foreach (var killSwitch in started) killSwitch.Abort(e);
+            a.Abort(e);
+            b.Abort(e);
+        }
     }
 
-    private static (UniqueKillSwitch KillSwitch, Task<long> Bytes) Pipe(IByteChannel from, IByteChannel to, IMaterializer materializer) =>
-        RunnableGraph.FromGraph(Direction.WithAttributes(Attributes.None.And(new RelayEnds(from, to)))).Run(materializer);
+    // The fused blueprint itself is materialized (not a RunnableGraph around it): only a FusedGraph skips fusing.
+    private static (UniqueKillSwitch KillSwitch, Task<long> Bytes) Pipe(IByteChannel from, IByteChannel to, RelayAbort abort, IMaterializer materializer) =>
+        materializer.Materialize(Direction.WithAttributes(Attributes.None.And(new RelayEnds(from, to, abort))));
 }
