@@ -20,8 +20,7 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
     private ByteChannelSink(Func<Attributes, (IByteChannel, RelayAbort?)> channel, Action<ReadOnlyMemory<byte>>? written) => (_channel, Written) = (channel, written);
 
     /// <summary>For a blueprint fused once (<see cref="ByteRelay"/>): writes to the channel each materialization names in <see cref="RelayEnds"/>.</summary>
-    internal static ByteChannelSink FromRelayEnds(Action<ReadOnlyMemory<byte>>? written) =>
-        new(a => a.GetAttribute<RelayEnds>() is { } ends ? (ends.To, ends.Abort) : throw new InvalidOperationException("no RelayEnds attribute"), written);
+    internal static ByteChannelSink FromRelayEnds(Action<ReadOnlyMemory<byte>>? written) => new(RelayEnds.WriteEnd, written);
 
     public Action<ReadOnlyMemory<byte>>? Written { get; }
     public Inlet<ReadOnlyMemory<byte>> In { get; } = new("ByteChannelSink.in");
@@ -51,7 +50,7 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
         public Logic(ByteChannelSink stage, IByteChannel channel, RelayAbort? abort, TaskCompletionSource<long> done) : base(stage.Shape)
         {
             (_stage, _channel, _abort, _done) = (stage, channel, abort, done);
-            _cancel = abort is null ? new CancellationTokenSource() : CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
+            _cancel = RelayAbort.CancellationFor(abort);
             SetHandler(stage.In, this);
         }
 
@@ -101,7 +100,7 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
             _inFlight = default;
             if (!write.IsCompletedSuccessfully)
             {
-                var error = Failure(write, "write");
+                var error = RelayAbort.Failure(_abort, write, "write");
                 _done.TrySetException(error);
                 FailStage(error);
                 return;
@@ -121,12 +120,8 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
         private void HalfClosed(Task complete)
         {
             if (complete.IsCompletedSuccessfully) _done.TrySetResult(_bytes);
-            else _done.TrySetException(Failure(complete, "half-close"));
+            else _done.TrySetException(RelayAbort.Failure(_abort, complete, "half-close"));
             CompleteStage();
         }
-
-        // A write cancelled by the relay's abort fails with the reason its owner gave.
-        private Exception Failure(Task task, string what) =>
-            _abort?.Reason ?? task.Exception?.GetBaseException() ?? new OperationCanceledException($"{what} cancelled");
     }
 }

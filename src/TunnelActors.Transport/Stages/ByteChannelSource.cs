@@ -23,8 +23,7 @@ public sealed class ByteChannelSource : GraphStage<SourceShape<ReadOnlyMemory<by
     private ByteChannelSource(Func<Attributes, (IByteChannel, RelayAbort?)> channel, int chunkSize) => (_channel, ChunkSize) = (channel, chunkSize);
 
     /// <summary>For a blueprint fused once (<see cref="ByteRelay"/>): reads the channel each materialization names in <see cref="RelayEnds"/>.</summary>
-    internal static ByteChannelSource FromRelayEnds(int chunkSize) =>
-        new(a => a.GetAttribute<RelayEnds>() is { } ends ? (ends.From, ends.Abort) : throw new InvalidOperationException("no RelayEnds attribute"), chunkSize);
+    internal static ByteChannelSource FromRelayEnds(int chunkSize) => new(RelayEnds.ReadEnd, chunkSize);
 
     public int ChunkSize { get; }
     public Outlet<ReadOnlyMemory<byte>> Out { get; } = new("ByteChannelSource.out");
@@ -49,7 +48,7 @@ public sealed class ByteChannelSource : GraphStage<SourceShape<ReadOnlyMemory<by
         public Logic(ByteChannelSource stage, IByteChannel channel, RelayAbort? abort) : base(stage.Shape)
         {
             (_stage, _channel, _abort) = (stage, channel, abort);
-            _cancel = abort is null ? new CancellationTokenSource() : CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
+            _cancel = RelayAbort.CancellationFor(abort);
             SetHandler(stage.Out, this);
         }
 
@@ -97,9 +96,7 @@ public sealed class ByteChannelSource : GraphStage<SourceShape<ReadOnlyMemory<by
             else FailStage(Failure(read));
         }
 
-        // A read cancelled by the relay's abort fails with the reason its owner gave.
-        private Exception Failure(Task task) =>
-            _abort?.Reason ?? task.Exception?.GetBaseException() ?? new OperationCanceledException("read cancelled");
+        private Exception Failure(Task task) => RelayAbort.Failure(_abort, task, "read");
 
         private void Deliver(byte[] buffer, int count)
         {

@@ -25,6 +25,14 @@ internal sealed class RelayAbort
         Interlocked.CompareExchange(ref _reason, reason, null);
         _cancel.Cancel();
     }
+
+    /// <summary>A stage's own cancellation, linked to its relay's abort when it runs in one.</summary>
+    public static CancellationTokenSource CancellationFor(RelayAbort? abort) =>
+        abort is null ? new CancellationTokenSource() : CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
+
+    /// <summary>Why a stage's read or write failed: the owner's reason when its relay was aborted.</summary>
+    public static Exception Failure(RelayAbort? abort, Task task, string what) =>
+        abort?.Reason ?? task.Exception?.GetBaseException() ?? new OperationCanceledException($"{what} cancelled");
 }
 
 /// <summary>What one materialization of the relay's blueprint joins: the channel its source reads, the one its sink writes.</summary>
@@ -33,6 +41,23 @@ internal sealed class RelayEnds(IByteChannel from, IByteChannel to, RelayAbort a
     public IByteChannel From { get; } = from;
     public IByteChannel To { get; } = to;
     public RelayAbort Abort { get; } = abort;
+
+    /// <summary>What the blueprint's source reads, and its relay's abort.</summary>
+    public static (IByteChannel Channel, RelayAbort? Abort) ReadEnd(Attributes attributes)
+    {
+        var ends = Of(attributes);
+        return (ends.From, ends.Abort);
+    }
+
+    /// <summary>What the blueprint's sink writes, and its relay's abort.</summary>
+    public static (IByteChannel Channel, RelayAbort? Abort) WriteEnd(Attributes attributes)
+    {
+        var ends = Of(attributes);
+        return (ends.To, ends.Abort);
+    }
+
+    private static RelayEnds Of(Attributes attributes) =>
+        attributes.GetAttribute<RelayEnds>() ?? throw new InvalidOperationException("no RelayEnds attribute: the relay blueprint is run by ByteRelay only");
 }
 
 /// <summary>A running relay: its outcome, and how to stop both its graphs.</summary>
