@@ -26,6 +26,10 @@ public sealed class OriginStreamActor : ReceiveActor
     private readonly MuxStream _stream;
     private readonly ConnectorMetrics _metrics;
     private readonly ILogger _log = Context.Logger<OriginStreamActor>();
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly CancellationTokenSource _stopped = new();
+    private readonly Task<Socket> _connecting;
     private RunningRelay? _relay;
     private SocketChannel? _origin;
 
@@ -57,26 +61,39 @@ public sealed class OriginStreamActor : ReceiveActor
             Context.Stop(Self);
         });
 
-        Connect(originUrl).PipeTo(Self, success: s => new OriginConnected(s), failure: e => new OriginUnreachable(e.GetBaseException().Message));
+        _connecting = Connect(originUrl, _stopped.Token);
+        _connecting.PipeTo(Self, success: s => new OriginConnected(s), failure: e => new OriginUnreachable(e.GetBaseException().Message));
     }
 
     protected override void PostStop()
     {
         _relay?.Abort(new IOException("origin stream actor stopped"));
         _origin?.Dispose();
+        // Stopped before the connection arrived (the edge reset the stream, the connection died): a dial still in
+        // flight gives up, and a socket that connected anyway is closed here, since its message goes to dead letters.
+        _stopped.Cancel();
+        if (_origin is null)
+            _connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        _stopped.Dispose();
         _metrics.StreamEnded(toOrigin: _stream.BytesIn, fromOrigin: _stream.BytesOut);
     }
 
-    private static async Task<Socket> Connect(Uri originUrl)
+    private static async Task<Socket> Connect(Uri originUrl, CancellationToken stopped)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopped);
+            timeout.CancelAfter(ConnectTimeout);
             // An address is dialled as is; only a name goes through the resolver (each time: its records may change).
             if (IPAddress.TryParse(originUrl.DnsSafeHost, out var address)) await socket.ConnectAsync(new IPEndPoint(address, originUrl.Port), timeout.Token);
             else await socket.ConnectAsync(originUrl.Host, originUrl.Port, timeout.Token);
             return socket;
+        }
+        catch (OperationCanceledException) when (!stopped.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"no answer to the connect within {ConnectTimeout.TotalSeconds:0} s");
         }
         catch
         {
