@@ -81,7 +81,7 @@ fi
 # The failures again, with the first lines of their messages, so the end of the log names them.
 if [ "$failed" -gt 0 ]; then
   log "failed"
-  awk '/^[[:space:]]+Failed / {n = 8} /^[[:space:]]+Stack Trace:/ {n = 0} n-- > 0' "$results"/*.Tests.txt | cut -c1-300
+  awk '/^[[:space:]]+Failed / {n = 12} /^[[:space:]]+Stack Trace:/ {n = 0} n-- > 0' "$results"/*.Tests.txt | cut -c1-300
   grep -h "^FAIL " "$results/package-check.txt" 2>/dev/null | cut -c1-300
 fi
 

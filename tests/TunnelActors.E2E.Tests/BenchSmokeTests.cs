@@ -11,7 +11,7 @@ public sealed class BenchSmokeTests
         var (exit, output) = await Tool.Run("bash", ["ops/bench/run.sh", "--smoke"], TimeSpan.FromMinutes(5),
             new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
 
-        Assert.True(exit == 0, output);
+        Assert.True(exit == 0, Tool.Failure(exit, output));
         AssertEveryFigure(output, ["1 stream MB/s", "8 streams MB/s", "ping-pong p50", "new connection TTFB", "warm TTFB", "100 streams MB/s", "SMB put MB/s", "SMB get MB/s"]);
         Assert.Contains("(100/100)", output); // every one of the concurrent streams completed
         Assert.Contains("| TunnelActors (WebSocket each) |", output);
@@ -29,7 +29,7 @@ public sealed class BenchSmokeTests
         var (exit, output) = await Tool.Run("bash", ["ops/bench/wan.sh", "--smoke"], TimeSpan.FromMinutes(5),
             new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
 
-        Assert.True(exit == 0, output);
+        Assert.True(exit == 0, Tool.Failure(exit, output));
         Assert.Contains("RTT 40 ms:", output);
         AssertEveryFigure(output, ["1 stream MB/s", "8 streams MB/s", "new connection TTFB", "SMB put MB/s", "SMB get MB/s"]);
         // The relay really delays: a new connection through it cannot answer within one 40 ms round trip.
@@ -43,7 +43,7 @@ public sealed class BenchSmokeTests
         var (exit, output) = await Tool.Run("bash", ["ops/bench/idle.sh", "--smoke"], TimeSpan.FromMinutes(5),
             new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
 
-        Assert.True(exit == 0, output);
+        Assert.True(exit == 0, Tool.Failure(exit, output));
         var row = output.Split('\n').Single(l => l.StartsWith("| workstation |"));
         Assert.Contains("| 200/200 in", row); // every idle stream opened and echoed its byte
         var cells = row.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -67,7 +67,7 @@ public sealed class BenchSmokeTests
     {
         var (exit, output) = await Tool.Run("bash", ["ops/bench/micro/run.sh", "--smoke"], TimeSpan.FromMinutes(5), workingDirectory: Repo.Root);
 
-        Assert.True(exit == 0, output);
+        Assert.True(exit == 0, Tool.Failure(exit, output));
         Assert.Contains("executed benchmarks: 9", output);
         Assert.Contains("Allocated", output);
         // Every benchmark at every payload size produced a time (a failed one shows NA as its mean).

@@ -20,7 +20,7 @@ public sealed partial class ChaosSmokeTests(ITestOutputHelper log)
             new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll, ["CHAOS_NO_BUILD"] = "1" }, Repo.Root);
         log.WriteLine(output);
 
-        Assert.True(exit == 0, output);
+        Assert.True(exit == 0, Tool.Failure(exit, output));
         var faults = Table(output, "| fault |");
         var partitions = !output.Contains("partition faults not run");
         Assert.Equal(partitions ? 15 : 12, faults.Count);
@@ -47,7 +47,7 @@ public sealed partial class ChaosSmokeTests(ITestOutputHelper log)
             new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll, ["CHAOS_NO_BUILD"] = "1" }, Repo.Root);
         log.WriteLine(output);
 
-        Assert.True(exit == 0, output);
+        Assert.True(exit == 0, Tool.Failure(exit, output));
         var rss = Table(output, "| process |");
         Assert.Equal(6, rss.Count); // three edges, two connector replicas, access tcp
         var soak = Soak().Match(output);

@@ -24,4 +24,14 @@ public static class Tool
         }
         return (process.ExitCode, await stdout + await stderr);
     }
+
+    /// <summary>
+    /// An assertion message for a script that failed: its exit code and the last lines of its output first (a script
+    /// names its failure at the end, and CI's summary shows only a message's first lines), then the whole output.
+    /// </summary>
+    public static string Failure(int exit, string output)
+    {
+        var lines = output.TrimEnd().Split('\n');
+        return $"exit {exit}; the output ends:\n{string.Join('\n', lines.TakeLast(6))}\n--- the whole output:\n{output}";
+    }
 }
