@@ -82,7 +82,7 @@ public sealed class EdgeFailover(IReadOnlyList<EdgeDialer> dialers, ILogger? log
     }
 
     // This edge cannot serve now (unreachable, slow, draining, on the minority side, not joined): the next one may.
-    private static bool Unusable(Exception e) => e is IOException or TimeoutException || e is EdgeRefusedException { Status: 503 };
+    private static bool Unusable(Exception e) => e is IOException or TimeoutException || e is EdgeRefusedException { EdgeAliveButUnavailable: true };
 
     /// <summary>The next dial starts with the edge after <paramref name="edge"/> (it stopped answering); no change with one edge.</summary>
     public void Avoid(Uri edge)

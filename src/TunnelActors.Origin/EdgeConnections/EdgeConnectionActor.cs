@@ -25,7 +25,7 @@ namespace TunnelActors.Origin.EdgeConnections;
 public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
 {
     private sealed record Dialed(ClientWebSocket Socket, string Challenge);
-    /// <param name="EdgeAlive">The edge answered, with 503: draining, on the minority side, or not joined yet.</param>
+    /// <param name="EdgeAlive">The edge answered that it cannot serve now (<see cref="EdgeRefusedException.EdgeAliveButUnavailable"/>).</param>
     private sealed record DialFailed(string Reason, bool EdgeAlive = false);
     private sealed record Tick;
     private sealed record RetryLater;
@@ -153,7 +153,7 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
                 success: r => r.Headers.TryGetValue(OriginCredential.ChallengeHeader, out var values) && values.FirstOrDefault() is { } challenge
                     ? new Dialed(r.Socket, challenge)
                     : new DialFailed($"the edge sent no {OriginCredential.ChallengeHeader} header (is {_dialer.Edge} a TunnelActors edge?)"),
-                failure: e => new DialFailed(e.Message, e is EdgeRefusedException { Status: 503 }));
+                failure: e => new DialFailed(e.Message, e is EdgeRefusedException { EdgeAliveButUnavailable: true }));
     }
 
     protected override void PostStop()

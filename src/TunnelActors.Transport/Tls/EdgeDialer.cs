@@ -9,6 +9,9 @@ public sealed class EdgeRefusedException(int status, string reason) : Exception(
 {
     public int Status { get; } = status;
     public string Reason { get; } = reason;
+
+    /// <summary>503: the edge is alive but cannot serve now (draining, on a partition's minority side, not joined yet): try another edge, or this one again within seconds.</summary>
+    public bool EdgeAliveButUnavailable => Status == 503;
 }
 
 /// <summary>
