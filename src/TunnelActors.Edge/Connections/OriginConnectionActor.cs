@@ -35,9 +35,11 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private readonly EdgeIdentity _identity;
     private readonly EdgeOptions _options;
     private readonly IActorRef _tunnels;
+    private readonly LocalConnections _local;
     private readonly string _nodeName;
     private readonly ILogger _log = Context.Logger<OriginConnectionActor>();
     private MuxConnection _mux = null!; // started in PreStart
+    private StreamOpener _opener = null!;
     private RegisterPayload? _register;
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
 
@@ -56,10 +58,10 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     private DateTime _lastSample = DateTime.UtcNow;
 
     public OriginConnectionActor(string connectionId, AcceptOriginConnection accept, EdgeIdentity identity,
-        EdgeOptions options, IActorRef tunnels, string nodeName, EdgeMetrics metrics)
+        EdgeOptions options, IActorRef tunnels, LocalConnections local, string nodeName, EdgeMetrics metrics)
     {
         _metrics = metrics;
-        (_connectionId, _accept, _identity, _options, _tunnels, _nodeName) = (connectionId, accept, identity, options, tunnels, nodeName);
+        (_connectionId, _accept, _identity, _options, _tunnels, _local, _nodeName) = (connectionId, accept, identity, options, tunnels, local, nodeName);
         _silenceTicks = new LateTicks(SilenceCheckInterval);
         AwaitingRegister();
     }
@@ -69,6 +71,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _mux = MuxLink.Start(Context, $"origin-{_connectionId}", _options.Mux, new WebSocketChannel(_accept.WebSocket));
+        _opener = new StreamOpener(_mux);
         Timers.StartSingleTimer("register", new RegisterTimedOut(), _options.RegisterTimeout);
     }
 
@@ -76,7 +79,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
     {
         _mux.Abort(new IOException("edge connection actor stopped"));
         _accept.Slot.Dispose();
-        if (_register is not null) Announce(new ConnectionClosed(_tunnelId!, _connectionId));
+        if (_register is not null) Withdraw("connection ended");
         if (_counted) _metrics.ConnectionClosed();
         _accept.Done.TrySetResult();
     }
@@ -129,21 +132,10 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         CommonHandlers();
     }
 
-    /// <summary>The fixed per-stream window of connectors without auto-tuning.</summary>
-    private const uint LegacyStreamWindow = 1024 * 1024;
-
     private void Serving()
     {
-        Receive<OpenStream>(open =>
-        {
-            var replyTo = Sender;
-            // A connector that offered no connection window predates auto-tuning: its windows stay at
-            // what we open with, so give it the fixed window it was built for.
-            var payload = _mux.HasConnectionWindow ? open.Open : open.Open with { InitialWindow = Math.Max(open.Open.InitialWindow, LegacyStreamWindow) };
-            _mux.OpenStreamAsync(payload, CancellationToken.None)
-                .PipeTo(replyTo, success: stream => open.Handoff.Deliver(stream) ? new StreamOpened(stream) : new StreamRefused("the requester gave up"),
-                    failure: e => new StreamRefused(e.Message));
-        });
+        // Picked by the tunnel's entity: this node's own routing opens through the opener directly.
+        Receive<OpenStream>(open => _opener.OpenAsync(open).PipeTo(Sender));
         Receive<Tick>(_ =>
         {
             if (_mux.KeepAlive(_options.ConnectionIdleTimeout, "connector") is { } cut)
@@ -172,7 +164,7 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         {
             var reason = ReasonPayload.Parse(m.Frame.Payload.Span, FrameType.GoAway);
             ConnectionLog.ConnectorDraining(_log, _connectionId, reason.Reason);
-            Announce(new ConnectionClosed(_tunnelId!, _connectionId));
+            Withdraw("connection is draining");
             _register = null;
             Timers.Cancel("listen");
             Become(Draining);
@@ -284,17 +276,22 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
         CommonHandlers();
     }
 
+    // The tunnel's entity (cluster-wide routing) and this node's index (local-first routing) both learn of it.
     private void Heartbeat()
     {
-        if (_register is { } r)
-            Announce(new ConnectionHeartbeat(_tunnelId!, _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _mux.StreamCount, _edgeDraining || _operatorDrained || _silent));
+        if (_register is not { } r) return;
+        var beat = new ConnectionHeartbeat(_tunnelId!, _connectionId, Self, _nodeName, _options.PeerUrl, r.ConnectorId, r.ReplicaId, _mux.StreamCount,
+            _edgeDraining || _operatorDrained || _silent);
+        _tunnels.Tell(beat);
+        _local.Announce(beat, _opener);
     }
 
-    // The tunnel's entity (cluster-wide routing) and this node's index (local-first routing) both listen.
-    private void Announce(ITunnelMessage message)
+    // No new streams from here on: routing forgets it now rather than at the next sweep.
+    private void Withdraw(string reason)
     {
-        _tunnels.Tell(message);
-        Context.Parent.Tell(message);
+        _opener.Close(reason);
+        _tunnels.Tell(new ConnectionClosed(_tunnelId!, _connectionId));
+        _local.Withdraw(_connectionId);
     }
 
 }

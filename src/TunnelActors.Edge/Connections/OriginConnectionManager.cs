@@ -7,14 +7,10 @@ using TunnelActors.Edge.Tunnels;
 
 namespace TunnelActors.Edge.Connections;
 
-/// <summary>Pick a connection of this node for <paramref name="TunnelId"/>: answers <see cref="ConnectionPicked"/> or <see cref="NoConnection"/>.</summary>
-public sealed record PickLocalConnection(string TunnelId);
-
 /// <summary>
-/// Parent of every origin connection on this node, and their local index. A client on this
-/// node is served by a local connection without asking the tunnel's sharded entity: no
-/// cluster hop per stream, and no dependence on the node hosting that entity being alive —
-/// the reason new streams recover within a heartbeat when another edge dies.
+/// Parent of every origin connection on this node. Its connections announce themselves in the node's
+/// <see cref="LocalConnections"/>, so a client on this node is served by a local connection without asking
+/// the tunnel's sharded entity: the reason new streams recover within a heartbeat when another edge dies.
 /// </summary>
 public sealed class OriginConnectionManager : ReceiveActor, IWithTimers
 {
@@ -23,11 +19,9 @@ public sealed class OriginConnectionManager : ReceiveActor, IWithTimers
     // How soon a revoked origin certificate's live connections are cut (one query per edge per interval).
     private static readonly TimeSpan RevocationCheckInterval = TimeSpan.FromSeconds(5);
 
-    private readonly ConnectionTable _local = new();
-
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public OriginConnectionManager(EdgeIdentity identity, EdgeOptions options, IActorRef tunnels, string nodeName, EdgeMetrics metrics)
+    public OriginConnectionManager(EdgeIdentity identity, EdgeOptions options, IActorRef tunnels, LocalConnections local, string nodeName, EdgeMetrics metrics)
     {
         var revokedCount = 0;
         Receive<CheckRevocations>(_ => Task.Run(identity.OriginCertificates.RevokedSerials)
@@ -53,11 +47,8 @@ public sealed class OriginConnectionManager : ReceiveActor, IWithTimers
                 return;
             }
             var id = $"{++counter}@{node}";
-            Context.Watch(Context.ActorOf(Props.Create(() => new OriginConnectionActor(id, accept, identity, options, tunnels, nodeName, metrics)), $"conn-{counter}"));
+            Context.ActorOf(Props.Create(() => new OriginConnectionActor(id, accept, identity, options, tunnels, local, nodeName, metrics)), $"conn-{counter}");
         });
-        Receive<ConnectionHeartbeat>(beat => { _local.Beat(beat, DateTime.UtcNow); }); // a block: a bool lambda would mean "handled?"
-        Receive<ConnectionClosed>(closed => _local.Forget(closed.ConnectionId));
-        Receive<Terminated>(t => _local.ForgetActor(t.ActorRef));
         Receive<DrainConnection>(drain =>
         {
             draining = true;
@@ -68,8 +59,6 @@ public sealed class OriginConnectionManager : ReceiveActor, IWithTimers
         {
             foreach (var child in Context.GetChildren()) child.Tell(new DrainConnection(minority.Reason));
         });
-        Receive<PickLocalConnection>(pick => Sender.Tell(_local.Pick(pick.TunnelId, nodeName)
-            ?? (object)new NoConnection(pick.TunnelId, $"no connection of {pick.TunnelId} on this edge")));
     }
 
     protected override void PreStart() => Timers.StartPeriodicTimer("revocations", new CheckRevocations(), RevocationCheckInterval);

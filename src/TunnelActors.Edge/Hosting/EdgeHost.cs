@@ -164,15 +164,16 @@ public static class EdgeHost
                 DownedExit.Register(system, resolver.GetService<ILoggerFactory>().CreateLogger(typeof(DownedExit)));
                 var tunnels = registry.Get<TunnelEntity>();
                 var node = cluster.SelfAddress.ToString();
+                var local = new LocalConnections();
                 var manager = system.ActorOf(Props.Create(() =>
-                    new OriginConnectionManager(identity, options, tunnels, node, metrics)), "origin-connections");
+                    new OriginConnectionManager(identity, options, tunnels, local, node, metrics)), "origin-connections");
                 registry.Register<OriginConnectionManager>(manager);
                 var peers = system.ActorOf(Props.Create(() => new PeerLinks(options, identity, () => registry.Get<EdgeStreams>())), "peer-links");
                 registry.Register<PeerLinks>(peers);
                 var policies = resolver.GetService<AccessPolicySource>();
                 var audit = resolver.GetService<IAuditLog>();
                 var logs = resolver.GetService<ILoggerFactory>();
-                var services = new StreamServices(new StreamRouter(manager, tunnels, peers, node, logs.CreateLogger<StreamRouter>()), identity.Store,
+                var services = new StreamServices(new StreamRouter(local, tunnels, peers, node, logs.CreateLogger<StreamRouter>()), identity.Store,
                     new PeerAdmission(policies, audit, TimeProvider.System), resolver.GetService<ClientAuthenticator>(), policies, resolver.GetService<SessionStore>(), identity.ServiceTokens,
                     audit, metrics, TimeProvider.System, options.Mux, node, logs, options.StreamRecheckInterval);
                 var streams = system.ActorOf(Props.Create(() => new EdgeStreams(services)), EdgeStreams.Name);

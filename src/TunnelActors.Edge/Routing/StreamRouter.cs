@@ -17,15 +17,14 @@ public sealed class StreamRouteException(string message) : Exception(message);
 public sealed record RoutedStream(MuxStream Stream, string ConnectionId, string EdgeNode);
 
 /// <summary>
-/// Places a new stream on a live connection of its tunnel: a connection on this node first
-/// (no cluster hop), else the one the tunnel's sharded entity picks anywhere in the cluster,
-/// reached through the edge-to-edge link. A connection that refuses (it died or began to
-/// drain between heartbeats) gets one retry elsewhere; one that does not answer in time does
-/// not (its stream may still arrive: the requester's <see cref="StreamHandoff"/> then resets it).
+/// Places a new stream on a live connection of its tunnel: a connection on this node first, picked and
+/// opened from the caller's thread (no message round trip, no cluster hop), else the one the tunnel's
+/// sharded entity picks anywhere in the cluster, reached through the edge-to-edge link. A connection that
+/// refuses (it died or began to drain between heartbeats) gets one retry elsewhere; one that does not
+/// answer in time does not (its stream may still arrive: the requester's <see cref="StreamHandoff"/> then resets it).
 /// </summary>
-public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, IActorRef peers, string nodeName, ILogger? log = null)
+public sealed class StreamRouter(LocalConnections localConnections, IActorRef tunnels, IActorRef peers, string nodeName, ILogger? log = null)
 {
-    private static readonly TimeSpan LocalTimeout = TimeSpan.FromSeconds(2);
     // The entity may live on a node that just died: give up early, its connections are gone too.
     private static readonly TimeSpan DirectoryTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan OpenTimeout = TimeSpan.FromSeconds(5);
@@ -41,15 +40,25 @@ public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, 
         var hostname = open.Hostname;
         for (var attempt = 1; ; attempt++)
         {
-            var picked = await AskOr(localConnections, new PickLocalConnection(tunnelId), LocalTimeout, "this edge's connection index", cancellationToken);
-            if (picked is NoConnection && !localOnly)
-                picked = await AskOr(tunnels, new PickConnection(tunnelId, nodeName), DirectoryTimeout, "the tunnel directory", cancellationToken);
-            if (picked is not ConnectionPicked connection)
-                throw new StreamRouteException((picked as NoConnection)?.Reason ?? $"unexpected answer {picked}");
-
-            var local = connection.EdgeNode == nodeName;
-            var opened = await AskOr(local ? connection.Connection : peers,
-                local ? new OpenStream(open, handoff) : new OpenPeerStream(connection.PeerUrl, open, request, handoff), OpenTimeout, $"connection {connection.ConnectionId}", cancellationToken);
+            ConnectionPicked connection;
+            object opened;
+            if (localConnections.Pick(tunnelId, nodeName) is var (here, opener))
+            {
+                connection = here;
+                opened = await Within(opener.OpenAsync(new OpenStream(open, handoff)), OpenTimeout, $"connection {connection.ConnectionId}", cancellationToken);
+            }
+            else
+            {
+                var picked = localOnly
+                    ? new NoConnection(tunnelId, $"no connection of {tunnelId} on this edge")
+                    : await AskOr(tunnels, new PickConnection(tunnelId, nodeName), DirectoryTimeout, "the tunnel directory", cancellationToken);
+                if (picked is not ConnectionPicked there)
+                    throw new StreamRouteException((picked as NoConnection)?.Reason ?? $"unexpected answer {picked}");
+                connection = there;
+                var local = connection.EdgeNode == nodeName; // registered here a moment ago, or about to leave
+                opened = await AskOr(local ? connection.Connection : peers,
+                    local ? new OpenStream(open, handoff) : new OpenPeerStream(connection.PeerUrl, open, request, handoff), OpenTimeout, $"connection {connection.ConnectionId}", cancellationToken);
+            }
             if (opened is StreamOpened ok) return new RoutedStream(ok.Stream, connection.ConnectionId, connection.EdgeNode);
             if (opened is NoConnection timedOut) throw new StreamRouteException(timedOut.Reason);
 
@@ -62,6 +71,14 @@ public sealed class StreamRouter(IActorRef localConnections, IActorRef tunnels, 
     private static async Task<object> AskOr(IActorRef target, object message, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
         try { return await target.Ask<object>(message, timeout, cancellationToken); }
-        catch (AskTimeoutException) { return new NoConnection("", $"{what} did not answer within {timeout.TotalSeconds:0} s"); }
+        catch (AskTimeoutException) { return DidNotAnswer(what, timeout); }
     }
+
+    private static async Task<object> Within(Task<object> answer, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        try { return await answer.WaitAsync(timeout, cancellationToken); }
+        catch (TimeoutException) { return DidNotAnswer(what, timeout); }
+    }
+
+    private static NoConnection DidNotAnswer(string what, TimeSpan timeout) => new("", $"{what} did not answer within {timeout.TotalSeconds:0} s");
 }

@@ -30,7 +30,6 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan RelayBackstop = TimeSpan.FromMilliseconds(500);
 
     private sealed record Routed(RoutedStream Stream, StreamAccess Access, string TunnelId);
-    private sealed record Authorized(StreamAccess Access, string TunnelId);
     private sealed record RouteFailed(string Reason, int Status = 502);
     private sealed class CarrierStreamRefused(int status, string reason) : Exception(reason)
     {
@@ -180,7 +179,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     {
         var (services, handoff, stopped, id, requested) = (_services, _handoff, _stopped.Token, _id, _services.Clock.GetTimestamp());
         var stream = carried.Stream;
-        // Off the actor, in two steps: who it is for (token, session and route lookups read the database), then the open.
+        // Off the actor, in one task: who it is for (token, session and route lookups read the database), then the open.
         Task.Run(async () =>
         {
             var hostname = stream.Open.Hostname.ToLowerInvariant();
@@ -191,35 +190,26 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
             phase = Timed(services, StreamPhases.Authenticate, phase);
             if (!auth.Allowed) throw new CarrierStreamRefused(auth.Status, auth.Reason);
             var route = services.Store.FindRoute(hostname) ?? throw new CarrierStreamRefused(404, $"unknown hostname {hostname}: no tunnel routes it");
-            Timed(services, StreamPhases.RouteLookup, phase);
-            return new Authorized(new StreamAccess(hostname, auth.Identity!, auth.Application?.Name, auth.Request!), route.TunnelId);
+            phase = Timed(services, StreamPhases.RouteLookup, phase);
+            var access = new StreamAccess(hostname, auth.Identity!, auth.Application?.Name, auth.Request!);
+            var routed = await services.Router.OpenAsync(new OpenPayload(hostname, access.Identity, services.Mux.StreamWindow, id), route.TunnelId, localOnly: false,
+                handoff, stopped, access.Request);
+            Timed(services, StreamPhases.Open, phase);
+            return new Routed(routed, access, route.TunnelId);
         }).PipeTo(Self, failure: e => e is CarrierStreamRefused refused
             ? new RouteFailed(refused.Message, refused.Status)
             : new RouteFailed(e.GetBaseException().Message, StatusCodeFor(e)));
-        Receive<Authorized>(authorized =>
-        {
-            (_access, _tunnelId) = (authorized.Access, authorized.TunnelId);
-            // Revocations that arrived while it was being decided (the replay of recent ones too) are matched now.
-            foreach (var revoked in _earlyRevocations)
-                if (Ends(revoked))
-                {
-                    Self.Tell(new RouteFailed(revoked.Reason, 403));
-                    return;
-                }
-            _earlyRevocations.Clear();
-            var access = authorized.Access;
-            var phase = services.Clock.GetTimestamp();
-            services.Router.OpenAsync(new OpenPayload(access.Hostname, access.Identity, services.Mux.StreamWindow, id), authorized.TunnelId, localOnly: false,
-                    handoff, stopped, access.Request)
-                .PipeTo(Self, success: routed =>
-                {
-                    Timed(services, StreamPhases.Open, phase);
-                    return new Routed(routed, access, authorized.TunnelId);
-                }, failure: e => new RouteFailed(e.GetBaseException().Message));
-        });
         Receive<Routed>(routed =>
         {
-            (_toOrigin, _connectionId) = (routed.Stream, routed.Stream.ConnectionId);
+            (_access, _tunnelId, _toOrigin, _connectionId) = (routed.Access, routed.TunnelId, routed.Stream, routed.Stream.ConnectionId);
+            // Revocations that arrived while it was being decided (the replay of recent ones too) are matched now;
+            // the stream just opened to the connector is reset with the rest in PostStop.
+            if (_earlyRevocations.FirstOrDefault(Ends) is { } revoked)
+            {
+                Self.Tell(new RouteFailed(revoked.Reason, 403));
+                return;
+            }
+            _earlyRevocations.Clear();
             _services.Metrics.StreamOpened(_services.Clock.GetElapsedTime(requested));
             Audit(AuditKinds.SessionStart, $"{routed.Access.Hostname}: stream {_id} on carrier {carried.Carrier}");
             StartRelay();

@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Streams;
+using Akka.TestKit.Xunit2;
+using TunnelActors.Edge.Connections;
+using TunnelActors.Edge.Tunnels;
+using TunnelActors.Protocol;
+using TunnelActors.Transport.Channels;
+using TunnelActors.Transport.Mux;
+
+namespace TunnelActors.Edge.Tests;
+
+/// <summary>
+/// This node's index of origin connections, which routing reads and opens through without a message round trip,
+/// over real mux sessions (loopback TCP) to "connectors" that record the streams they are offered.
+/// </summary>
+public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
+{
+    private const string Tunnel = "smb.site.test";
+    private const string Node = "akka.tcp://tunnelactors@edge-a:2552";
+    private readonly LocalConnections _local = new();
+    private readonly List<(MuxConnection Edge, MuxConnection Connector, Socket A, Socket B)> _sessions = new();
+    private readonly Offered _offered = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task APickedConnection_OpensTheStreamOnItsMux_AndABurstSpreadsOverEveryConnection()
+    {
+        await AnnounceAsync("1@edge-a");
+        await AnnounceAsync("2@edge-a");
+
+        var (_, opener) = _local.Pick(Tunnel, Node)!.Value;
+        var opened = Assert.IsType<StreamOpened>(await opener.OpenAsync(new OpenStream(Open(), new StreamHandoff())));
+        var far = await _offered.Streams.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(opened.Stream.Id, far.Id);
+        Assert.Equal(Tunnel, far.Open.Hostname);
+
+        // Picks from many threads at once (one already made): each is counted, so the burst alternates instead of piling on one connection.
+        var burst = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Task.Run(() => _local.Pick(Tunnel, Node)!.Value.Connection.ConnectionId)));
+        Assert.Equal(50, burst.Count(id => id == "1@edge-a"));
+        Assert.Equal(50, burst.Count(id => id == "2@edge-a"));
+        Assert.Null(_local.Pick("another.site.test", Node));
+    }
+
+    [Fact]
+    public async Task AWithdrawnConnection_IsNotPicked_AndAnOpenerPickedJustBefore_RefusesWithTheReason()
+    {
+        var opener = await AnnounceAsync("1@edge-a");
+        var (_, pickedBefore) = _local.Pick(Tunnel, Node)!.Value;
+
+        opener.Close("connection is draining");
+        _local.Withdraw("1@edge-a");
+
+        Assert.Null(_local.Pick(Tunnel, Node));
+        var refused = Assert.IsType<StreamRefused>(await pickedBefore.OpenAsync(new OpenStream(Open(), new StreamHandoff())));
+        Assert.Equal("connection is draining", refused.Reason);
+        Assert.False(_offered.Streams.Reader.TryRead(out _), "no stream reaches a connector whose connection was withdrawn");
+    }
+
+    [Fact]
+    public async Task ARequesterThatGaveUp_GetsARefusal_AndTheStreamOpenedForItIsReset()
+    {
+        var opener = await AnnounceAsync("1@edge-a");
+        var handoff = new StreamHandoff();
+        handoff.Abandon("client went away");
+
+        var refused = Assert.IsType<StreamRefused>(await opener.OpenAsync(new OpenStream(Open(), handoff)));
+        Assert.Equal("the requester gave up", refused.Reason);
+        var far = await _offered.Streams.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var reset = await Assert.ThrowsAnyAsync<Exception>(async () => await far.ReadAsync(new byte[1], CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("client went away", reset.Message);
+    }
+
+    [Fact]
+    public async Task AConnectionThatDied_RefusesInsteadOfThrowing()
+    {
+        var opener = await AnnounceAsync("1@edge-a");
+        _sessions[0].Edge.Abort(new IOException("carrier lost"));
+
+        var refused = Assert.IsType<StreamRefused>(await opener.OpenAsync(new OpenStream(Open(), new StreamHandoff())));
+        Assert.False(string.IsNullOrEmpty(refused.Reason));
+    }
+
+    private static OpenPayload Open() => new(Tunnel, "someone@site.test", MuxOptions.Default.StreamWindow);
+
+    /// <summary>A registered connection of <see cref="Tunnel"/> on this node: a mux session to a recording connector, announced.</summary>
+    private async Task<StreamOpener> AnnounceAsync(string connectionId)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var a = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        var accept = listener.AcceptSocketAsync();
+        await a.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        var b = await accept;
+        var edge = new MuxConnection("edge", MuxOptions.Default, new Offered());
+        var connector = new MuxConnection("connector", MuxOptions.Default, _offered);
+        edge.Start(new SocketChannel(a), Sys.Materializer());
+        connector.Start(new SocketChannel(b), Sys.Materializer());
+        _sessions.Add((edge, connector, a, b));
+        var opener = new StreamOpener(edge);
+        _local.Announce(new ConnectionHeartbeat(Tunnel, connectionId, TestActor, Node, "https://edge-a:443", "connector", "replica-1", 0), opener);
+        return opener;
+    }
+
+    public Task DisposeAsync()
+    {
+        foreach (var (edge, connector, a, b) in _sessions)
+        {
+            edge.Abort(new IOException("test over"));
+            connector.Abort(new IOException("test over"));
+            a.Dispose();
+            b.Dispose();
+        }
+        return Task.CompletedTask;
+    }
+
+    private sealed class Offered : IMuxHandler
+    {
+        public Channel<MuxStream> Streams { get; } = Channel.CreateUnbounded<MuxStream>();
+        public void OnStreamOpened(MuxStream stream) => Streams.Writer.TryWrite(stream);
+        public void OnControlFrame(Frame frame) { }
+        public void OnStreamError(uint streamId, ProtocolException error, int suppressed) { }
+    }
+}
