@@ -98,6 +98,10 @@ public sealed class StreamControlTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
         Assert.Contains("closed by an operator: maintenance", reason);
         await Carrier.EchoOnce(second, "still here");
+        // Rates are measured when asked, over at least a second (no timer per stream): 16 bytes to the service within ~1-2 s.
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        var rate = (await Streams(admin, Echo)).Single(s => s.GetProperty("bytesToOrigin").GetInt64() == 16).GetProperty("rateToOrigin").GetDouble();
+        Assert.InRange(rate, 0.5, 16);
         // The client hears the close before the edge's stream actor has stopped: listed as "ending" until it has.
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while ((await Streams(admin, Echo)).Count > 1 && DateTime.UtcNow < deadline) await Task.Delay(100);

@@ -25,7 +25,8 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     /// <summary>How long an opened stream waits for its client's WebSocket before it is taken as abandoned.</summary>
     public static readonly TimeSpan AttachDeadline = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan OpenDeadline = TimeSpan.FromSeconds(20); // above the router's own timeouts
-    private static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(1);
+    // Rates are measured over the time since the last summary at least this old: no timer per stream (idle streams cost nothing).
+    private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(1);
     // A relayed stream that lost its access is ended here only if the client's edge has not ended it by then.
     private static readonly TimeSpan RelayBackstop = TimeSpan.FromMilliseconds(500);
 
@@ -37,7 +38,6 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     }
     private sealed record RelayEnded(RelayResult? Result, Exception? Error);
     private sealed record Deadline(string Reason);
-    private sealed record Sample;
     private sealed record Backstop(string Reason);
     private sealed record Recheck;
     private sealed record CredentialChecked(string? Revoked);
@@ -60,7 +60,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private string? _endReason;
     private IActorRef? _requester; // a client's request not answered yet
     private bool _relayFinished;
-    private (long Out, long In, double RateOut, double RateIn) _sampled;
+    private (long Out, long In, double RateOut, double RateIn, DateTimeOffset At) _sampled;
     private Task _audits = Task.CompletedTask;
     private readonly List<AccessRevoked> _earlyRevocations = new(); // a carrier stream's, while it is being decided
 
@@ -82,6 +82,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     {
         (_id, _services, _relayed) = (id, services, start is ForPeer);
         _createdAt = services.Clock.GetUtcNow();
+        _sampled = (0, 0, 0, 0, _createdAt);
         _log = services.Logs.CreateLogger<EdgeStreamActor>();
         switch (start)
         {
@@ -104,7 +105,6 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Timers.StartSingleTimer("deadline", new Deadline($"no connection of the tunnel opened the stream within {OpenDeadline.TotalSeconds:0} s"), OpenDeadline);
-        Timers.StartPeriodicTimer("sample", new Sample(), SampleInterval);
     }
 
     private void OpeningForClient(OpenClientStream open, IActorRef requester)
@@ -334,13 +334,6 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
 
     private void CommonHandlers()
     {
-        Receive<Sample>(_ =>
-        {
-            if (_toOrigin is not { Stream: var stream }) return;
-            var seconds = SampleInterval.TotalSeconds;
-            var (bytesOut, bytesIn) = (stream.BytesOut, stream.BytesIn);
-            _sampled = (bytesOut, bytesIn, (bytesOut - _sampled.Out) / seconds, (bytesIn - _sampled.In) / seconds);
-        });
         Receive<GetStreamSummary>(_ => Sender.Tell(Summary()));
     }
 
@@ -380,8 +373,12 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private StreamSummary Summary()
     {
         var stream = _toOrigin?.Stream;
+        var (now, bytesOut, bytesIn) = (_services.Clock.GetUtcNow(), stream?.BytesOut ?? 0, stream?.BytesIn ?? 0);
+        var seconds = (now - _sampled.At).TotalSeconds;
+        if (seconds >= RateWindow.TotalSeconds) // the first summary: since the stream began
+            _sampled = (bytesOut, bytesIn, (bytesOut - _sampled.Out) / seconds, (bytesIn - _sampled.In) / seconds, now);
         return new StreamSummary(_id, _services.Node, _relayed ? "relayed" : "client", _state, _access?.Hostname ?? "?", _tunnelId, _connectionId,
-            _access?.Identity ?? "?", _access?.Application, _access?.Credential ?? "?", _source, stream?.BytesOut ?? 0, stream?.BytesIn ?? 0,
+            _access?.Identity ?? "?", _access?.Application, _access?.Credential ?? "?", _source, bytesOut, bytesIn,
             _sampled.RateOut, _sampled.RateIn, (int)(_services.Clock.GetUtcNow() - _createdAt).TotalSeconds);
     }
 
