@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quick loop for latency work: one echo service, `ssh -L` and TunnelActors (carrier) in front of it,
 # then ping-pong, time to first byte (cold, and warm after 2,000 more connections) and echo throughput
-# (one stream, eight streams) side by side, and what each TunnelActors process burns idle.
+# (one stream, eight streams) side by side, what each TunnelActors process burns idle and the CPU it spends per
+# new connection.
 # Prints a table; writes nothing. A minute or two; run.sh remains the reference.
 #   ops/bench/latency.sh [pings] [connects] [warmups]
 set -euo pipefail
@@ -22,10 +23,12 @@ start_edge
 start_connector echo.site.test "$echo_port" "$edge_port"; connector_pid=$last_pid
 start_access echo.site.test "$edge_port"; ta_port=$last_port; access_pid=$last_pid
 
+ta_pids=("$edge_pid" "$connector_pid" "$access_pid")
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; } # user + system, in clock ticks (1/100 s)
 # Idle CPU first (before any load): what each process costs doing nothing, e.g. `access tcp` on a laptop all day.
 idle_cpu() { # pid: % of one core over 10 s
-  local before; before=$(awk '{print $14+$15}' "/proc/$1/stat"); sleep 10
-  awk -v b="$before" '{printf "%.1f %%", ($14+$15-b)/10}' "/proc/$1/stat"   # clock ticks (1/100 s) over 10 s
+  local before; before=$(cpu_ticks "$1"); sleep 10
+  awk -v b="$before" -v a="$(cpu_ticks "$1")" 'BEGIN {printf "%.1f %%", (a - b) / 10}'
 }
 sleep 5 # start-up settled
 idle="idle CPU over 10 s: edge $(idle_cpu "$edge_pid"), connector $(idle_cpu "$connector_pid"), access tcp $(idle_cpu "$access_pid")"
@@ -36,7 +39,14 @@ row() { # name port
   one=$($loadgen streams "$2" 1 $((256 << 20)) | json 'round(d["aggregate_MBps"])')
   eight=$($loadgen streams "$2" 8 $((64 << 20)) | json 'round(d["aggregate_MBps"])')
   cold=$($loadgen ttfb "$2" "$connects" | json 'round(d["median_us"])')
+  local before=(); for pid in "${ta_pids[@]}"; do before+=("$(cpu_ticks "$pid")"); done
   $loadgen ttfb "$2" "$warmups" >/dev/null
+  if [ "$1" = TunnelActors ]; then # the CPU each process spent per new connection over the warm-up's connections
+    local i=0; per_connection="CPU per new connection (over $warmups):"
+    for name in edge connector "access tcp"; do
+      per_connection+=" $name $(( ($(cpu_ticks "${ta_pids[$i]}") - before[i]) * 10000 / warmups )) µs,"; i=$((i + 1))
+    done
+  fi
   warm=$($loadgen ttfb "$2" "$connects" | json 'round(d["median_us"])')
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(json 'round(d["p50_us"])' <<<"$pp")" "$(json 'round(d["p99_us"])' <<<"$pp")" "$cold" "$warm" "$one" "$eight"
 }
@@ -46,6 +56,7 @@ row direct "$echo_port"
 row "ssh -L" "$ssh_port"
 row TunnelActors "$ta_port"
 echo; echo "TunnelActors $idle"
+echo "TunnelActors ${per_connection%,}"
 if [ -n "${LATENCY_HOLD:-}" ]; then # keep everything up for probing (perf, tcpdump): ports and pids on stderr
   echo "holding ${LATENCY_HOLD}s: echo $echo_port ssh -L $ssh_port access $ta_port edge $edge_port (pid $edge_pid)" >&2
   sleep "$LATENCY_HOLD"
