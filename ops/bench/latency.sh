@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pings=${1:-5000}; connects=${2:-200}; warmups=${3:-2000}
+[ "$warmups" -gt 0 ] || { echo "warmups must be at least 1 (the CPU per new connection is measured over them)" >&2; exit 2; }
 iperf_secs=1; smb_mib=1; smb_runs=1
 source ops/bench/lib.sh
 

@@ -447,14 +447,17 @@ def main():
             print(f"    {len(ids)} live connections; closing 2", flush=True)
             if len(ids) < 2:
                 raise FaultNotInjected(f"only {len(ids)} connections listed")
-            closed = random.sample(ids, 2)
+            closed, by_us = random.sample(ids, 2), 0
             for c in closed:
                 try:
                     edges[1].api("POST", f"/api/connections/{c}/close?reason=chaos")
+                    by_us += 1
                 except urllib.error.HTTPError as error:
                     if error.code != 404:
                         raise FaultNotInjected(f"closing {c}: {error}")
                     print(f"    {c} ended on its own before the close", flush=True)  # listed a moment ago: the entity's view lags a little
+            if not by_us:
+                raise FaultNotInjected(f"neither of {closed} was live to close")
             # Taken effect: neither is listed any more (their connectors dial new ones with new ids).
             wait_until(lambda: not set(closed) & set(connections(edges)), 10, "the closed connections are still listed")
         fault("drop 2 random connector WebSockets", drop_two)

@@ -61,6 +61,17 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARetry_SkipsTheConnectionThatRefused_AndFindsNoneWhenItWasTheOnlyOne()
+    {
+        await AnnounceAsync("1@edge-a");
+        Assert.Null(_local.Pick(Tunnel, Node, except: "1@edge-a")); // the router then asks the tunnel's entity
+
+        await AnnounceAsync("2@edge-a");
+        for (var i = 0; i < 5; i++)
+            Assert.Equal("2@edge-a", _local.Pick(Tunnel, Node, except: "1@edge-a")!.Value.Connection.ConnectionId);
+    }
+
+    [Fact]
     public async Task ARequesterThatGaveUp_GetsARefusal_AndTheStreamOpenedForItIsReset()
     {
         var opener = await AnnounceAsync("1@edge-a");

@@ -98,6 +98,25 @@ public sealed class MuxProtocolViolationTests : TestKit
         Assert.Equal(2, raw.Session.StreamCount);
     }
 
+    [Fact]
+    public async Task OpensFromManyThreadsAtOnce_NeverExceedMaxStreams_AndEachGetsItsOwnId()
+    {
+        await using var pair = MuxPair.StartInMemory(_materializer, MuxOptions.Default with { MaxStreams = 8 });
+        using var start = new ManualResetEventSlim();
+
+        var opens = Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
+        {
+            start.Wait();
+            try { return await pair.Opener.OpenStreamAsync(new OpenPayload("a", "x", 1024), CancellationToken.None); }
+            catch (InvalidOperationException) { return null; } // the limit
+        })).ToList();
+        start.Set();
+        var opened = (await Task.WhenAll(opens)).OfType<MuxStream>().ToList();
+
+        Assert.Equal(8, opened.Count);
+        Assert.Equal(8, opened.Select(s => s.Id).Distinct().Count());
+    }
+
     [Theory]
     [InlineData(new byte[] { 0x7f, 1, 2, 3, 4, 5, 6, 7, 8, 9 }, ProtocolError.UnknownFrameType, "unknown frame type 0x7f")]
     [InlineData(new byte[] { 0x00, 0, 0, 0, 0, 0, 0, 0, 0 }, ProtocolError.UnknownFrameType, "unknown frame type 0x00")]

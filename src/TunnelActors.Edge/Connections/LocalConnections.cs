@@ -36,11 +36,11 @@ public sealed class LocalConnections
         }
     }
 
-    /// <summary>A connection of <paramref name="tunnelId"/> on this node for a new stream, or null if it has none here.</summary>
-    public (ConnectionPicked Connection, StreamOpener Opener)? Pick(string tunnelId, string nodeName)
+    /// <summary>A connection of <paramref name="tunnelId"/> on this node for a new stream (not <paramref name="except"/>), or null if it has none here.</summary>
+    public (ConnectionPicked Connection, StreamOpener Opener)? Pick(string tunnelId, string nodeName, string? except = null)
     {
         lock (_gate)
-            return _table.Pick(tunnelId, nodeName) is { } picked ? (picked, _openers[picked.ConnectionId]) : null;
+            return _table.Pick(tunnelId, nodeName, except: except) is { } picked ? (picked, _openers[picked.ConnectionId]) : null;
     }
 }
 

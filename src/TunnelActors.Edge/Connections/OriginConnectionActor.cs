@@ -77,9 +77,9 @@ public sealed class OriginConnectionActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        if (_register is not null) Withdraw("connection ended"); // first: no stream is placed on a connection being torn down
         _mux.Abort(new IOException("edge connection actor stopped"));
         _accept.Slot.Dispose();
-        if (_register is not null) Withdraw("connection ended");
         if (_counted) _metrics.ConnectionClosed();
         _accept.Done.TrySetResult();
     }

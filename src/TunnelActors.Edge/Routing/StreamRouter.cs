@@ -20,7 +20,7 @@ public sealed record RoutedStream(MuxStream Stream, string ConnectionId, string 
 /// Places a new stream on a live connection of its tunnel: a connection on this node first, picked and
 /// opened from the caller's thread (no message round trip, no cluster hop), else the one the tunnel's
 /// sharded entity picks anywhere in the cluster, reached through the edge-to-edge link. A connection that
-/// refuses (it died or began to drain between heartbeats) gets one retry elsewhere; one that does not
+/// refuses (it died or began to drain between heartbeats) gets one retry on another connection; one that does not
 /// answer in time does not (its stream may still arrive: the requester's <see cref="StreamHandoff"/> then resets it).
 /// </summary>
 public sealed class StreamRouter(LocalConnections localConnections, IActorRef tunnels, IActorRef peers, string nodeName, ILogger? log = null)
@@ -38,11 +38,14 @@ public sealed class StreamRouter(LocalConnections localConnections, IActorRef tu
         CancellationToken cancellationToken, TunnelActors.Access.Policies.AccessRequest? request = null)
     {
         var hostname = open.Hostname;
+        string? refused = null;
         for (var attempt = 1; ; attempt++)
         {
+            cancellationToken.ThrowIfCancellationRequested(); // the requester is gone: nothing is opened for it
             ConnectionPicked connection;
             object opened;
-            if (localConnections.Pick(tunnelId, nodeName) is var (here, opener))
+            // After a refusal (a connection draining or dying between heartbeats), any other: here, else wherever the directory sees one.
+            if (localConnections.Pick(tunnelId, nodeName, except: refused) is var (here, opener))
             {
                 connection = here;
                 opened = await Within(opener.OpenAsync(new OpenStream(open, handoff)), OpenTimeout, $"connection {connection.ConnectionId}", cancellationToken);
@@ -63,6 +66,7 @@ public sealed class StreamRouter(LocalConnections localConnections, IActorRef tu
             if (opened is NoConnection timedOut) throw new StreamRouteException(timedOut.Reason);
 
             var why = (opened as StreamRefused)?.Reason ?? opened.ToString();
+            refused = connection.ConnectionId;
             _log.LogWarning("Connection {ConnectionId} on {Node} refused a stream for {Hostname}: {Reason}", connection.ConnectionId, connection.EdgeNode, hostname, why);
             if (attempt == 2) throw new StreamRouteException($"the tunnel refused the stream: {why}");
         }

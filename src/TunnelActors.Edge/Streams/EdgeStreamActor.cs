@@ -60,9 +60,12 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private string? _endReason;
     private IActorRef? _requester; // a client's request not answered yet
     private bool _relayFinished;
-    private (long Out, long In, double RateOut, double RateIn, DateTimeOffset At) _sampled;
+    private (long Out, long In, double RateOut, double RateIn, long At) _sampled; // At: a monotonic timestamp
     private Task _audits = Task.CompletedTask;
     private readonly List<AccessRevoked> _earlyRevocations = new(); // a carrier stream's, while it is being decided
+    // Room for the replay of recent ones and a burst besides; beyond it the stream is refused, never let through unchecked.
+    private const int MaxEarlyRevocations = 4 * EdgeStreams.MaxReplayed;
+    private bool _earlyRevocationsOverflowed;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -82,7 +85,7 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     {
         (_id, _services, _relayed) = (id, services, start is ForPeer);
         _createdAt = services.Clock.GetUtcNow();
-        _sampled = (0, 0, 0, 0, _createdAt);
+        _sampled = (0, 0, 0, 0, services.Clock.GetTimestamp());
         _log = services.Logs.CreateLogger<EdgeStreamActor>();
         switch (start)
         {
@@ -209,6 +212,11 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
                 Self.Tell(new RouteFailed(revoked.Reason, 403));
                 return;
             }
+            if (_earlyRevocationsOverflowed)
+            {
+                Self.Tell(new RouteFailed($"more than {MaxEarlyRevocations} revocations arrived while the stream was being decided; try again", 503));
+                return;
+            }
             _earlyRevocations.Clear();
             _services.Metrics.StreamOpened(_services.Clock.GetElapsedTime(requested));
             Audit(AuditKinds.SessionStart, $"{routed.Access.Hostname}: stream {_id} on carrier {carried.Carrier}");
@@ -220,11 +228,13 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
             _services.Metrics.Refused(failed.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
             // The client logs the reason; its status (401, 403, 404, 502) leads, as in a WebSocket's refusal.
             stream.Abort(new ProtocolException(ProtocolError.Refused, $"{failed.Status}: {failed.Reason}"));
-            Context.Stop(Self);
+            StopBecause(failed.Reason); // a stream already opened to the connector is reset with it
+
         });
         Receive<AccessRevoked>(revoked =>
         {
-            if (_access is null && _earlyRevocations.Count < 1000) _earlyRevocations.Add(revoked);
+            if (_access is null && _earlyRevocations.Count < MaxEarlyRevocations) _earlyRevocations.Add(revoked);
+            else if (_access is null) _earlyRevocationsOverflowed = true;
             else if (_access is not null && Ends(revoked))
                 StopBecause(revoked.Reason);
         });
@@ -373,8 +383,8 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
     private StreamSummary Summary()
     {
         var stream = _toOrigin?.Stream;
-        var (now, bytesOut, bytesIn) = (_services.Clock.GetUtcNow(), stream?.BytesOut ?? 0, stream?.BytesIn ?? 0);
-        var seconds = (now - _sampled.At).TotalSeconds;
+        var (now, bytesOut, bytesIn) = (_services.Clock.GetTimestamp(), stream?.BytesOut ?? 0, stream?.BytesIn ?? 0);
+        var seconds = _services.Clock.GetElapsedTime(_sampled.At, now).TotalSeconds;
         if (seconds >= RateWindow.TotalSeconds) // the first summary: since the stream began
             _sampled = (bytesOut, bytesIn, (bytesOut - _sampled.Out) / seconds, (bytesIn - _sampled.In) / seconds, now);
         return new StreamSummary(_id, _services.Node, _relayed ? "relayed" : "client", _state, _access?.Hostname ?? "?", _tunnelId, _connectionId,

@@ -23,7 +23,7 @@ public sealed class EdgeStreams : ReceiveActor
     // Revocations seen lately, replayed to every stream that starts: one authenticated just before a
     // revocation was published may only now be starting. Bounded in age and count.
     private static readonly TimeSpan ReplayWindow = TimeSpan.FromMinutes(2);
-    private const int MaxReplayed = 1000;
+    internal const int MaxReplayed = 1000;
 
     private readonly Dictionary<string, IActorRef> _streams = new();
     private readonly Dictionary<IActorRef, string> _ids = new();

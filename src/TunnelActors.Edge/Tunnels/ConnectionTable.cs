@@ -48,11 +48,12 @@ public sealed class ConnectionTable
     /// <summary>Picks a connection of <paramref name="tunnelId"/> for a new stream, or null if it has none.</summary>
     /// <param name="staleBefore">Connections last heard of before this (a heartbeat missed: their edge may be frozen or cut
     /// off) come after every other, like draining ones: used while nothing better is left.</param>
-    public ConnectionPicked? Pick(string tunnelId, string requesterNode, DateTime? staleBefore = null)
+    /// <param name="except">A connection that just refused a stream: not picked again for its retry.</param>
+    public ConnectionPicked? Pick(string tunnelId, string requesterNode, DateTime? staleBefore = null, string? except = null)
     {
         // Streams picked since the last heartbeat count too, so a burst spreads instead of piling on one connection.
         var best = _connections.Values
-            .Where(e => e.Heartbeat.TunnelId == tunnelId)
+            .Where(e => e.Heartbeat.TunnelId == tunnelId && e.Heartbeat.ConnectionId != except)
             .OrderBy(e => e.Heartbeat.Draining || e.LastSeen < staleBefore ? 1 : 0)
             .ThenBy(e => e.Heartbeat.EdgeNode == requesterNode ? 0 : 1)
             .ThenBy(e => e.Heartbeat.OpenStreams + e.Picked)

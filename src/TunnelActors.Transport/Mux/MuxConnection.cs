@@ -34,6 +34,7 @@ public sealed class MuxConnection
     private readonly SharedKillSwitch _killSwitch;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private uint _nextStreamId = 1; // streams are opened by the edge only; odd ids
+    private readonly Lock _opening = new();
     private long _lastFrameTimestamp = Stopwatch.GetTimestamp();
     private long _lastRttTicks = -1;
     private int _goingAway;   // a GOAWAY was sent or received: we open no new stream
@@ -147,12 +148,18 @@ public sealed class MuxConnection
     {
         if (Volatile.Read(ref _goingAway) != 0) throw new InvalidOperationException($"{Name} is draining");
         if (Completion.IsCompleted || _outbox.Reader.Completion.IsCompleted) throw new IOException($"{Name} is closed");
-        if (_streams.Count >= Options.MaxStreams) throw new InvalidOperationException($"{Name} has {_streams.Count} streams, the limit");
-        var id = Interlocked.Add(ref _nextStreamId, 2) - 2;
-        var stream = new MuxStream(this, id, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
-        // Ids are never reused: a connection that used them all (2^31 streams) takes no more, and its owner dials a new one.
-        if (id > uint.MaxValue - 2 || !_streams.TryAdd(id, stream)) throw new InvalidOperationException($"{Name} has used all its stream ids");
-        try { await SendAsync(open.ToFrame(id), cancellationToken); }
+        MuxStream stream;
+        lock (_opening) // opens come from many threads at once: the stream limit must hold
+        {
+            if (_streams.Count >= Options.MaxStreams) throw new InvalidOperationException($"{Name} has {_streams.Count} streams, the limit");
+            var id = _nextStreamId;
+            // Ids are never reused: a connection that used them all (2^31 streams) takes no more, and its owner dials a new one.
+            if (id > uint.MaxValue - 2) throw new InvalidOperationException($"{Name} has used all its stream ids");
+            _nextStreamId = id + 2;
+            stream = new MuxStream(this, id, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
+            _streams.TryAdd(id, stream);
+        }
+        try { await SendAsync(open.ToFrame(stream.Id), cancellationToken); }
         catch
         {
             stream.Reset(ProtocolError.Cancelled, "connection closed before the stream opened");
