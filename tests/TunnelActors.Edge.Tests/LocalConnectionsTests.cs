@@ -1,13 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Threading.Channels;
-using Akka.Actor;
 using Akka.Streams;
 using Akka.TestKit.Xunit2;
 using TunnelActors.Edge.Connections;
 using TunnelActors.Edge.Tunnels;
 using TunnelActors.Protocol;
-using TunnelActors.Transport.Channels;
+using TunnelActors.Tests.Shared;
 using TunnelActors.Transport.Mux;
 
 namespace TunnelActors.Edge.Tests;
@@ -21,8 +17,7 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
     private const string Tunnel = "smb.site.test";
     private const string Node = "akka.tcp://tunnelactors@edge-a:2552";
     private readonly LocalConnections _local = new();
-    private readonly List<(MuxConnection Edge, MuxConnection Connector, Socket A, Socket B)> _sessions = new();
-    private readonly Offered _offered = new();
+    private readonly List<LoopbackMuxPair> _sessions = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -32,9 +27,9 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
         await AnnounceAsync("1@edge-a");
         await AnnounceAsync("2@edge-a");
 
-        var (_, opener) = _local.Pick(Tunnel, Node)!.Value;
+        var (picked, opener) = _local.Pick(Tunnel, Node)!.Value;
         var opened = Assert.IsType<StreamOpened>(await opener.OpenAsync(new OpenStream(Open(), new StreamHandoff())));
-        var far = await _offered.Streams.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var far = await _sessions[picked.ConnectionId == "1@edge-a" ? 0 : 1].NextOfferedAsync(); // announced in that order
         Assert.Equal(opened.Stream.Id, far.Id);
         Assert.Equal(Tunnel, far.Open.Hostname);
 
@@ -57,7 +52,7 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
         Assert.Null(_local.Pick(Tunnel, Node));
         var refused = Assert.IsType<StreamRefused>(await pickedBefore.OpenAsync(new OpenStream(Open(), new StreamHandoff())));
         Assert.Equal("connection is draining", refused.Reason);
-        Assert.False(_offered.Streams.Reader.TryRead(out _), "no stream reaches a connector whose connection was withdrawn");
+        Assert.False(_sessions[0].Offered.TryRead(out _), "no stream reaches a connector whose connection was withdrawn");
     }
 
     [Fact]
@@ -80,7 +75,7 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
 
         var refused = Assert.IsType<StreamRefused>(await opener.OpenAsync(new OpenStream(Open(), handoff)));
         Assert.Equal("the requester gave up", refused.Reason);
-        var far = await _offered.Streams.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var far = await _sessions[0].NextOfferedAsync();
         var reset = await Assert.ThrowsAnyAsync<Exception>(async () => await far.ReadAsync(new byte[1], CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Contains("client went away", reset.Message);
     }
@@ -100,39 +95,16 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
     /// <summary>A registered connection of <see cref="Tunnel"/> on this node: a mux session to a recording connector, announced.</summary>
     private async Task<StreamOpener> AnnounceAsync(string connectionId)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var a = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        var accept = listener.AcceptSocketAsync();
-        await a.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        var b = await accept;
-        var edge = new MuxConnection("edge", MuxOptions.Default, new Offered());
-        var connector = new MuxConnection("connector", MuxOptions.Default, _offered);
-        edge.Start(new SocketChannel(a), Sys.Materializer());
-        connector.Start(new SocketChannel(b), Sys.Materializer());
-        _sessions.Add((edge, connector, a, b));
-        var opener = new StreamOpener(edge);
+        var session = await LoopbackMuxPair.StartAsync(Sys.Materializer());
+        _sessions.Add(session);
+        var opener = new StreamOpener(session.Edge);
         _local.Announce(new ConnectionHeartbeat(Tunnel, connectionId, TestActor, Node, "https://edge-a:443", "connector", "replica-1", 0), opener);
         return opener;
     }
 
     public Task DisposeAsync()
     {
-        foreach (var (edge, connector, a, b) in _sessions)
-        {
-            edge.Abort(new IOException("test over"));
-            connector.Abort(new IOException("test over"));
-            a.Dispose();
-            b.Dispose();
-        }
+        foreach (var session in _sessions) session.Dispose();
         return Task.CompletedTask;
-    }
-
-    private sealed class Offered : IMuxHandler
-    {
-        public Channel<MuxStream> Streams { get; } = Channel.CreateUnbounded<MuxStream>();
-        public void OnStreamOpened(MuxStream stream) => Streams.Writer.TryWrite(stream);
-        public void OnControlFrame(Frame frame) { }
-        public void OnStreamError(uint streamId, ProtocolException error, int suppressed) { }
     }
 }

@@ -1,13 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.TestKit.Xunit2;
 using TunnelActors.Origin.Metrics;
 using TunnelActors.Origin.OriginStreams;
 using TunnelActors.Protocol;
-using TunnelActors.Transport.Channels;
+using TunnelActors.Tests.Shared;
 using TunnelActors.Transport.Mux;
 
 namespace TunnelActors.Origin.Tests;
@@ -16,23 +15,12 @@ namespace TunnelActors.Origin.Tests;
 public sealed class OriginStreamActorTests : TestKit, IAsyncLifetime
 {
     private readonly TcpListener _service = new(IPAddress.Loopback, 0);
-    private readonly Opened _accepted = new();
-    private Socket? _edgeSide, _connectorSide;
-    private MuxConnection? _edge, _connector;
+    private LoopbackMuxPair? _mux;
 
     public async Task InitializeAsync()
     {
         _service.Start();
-        using var carrier = new TcpListener(IPAddress.Loopback, 0);
-        carrier.Start();
-        _edgeSide = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        var accept = carrier.AcceptSocketAsync();
-        await _edgeSide.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)carrier.LocalEndpoint).Port);
-        _connectorSide = await accept;
-        _edge = new MuxConnection("edge", MuxOptions.Default, new Opened());
-        _connector = new MuxConnection("connector", MuxOptions.Default, _accepted);
-        _edge.Start(new SocketChannel(_edgeSide), Sys.Materializer());
-        _connector.Start(new SocketChannel(_connectorSide), Sys.Materializer());
+        _mux = await LoopbackMuxPair.StartAsync(Sys.Materializer());
     }
 
     [Fact]
@@ -73,26 +61,14 @@ public sealed class OriginStreamActorTests : TestKit, IAsyncLifetime
 
     private async Task<(MuxStream Near, MuxStream Far)> OpenStreamAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var near = await _edge!.OpenStreamAsync(new OpenPayload("smb.site.test", "test", MuxOptions.Default.StreamWindow), timeout.Token);
-        return (near, await _accepted.Streams.Reader.ReadAsync(timeout.Token));
+        var near = await _mux!.Edge.OpenStreamAsync(new OpenPayload("smb.site.test", "test", MuxOptions.Default.StreamWindow), CancellationToken.None);
+        return (near, await _mux.NextOfferedAsync());
     }
 
     public Task DisposeAsync()
     {
-        _edge?.Abort(new IOException("test over"));
-        _connector?.Abort(new IOException("test over"));
-        _edgeSide?.Dispose();
-        _connectorSide?.Dispose();
+        _mux?.Dispose();
         _service.Stop();
         return Task.CompletedTask;
-    }
-
-    private sealed class Opened : IMuxHandler
-    {
-        public Channel<MuxStream> Streams { get; } = Channel.CreateUnbounded<MuxStream>();
-        public void OnStreamOpened(MuxStream stream) => Streams.Writer.TryWrite(stream);
-        public void OnControlFrame(Frame frame) { }
-        public void OnStreamError(uint streamId, ProtocolException error, int suppressed) { }
     }
 }
