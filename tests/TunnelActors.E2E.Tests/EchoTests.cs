@@ -18,7 +18,7 @@ public sealed class EchoTests(EchoTunnelFixture fixture)
     [InlineData(8 * 1024 * 1024)]
     public async Task Echo_StreamOfSize_ReturnsIdenticalBytes(long size)
     {
-        var result = await TcpExchange.RunAsync(fixture.AccessPort, size, seed: (int)size, Timeout);
+        var result = await fixture.ExchangeAsync(size, seed: (int)size, Timeout);
 
         Assert.Equal(size, result.Received);
         Assert.Equal(result.SentSha256, result.ReceivedSha256);
@@ -27,7 +27,7 @@ public sealed class EchoTests(EchoTunnelFixture fixture)
     [Fact]
     public async Task Echo_ZeroByteStream_EndsCleanlyWithoutData()
     {
-        var result = await TcpExchange.RunAsync(fixture.AccessPort, 0, seed: 0, Timeout);
+        var result = await fixture.ExchangeAsync(0, seed: 0, Timeout);
 
         Assert.Equal(0, result.Received);
     }
@@ -54,7 +54,7 @@ public sealed class EchoTests(EchoTunnelFixture fixture)
     public async Task Echo_OneGibStream_IsSha256Identical()
     {
         const long size = 1L << 30;
-        var result = await TcpExchange.RunAsync(fixture.AccessPort, size, seed: 42, TimeSpan.FromMinutes(5));
+        var result = await fixture.ExchangeAsync(size, seed: 42, TimeSpan.FromMinutes(5));
 
         Assert.Equal(size, result.Received);
         Assert.Equal(result.SentSha256, result.ReceivedSha256);
@@ -64,7 +64,7 @@ public sealed class EchoTests(EchoTunnelFixture fixture)
     public async Task Echo_FiftyConcurrentStreams_AllIntact()
     {
         var exchanges = Enumerable.Range(0, 50)
-            .Select(i => TcpExchange.RunAsync(fixture.AccessPort, 1024 * 1024 + i, seed: i, Timeout));
+            .Select(i => fixture.ExchangeAsync(1024 * 1024 + i, seed: i, Timeout));
 
         var results = await Task.WhenAll(exchanges);
 

@@ -118,6 +118,9 @@ public sealed class MuxConnectionTests : TestKit
         Assert.True(maxReceived <= window, $"the receiver buffered {maxReceived} bytes, window {window}");
         Assert.True(maxSent <= window, $"the writer sent {maxSent} bytes, window {window}");
         Assert.Equal(stalledFar.BytesIn, stalledNear.BytesOut);
+        // What an operator reads about the stall: the writer waits for its stream's credit, the far end holds the window unread.
+        Assert.Contains("send credit 0 B, writer waits for stream credit", stalledNear.DescribeFlow());
+        Assert.Contains($"receive window {window} B, {window} B buffered, reader not waiting", stalledFar.DescribeFlow());
 
         // Once the reader reads, the blocked writer resumes and every byte arrives.
         var stalledRead = await ByteStreams.ReadAllAsync(stalledFar, cancel.Token).WaitAsync(TimeSpan.FromSeconds(30));

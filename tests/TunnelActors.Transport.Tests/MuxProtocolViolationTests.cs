@@ -233,6 +233,30 @@ public sealed class MuxProtocolViolationTests : TestKit
     }
 
     [Fact]
+    public async Task Open_ReusingAFinishedIdOrAnEvenOne_IsResetWhileTheOpenStreamCarriesOn()
+    {
+        await using var raw = RawSession.Start(_materializer);
+        using var cancel = new CancellationTokenSource(Timeout);
+        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 1024).ToFrame(1), Frame.Fin(1));
+        var first = await raw.Events.Opened.Reader.ReadAsync(cancel.Token);
+        await first.CompleteWritesAsync(cancel.Token); // both ends finished: stream 1 is forgotten
+        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 1024).ToFrame(5));
+        var live = await raw.Events.Opened.Reader.ReadAsync(cancel.Token);
+
+        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", 1024).ToFrame(1), new OpenPayload("a", "x", 1024).ToFrame(3),
+            new OpenPayload("a", "x", 1024).ToFrame(8), Frame.Data(5, new byte[] { 42 }));
+
+        var resets = new List<Frame>();
+        for (var i = 0; i < 3; i++) resets.Add(await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.Rst, cancel.Token));
+        Assert.Equal([1u, 3u, 8u], resets.Select(r => r.StreamId).Order());
+        Assert.All(resets, r => Assert.Contains("ids are odd and grow (the last was 5)", ReasonPayload.Parse(r.Payload.Span, FrameType.Rst).Reason));
+        var buffer = new byte[1];
+        Assert.Equal(1, await live.ReadAsync(buffer, cancel.Token));
+        Assert.Equal(42, buffer[0]);
+        Assert.False(raw.Events.Opened.Reader.TryRead(out _), "no OPEN below the last id may start a stream");
+    }
+
+    [Fact]
     public async Task Stream_DataAfterFin_ResetsThatStreamWithStreamState()
     {
         await using var raw = RawSession.Start(_materializer);

@@ -389,7 +389,16 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
             _sampled = (bytesOut, bytesIn, (bytesOut - _sampled.Out) / seconds, (bytesIn - _sampled.In) / seconds, now);
         return new StreamSummary(_id, _services.Node, _relayed ? "relayed" : "client", _state, _access?.Hostname ?? "?", _tunnelId, _connectionId,
             _access?.Identity ?? "?", _access?.Application, _access?.Credential ?? "?", _source, bytesOut, bytesIn,
-            _sampled.RateOut, _sampled.RateIn, (int)(_services.Clock.GetUtcNow() - _createdAt).TotalSeconds);
+            _sampled.RateOut, _sampled.RateIn, (int)(_services.Clock.GetUtcNow() - _createdAt).TotalSeconds, Flow());
+    }
+
+    // Each multiplexed side's flow control: which credit or reader a stalled transfer waits on.
+    private string? Flow()
+    {
+        var sides = new List<string>(2);
+        if (_toOrigin is { } origin) sides.Add($"origin side: {origin.Stream.DescribeFlow()}");
+        if (_client is MuxStream client) sides.Add($"client side: {client.DescribeFlow()}");
+        return sides.Count == 0 ? null : string.Join(" | ", sides);
     }
 
     private void Audit(string kind, string detail) =>

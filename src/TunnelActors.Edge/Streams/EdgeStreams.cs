@@ -42,7 +42,13 @@ public sealed class EdgeStreams : ReceiveActor
 
         Receive<OpenClientStream>(open => Start($"s{++_counter}@{node}", new EdgeStreamActor.ForClient(open, Sender)));
         // A carrier stream's id is its carrier's (given by this node) and its number there: the client logs the same one.
-        Receive<CarrierStream>(carried => Start(ClientCarrier.StreamId(carried.Carrier, carried.Stream.Id), new EdgeStreamActor.ForCarrier(carried)));
+        Receive<CarrierStream>(carried =>
+        {
+            // The mux admits only growing ids, so a second life of an id cannot get here; if it did, refusing it keeps this actor (and every stream under it) alive.
+            var id = ClientCarrier.StreamId(carried.Carrier, carried.Stream.Id);
+            if (_streams.ContainsKey(id)) carried.Stream.Abort(new ProtocolException(ProtocolError.StreamState, $"stream {id} is still open on this edge"));
+            else Start(id, new EdgeStreamActor.ForCarrier(carried));
+        });
         // A relayed stream keeps the id the client's edge gave it (unique in the cluster): one id for the stream on every hop.
         // Never one this edge's counter could give (a peer could otherwise make a later local stream's name collide).
         Receive<RelayPeerStream>(relay => Start(

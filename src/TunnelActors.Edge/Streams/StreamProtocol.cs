@@ -45,11 +45,12 @@ public sealed record StreamList(string Node, IReadOnlyList<StreamSummary> Stream
 /// <summary>
 /// One stream as operators see it. <paramref name="Kind"/> is "client" (a client of this edge)
 /// or "relayed" (a client of another edge, carried here to the tunnel's connection); rates are
-/// bytes per second over the last sample interval.
+/// bytes per second over the last sample interval. <paramref name="Flow"/> says what each multiplexed side
+/// waits on (credit, a reader): the first thing to read about a transfer that stalled.
 /// </summary>
 public sealed record StreamSummary(string StreamId, string Node, string Kind, string State, string Hostname, string? TunnelId, string? ConnectionId,
     string Identity, string? Application, string Credential, string Source, long BytesToOrigin, long BytesToClient,
-    double RateToOrigin, double RateToClient, int AgeSeconds) : IClusterMessage;
+    double RateToOrigin, double RateToClient, int AgeSeconds, string? Flow = null) : IClusterMessage;
 
 /// <summary>An operator ends one stream; answered with <see cref="StreamClosing"/> or <see cref="NoSuchStream"/>.</summary>
 public sealed record CloseStream(string StreamId, string Reason) : IClusterMessage;

@@ -26,6 +26,13 @@ internal sealed class ConnectionSendCredit
     public bool Limited { get { lock (_gate) return _limited; } }
     public long Credit { get { lock (_gate) return _credit; } }
 
+    /// <summary>For operators: the credit left (when limited) and how many writers wait for some.</summary>
+    public string Describe()
+    {
+        lock (_gate)
+            return !_limited ? "no connection window" : $"connection credit {_credit} B, {_waiting.Count} writers waiting";
+    }
+
     public void Enable(uint peerWindow)
     {
         lock (_gate) (_limited, _credit) = (true, peerWindow);

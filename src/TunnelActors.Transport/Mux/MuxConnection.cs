@@ -51,6 +51,7 @@ public sealed class MuxConnection
     private readonly long[] _pingsSent = new long[8];
     private int _pingCount;
     private long _connectionReceiveCredit; // bytes the peer may still send across all streams
+    private uint _lastAcceptedId;          // the peer's ids only grow: an id it used before is never a new stream
     private long _connectionConsumed;      // dispatched but not yet granted back
 
     public MuxConnection(string name, MuxOptions options, IMuxHandler handler)
@@ -221,6 +222,9 @@ public sealed class MuxConnection
 
     internal void ReturnSendCredit(int unused) => _sendCredit.Return(unused);
 
+    /// <summary>For operators: the connection-level send credit and who waits for it.</summary>
+    internal string DescribeSendCredit() => _sendCredit.Describe();
+
     /// <summary>DATA was dispatched: the connection-level WINDOW_UPDATE increment to send now (once a quarter window is owed), or 0.</summary>
     private uint TakeConnectionGrant(int received)
     {
@@ -339,6 +343,11 @@ public sealed class MuxConnection
             existing.Reset(ProtocolError.StreamState, message);
             throw new ProtocolException(ProtocolError.StreamState, message);
         }
+        // As in HTTP/2: a reused id would start a second life of a stream whose first may still be ending
+        // above us (the edge names a stream's actor after its id).
+        if (frame.StreamId % 2 == 0 || frame.StreamId <= _lastAcceptedId)
+            throw new ProtocolException(ProtocolError.StreamState, $"OPEN for stream {frame.StreamId}: new stream ids are odd and grow (the last was {_lastAcceptedId})");
+        _lastAcceptedId = frame.StreamId;
         if (Volatile.Read(ref _sentGoAway) != 0)
             throw new ProtocolException(ProtocolError.Refused, $"{Name} is draining: open the stream elsewhere");
         if (_streams.Count >= Options.MaxStreams)

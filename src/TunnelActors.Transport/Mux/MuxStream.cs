@@ -34,6 +34,7 @@ public sealed class MuxStream : IByteChannel
     private long _bytesIn;
     private long _buffered; // queued for the reader and not yet read
     private long _bytesOut;
+    private int _awaitingConnectionCredit; // 1 while the writer waits for the connection's credit, for DescribeFlow
 
     internal MuxStream(MuxConnection connection, uint id, OpenPayload open, uint sendWindow, uint receiveWindow)
     {
@@ -79,7 +80,7 @@ public sealed class MuxStream : IByteChannel
     {
         while (true)
         {
-            Task wait;
+            Task? wait = null;
             int copied = 0;
             uint grant = 0;
             lock (_gate)
@@ -102,7 +103,7 @@ public sealed class MuxStream : IByteChannel
                     else _tuner.Settle(_window.ReceiveWindow, _window.Deficit, peerFinished: true, _buffered);
                 }
                 else if (_remoteFinished) return 0;
-                wait = (_readable ??= NewSignal()).Task;
+                else wait = (_readable ??= NewSignal()).Task; // only an empty read waits: a set signal means a reader waits
             }
             if (copied > 0)
             {
@@ -115,7 +116,7 @@ public sealed class MuxStream : IByteChannel
                 catch (IOException) { }
                 return copied;
             }
-            await wait.WaitAsync(cancellationToken);
+            await wait!.WaitAsync(cancellationToken);
         }
     }
 
@@ -169,12 +170,14 @@ public sealed class MuxStream : IByteChannel
     private async ValueTask<int> TakeConnectionCreditAsync(int streamCredit, CancellationToken cancellationToken)
     {
         int granted;
+        Volatile.Write(ref _awaitingConnectionCredit, 1);
         try { granted = await _connection.TakeSendCreditAsync(streamCredit, cancellationToken); }
         catch
         {
             lock (_gate) _window.ReturnSendCredit(streamCredit);
             throw;
         }
+        finally { Volatile.Write(ref _awaitingConnectionCredit, 0); }
         lock (_gate)
         {
             if (_reset is not null)
@@ -204,6 +207,24 @@ public sealed class MuxStream : IByteChannel
     {
         var code = reason is ProtocolException p ? p.Error : reason is StreamResetException r ? r.Code : ProtocolError.Cancelled;
         if (Reset(code, reason.Message)) _connection.TrySend(new ReasonPayload(code, reason.Message).ToFrame(FrameType.Rst, Id));
+    }
+
+    /// <summary>
+    /// For operators, where the stream's bytes stand: what a stalled transfer waits on (its own send credit,
+    /// the connection's, or a reader that stopped taking what is buffered).
+    /// </summary>
+    public string DescribeFlow()
+    {
+        string local;
+        lock (_gate)
+        {
+            var writer = _writable is not null ? "writer waits for stream credit"
+                : Volatile.Read(ref _awaitingConnectionCredit) != 0 ? "writer waits for connection credit" : "writer not waiting";
+            var ends = (_localFinished ? ", FIN sent" : "") + (_remoteFinished ? ", FIN received" : "") + (_reset is { } r ? $", reset: {r.Message}" : "");
+            local = $"send credit {_window.SendCredit} B, {writer}; receive window {_window.ReceiveWindow} B, {_buffered} B buffered, " +
+                $"reader {(_readable is not null ? "waiting" : "not waiting")}{ends}";
+        }
+        return $"{local}; {_connection.DescribeSendCredit()}";
     }
 
     public override string ToString() => $"stream {Id} ({Open.Hostname}, {Open.SafeIdentity})";

@@ -15,14 +15,26 @@ public static class TcpExchange
         using var cancel = new CancellationTokenSource(timeout);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, port, cancel.Token);
-        var send = SendAsync(socket, bytes, seed, cancel.Token);
-        var receive = ReceiveAsync(socket, cancel.Token);
+        var progress = new Progress();
+        var send = SendAsync(socket, bytes, seed, progress, cancel.Token);
+        var receive = ReceiveAsync(socket, progress, cancel.Token);
         try { await Task.WhenAll(send, receive); }
-        catch (OperationCanceledException) { throw new TimeoutException($"exchange of {bytes} bytes did not finish within {timeout}"); }
+        catch (OperationCanceledException)
+        {
+            // How far each direction got tells a stalled window (both stop short) from a lost end (all bytes, no close).
+            throw new TimeoutException($"exchange of {bytes} bytes did not finish within {timeout}: " +
+                $"sent {Volatile.Read(ref progress.Sent)}, received {Volatile.Read(ref progress.Received)}");
+        }
         return new Result(bytes, receive.Result.Count, send.Result, receive.Result.Sha256);
     }
 
-    public static async Task<byte[]> SendAsync(Socket socket, long bytes, int seed, CancellationToken cancellationToken)
+    private sealed class Progress
+    {
+        public long Sent;
+        public long Received;
+    }
+
+    private static async Task<byte[]> SendAsync(Socket socket, long bytes, int seed, Progress progress, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var random = new Random(seed);
@@ -34,12 +46,13 @@ public static class TcpExchange
             hash.AppendData(chunk, 0, n);
             await socket.SendAsync(chunk.AsMemory(0, n), SocketFlags.None, cancellationToken);
             left -= n;
+            Volatile.Write(ref progress.Sent, bytes - left);
         }
         socket.Shutdown(SocketShutdown.Send);
         return hash.GetHashAndReset();
     }
 
-    public static async Task<(long Count, byte[] Sha256)> ReceiveAsync(Socket socket, CancellationToken cancellationToken)
+    private static async Task<(long Count, byte[] Sha256)> ReceiveAsync(Socket socket, Progress progress, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[256 * 1024];
@@ -49,6 +62,7 @@ public static class TcpExchange
         {
             hash.AppendData(buffer, 0, n);
             total += n;
+            Volatile.Write(ref progress.Received, total);
         }
         return (total, hash.GetHashAndReset());
     }
