@@ -16,7 +16,7 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
 {
     private const string Tunnel = "smb.site.test";
     private const string Node = "akka.tcp://tunnelactors@edge-a:2552";
-    private readonly LocalConnections _local = new();
+    private readonly LocalConnections _local = new(TimeSpan.FromMinutes(1)); // no test here waits for a heartbeat but the one that says so
     private readonly List<LoopbackMuxPair> _sessions = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -93,14 +93,37 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
     private static OpenPayload Open() => new(Tunnel, "someone@site.test", MuxOptions.Default.StreamWindow);
 
     /// <summary>A registered connection of <see cref="Tunnel"/> on this node: a mux session to a recording connector, announced.</summary>
-    private async Task<StreamOpener> AnnounceAsync(string connectionId)
+    [Fact]
+    public async Task AConnectionThatStopsAnnouncing_IsPickedLast_ThenDropped()
+    {
+        var heartbeat = TimeSpan.FromMilliseconds(200);
+        var local = new LocalConnections(heartbeat);
+        await AnnounceAsync("silent@edge-a", local);
+        var live = await AnnounceAsync("live@edge-a", local);
+
+        await Task.Delay(heartbeat * 2); // the silent one missed its beats (late after 1.5, dropped after 3)
+        Announce(local, "live@edge-a", live);
+        var picks = Enumerable.Range(0, 10).Select(_ => local.Pick(Tunnel, Node)!.Value.Connection.ConnectionId).ToList();
+        var stillThere = local.Pick(Tunnel, Node, except: "live@edge-a")?.Connection.ConnectionId;
+        await Task.Delay(heartbeat * 2);
+        Announce(local, "live@edge-a", live);
+
+        Assert.All(picks, id => Assert.Equal("live@edge-a", id)); // late: only when nothing else can take the stream
+        Assert.True(stillThere is "silent@edge-a" or null, $"picked {stillThere}");
+        Assert.Null(local.Pick(Tunnel, Node, except: "live@edge-a")); // silent for four beats: gone
+    }
+
+    private async Task<StreamOpener> AnnounceAsync(string connectionId, LocalConnections? local = null)
     {
         var session = await LoopbackMuxPair.StartAsync(Sys.Materializer());
         _sessions.Add(session);
         var opener = new StreamOpener(session.Edge);
-        _local.Announce(new ConnectionHeartbeat(Tunnel, connectionId, TestActor, Node, "https://edge-a:443", "connector", "replica-1", 0), opener);
+        Announce(local ?? _local, connectionId, opener);
         return opener;
     }
+
+    private void Announce(LocalConnections local, string connectionId, StreamOpener opener) =>
+        local.Announce(new ConnectionHeartbeat(Tunnel, connectionId, TestActor, Node, "https://edge-a:443", "connector", "replica-1", 0), opener);
 
     public Task DisposeAsync()
     {

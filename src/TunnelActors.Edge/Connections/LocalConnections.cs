@@ -10,9 +10,11 @@ namespace TunnelActors.Edge.Connections;
 /// new stream is picked (as the tunnel's entity would pick: <see cref="ConnectionTable"/>) and opened on that
 /// connection's mux from the routing task's own thread. A client on this node is so served without asking
 /// the tunnel's sharded entity (no cluster hop per stream, no dependence on the node hosting it). A lock:
-/// the table is small, and nothing under it waits.
+/// the table is small, and nothing under it waits. As in the entity, a connection whose heartbeat is late
+/// is picked only when no other can be, and one silent for three heartbeats is dropped: a backstop should
+/// its actor ever stop without withdrawing.
 /// </summary>
-public sealed class LocalConnections
+public sealed class LocalConnections(TimeSpan heartbeatInterval)
 {
     private readonly Lock _gate = new();
     private readonly ConnectionTable _table = new();
@@ -39,8 +41,12 @@ public sealed class LocalConnections
     /// <summary>A connection of <paramref name="tunnelId"/> on this node for a new stream (not <paramref name="except"/>), or null if it has none here.</summary>
     public (ConnectionPicked Connection, StreamOpener Opener)? Pick(string tunnelId, string nodeName, string? except = null)
     {
+        var now = DateTime.UtcNow;
         lock (_gate)
-            return _table.Pick(tunnelId, nodeName, except: except) is { } picked ? (picked, _openers[picked.ConnectionId]) : null;
+        {
+            foreach (var expired in _table.Expire(now - heartbeatInterval * 3)) _openers.Remove(expired.ConnectionId);
+            return _table.Pick(tunnelId, nodeName, now - heartbeatInterval * 1.5, except) is { } picked ? (picked, _openers[picked.ConnectionId]) : null;
+        }
     }
 }
 

@@ -164,7 +164,7 @@ public static class EdgeHost
                 DownedExit.Register(system, resolver.GetService<ILoggerFactory>().CreateLogger(typeof(DownedExit)));
                 var tunnels = registry.Get<TunnelEntity>();
                 var node = cluster.SelfAddress.ToString();
-                var local = new LocalConnections();
+                var local = new LocalConnections(options.HeartbeatInterval);
                 var manager = system.ActorOf(Props.Create(() =>
                     new OriginConnectionManager(identity, options, tunnels, local, node, metrics)), "origin-connections");
                 registry.Register<OriginConnectionManager>(manager);
