@@ -55,6 +55,33 @@ public sealed class ConnectorBackoffTests : TestKit
         Assert.True(first[^1] - first[0] < options.MinBackoff, "the four connections should dial at once, not one after another");
     }
 
+    /// <summary>
+    /// A 503 (alive, cannot serve now: draining, a partition's minority side) is retried after the shortest backoff
+    /// every time, so the tunnel is back within seconds once an edge serves again; any other refusal backs off further
+    /// each time, as an unreachable edge does.
+    /// </summary>
+    [Theory]
+    [InlineData(503, false)]
+    [InlineData(429, true)]
+    public async Task Connector_EdgeRefusingTheUpgrade_BacksOffFurtherUnlessItSaysItIsAliveButUnavailable(int status, bool growing)
+    {
+        using var edge = new RefusingTlsEdge(status);
+        var options = Options(edge.Port, haConnections: 1) with
+        {
+            MinBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromSeconds(30),
+            UnavailableRetryJitter = TimeSpan.FromMilliseconds(200), CaFile = edge.CaFile,
+        };
+
+        Sys.ActorOf(Props.Create(() => new ConnectorActor(options, OriginCertificate(), new ConnectorMetrics())));
+        await edge.Server.WaitForAttempts(4, TimeSpan.FromSeconds(30));
+
+        var gaps = edge.Server.Gaps().Take(3).ToList();
+        var all = string.Join(", ", gaps.Select(g => $"{g.TotalMilliseconds:0}"));
+        Assert.All(gaps, g => Assert.True(g > TimeSpan.FromSeconds(0.75), $"gap {g} is shorter than the shortest backoff: {all}"));
+        if (growing) Assert.True(gaps[2] > TimeSpan.FromSeconds(3.2), $"after refusals that are not 503 the delay should have doubled twice (1, 2, 4 s): {all}");
+        else Assert.All(gaps, g => Assert.True(g < TimeSpan.FromSeconds(2.9), $"a 503 should be retried after the shortest backoff each time: {all}"));
+    }
+
     private static ConnectorOptions Options(int edgePort, int haConnections) => new()
     {
         Hostname = "smb.site.test",
@@ -70,7 +97,46 @@ public sealed class ConnectorBackoffTests : TestKit
         new TunnelActors.Origin.EdgeConnections.QuickTunnelIdentity(
             EdgeCertificateAuthority.Create("test").IssueOriginCertificate("site.test", TimeSpan.FromDays(1)), "smb.site.test", "smb.site.test");
 
-    /// <summary>Accepts TCP connections, records when, and closes them straight away.</summary>
+    /// <summary>An "edge" that completes TLS with a certificate from its own CA, then answers every upgrade with <paramref name="status"/>.</summary>
+    private sealed class RefusingTlsEdge : IDisposable
+    {
+        private readonly string _directory = Directory.CreateTempSubdirectory("refusing-edge-").FullName;
+
+        public RefusingTlsEdge(int status)
+        {
+            var ca = EdgeCertificateAuthority.Create("test edge CA");
+            CaFile = Path.Combine(_directory, "ca.pem");
+            File.WriteAllText(CaFile, ca.Certificate.ExportCertificatePem());
+            var certificate = ca.IssueServerCertificate(["127.0.0.1"], TimeSpan.FromHours(1));
+            Server = new HangUpServer(async socket =>
+            {
+                await using var tls = new System.Net.Security.SslStream(new NetworkStream(socket));
+                await tls.AuthenticateAsServerAsync(certificate);
+                var request = new byte[8192];
+                var read = 0;
+                while (read < request.Length && !System.Text.Encoding.ASCII.GetString(request, 0, read).Contains("\r\n\r\n"))
+                {
+                    var n = await tls.ReadAsync(request.AsMemory(read));
+                    if (n == 0) return;
+                    read += n;
+                }
+                await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+                    $"HTTP/1.1 {status} Refused\r\nTunnel-Error: refused by the test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+            });
+        }
+
+        public string CaFile { get; }
+        public HangUpServer Server { get; }
+        public int Port => Server.Port;
+
+        public void Dispose()
+        {
+            Server.Dispose();
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    /// <summary>Accepts TCP connections, records when, and closes them straight away (after <paramref name="answer"/>, if given).</summary>
     private sealed class HangUpServer : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -78,19 +144,23 @@ public sealed class ConnectorBackoffTests : TestKit
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly CancellationTokenSource _stop = new();
 
-        public HangUpServer()
+        public HangUpServer(Func<Socket, Task>? answer = null)
         {
             _listener.Start();
             _ = Task.Run(async () =>
             {
                 while (!_stop.IsCancellationRequested)
                 {
-                    try
-                    {
-                        using var socket = await _listener.AcceptSocketAsync(_stop.Token);
-                        _attempts.Enqueue(_clock.Elapsed);
-                    }
+                    Socket socket;
+                    try { socket = await _listener.AcceptSocketAsync(_stop.Token); }
                     catch (Exception) { return; }
+                    _attempts.Enqueue(_clock.Elapsed);
+                    _ = Task.Run(async () =>
+                    {
+                        using (socket)
+                            try { if (answer is not null) await answer(socket); }
+                            catch (Exception) { /* the dialler gave up: nothing to answer */ }
+                    });
                 }
             });
         }

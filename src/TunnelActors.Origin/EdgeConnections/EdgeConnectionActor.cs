@@ -66,14 +66,14 @@ public sealed class EdgeConnectionActor : ReceiveActor, IWithTimers
             _edges.Failed(_index, _dialer); // the next attempt tries the next edge, and every connection avoids this one a while
             // An edge that refuses for now is no reason to wait longer and longer: after a partition heals, or when a
             // whole cluster restarts, the tunnel is back within seconds of an edge taking registrations again. Retries
-            // stay 1-4 s apart, jittered, so connectors refused by a whole cluster do not come back in step.
+            // stay MinBackoff + up to UnavailableRetryJitter apart (1-4 s), so connectors refused by a whole cluster do not come back in step.
             if (!f.EdgeAlive)
             {
                 Context.Stop(Self);
                 return;
             }
             Context.Parent.Tell(BackoffSupervisor.Reset.Instance);
-            Timers.StartSingleTimer("retry", new RetryLater(), TimeSpan.FromMilliseconds(Random.Shared.Next(0, 3000)));
+            Timers.StartSingleTimer("retry", new RetryLater(), Random.Shared.NextDouble() * _options.UnavailableRetryJitter);
         });
         Receive<RetryLater>(_ => Context.Stop(Self)); // its backoff supervisor starts the next attempt
         Receive<MuxControlFrame>(m => OnControlFrame(m.Frame));

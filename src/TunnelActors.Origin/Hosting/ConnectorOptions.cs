@@ -48,6 +48,13 @@ public sealed record ConnectorOptions
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// After an edge answered that it is alive but cannot serve now (503), the next dial comes after
+    /// <see cref="MinBackoff"/> plus a random delay up to this (default 3 s), without growing: connectors
+    /// refused by a whole cluster come back within seconds of it serving again, and not in step.
+    /// </summary>
+    public TimeSpan UnavailableRetryJitter { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
     /// A connection that had to settle on another edge checks its own edge this often and,
     /// once it answers again, moves back (a replacement first, so no stream is cut; default 30 s).
     /// </summary>
