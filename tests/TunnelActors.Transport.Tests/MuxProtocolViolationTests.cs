@@ -115,6 +115,10 @@ public sealed class MuxProtocolViolationTests : TestKit
 
         Assert.Equal(8, opened.Count);
         Assert.Equal(8, opened.Select(s => s.Id).Distinct().Count());
+        // The peer admits only growing ids: had an OPEN overtaken a lower one, the lower one would have been refused.
+        for (var wait = 0; wait < 100 && pair.Acceptor.StreamCount < 8; wait++) await Task.Delay(50);
+        Assert.Equal(8, pair.Acceptor.StreamCount);
+        Assert.All(opened, s => Assert.Null(s.ResetError));
     }
 
     [Theory]

@@ -33,8 +33,8 @@ public sealed class MuxConnection
     private readonly IMuxHandler _handler;
     private readonly SharedKillSwitch _killSwitch;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private uint _nextStreamId = 1; // streams are opened by the edge only; odd ids
-    private readonly Lock _opening = new();
+    private uint _nextStreamId = 1; // one end of a connection opens streams (the edge to a connector, a client on its carrier, an edge to a peer): odd ids
+    private readonly SemaphoreSlim _opening = new(1, 1); // ids are taken and OPENs queued in one order: the peer admits only growing ids
     private long _lastFrameTimestamp = Stopwatch.GetTimestamp();
     private long _lastRttTicks = -1;
     private int _goingAway;   // a GOAWAY was sent or received: we open no new stream
@@ -149,24 +149,26 @@ public sealed class MuxConnection
     {
         if (Volatile.Read(ref _goingAway) != 0) throw new InvalidOperationException($"{Name} is draining");
         if (Completion.IsCompleted || _outbox.Reader.Completion.IsCompleted) throw new IOException($"{Name} is closed");
-        MuxStream stream;
-        lock (_opening) // opens come from many threads at once: the stream limit must hold
+        // Opens come from many threads at once: the stream limit must hold, and OPENs must leave in the order of their ids.
+        await _opening.WaitAsync(cancellationToken);
+        try
         {
             if (_streams.Count >= Options.MaxStreams) throw new InvalidOperationException($"{Name} has {_streams.Count} streams, the limit");
             var id = _nextStreamId;
             // Ids are never reused: a connection that used them all (2^31 streams) takes no more, and its owner dials a new one.
             if (id > uint.MaxValue - 2) throw new InvalidOperationException($"{Name} has used all its stream ids");
             _nextStreamId = id + 2;
-            stream = new MuxStream(this, id, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
+            var stream = new MuxStream(this, id, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
             _streams.TryAdd(id, stream);
+            try { await SendAsync(open.ToFrame(stream.Id), cancellationToken); }
+            catch
+            {
+                stream.Reset(ProtocolError.Cancelled, "connection closed before the stream opened");
+                throw;
+            }
+            return stream;
         }
-        try { await SendAsync(open.ToFrame(stream.Id), cancellationToken); }
-        catch
-        {
-            stream.Reset(ProtocolError.Cancelled, "connection closed before the stream opened");
-            throw;
-        }
-        return stream;
+        finally { _opening.Release(); }
     }
 
     /// <summary>Queues a frame, waiting while its queue is full (backpressure from the carrier).</summary>
