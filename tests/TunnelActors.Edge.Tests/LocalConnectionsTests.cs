@@ -96,7 +96,7 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
     [Fact]
     public async Task AConnectionThatStopsAnnouncing_IsPickedLast_ThenDropped()
     {
-        var heartbeat = TimeSpan.FromMilliseconds(200);
+        var heartbeat = TimeSpan.FromMilliseconds(500);
         var local = new LocalConnections(heartbeat);
         await AnnounceAsync("silent@edge-a", local);
         var live = await AnnounceAsync("live@edge-a", local);
@@ -109,7 +109,7 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
         Announce(local, "live@edge-a", live);
 
         Assert.All(picks, id => Assert.Equal("live@edge-a", id)); // late: only when nothing else can take the stream
-        Assert.True(stillThere is "silent@edge-a" or null, $"picked {stillThere}");
+        Assert.Equal("silent@edge-a", stillThere); // late is not gone: picked when nothing else may be
         Assert.Null(local.Pick(Tunnel, Node, except: "live@edge-a")); // silent for four beats: gone
     }
 

@@ -296,6 +296,51 @@ public sealed class AdaptiveFlowControlTests : TestKit
         Assert.True(raw.Session.HasConnectionWindow);
     }
 
+    /// <summary>
+    /// A connection-level grant is queued without waiting (the dispatcher never waits) and, when the control queue is
+    /// full, owed until the next DATA. A peer that has spent its credit sends none: the keep-alive tick must send it.
+    /// </summary>
+    [Fact]
+    public async Task AConnectionGrantThatFoundTheControlQueueFull_GoesOutWithTheNextKeepAlive()
+    {
+        const int window = 64 * 1024;
+        await using var raw = RawSession.Start(_materializer, MuxOptions.Default with { ConnectionWindow = window, ControlFrames = 1 }, carrierCapacity: 4 * 1024);
+        const int written = 2 << 20; // more than the carrier, the writer's batches (2 x 256 KiB) and the outbox (64 frames) hold
+        raw.Session.EnableConnectionWindow(written);
+        using var cancel = new CancellationTokenSource(Timeout);
+        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", written).ToFrame(1));
+        var stream = await raw.Events.Opened.Reader.ReadAsync(cancel.Token);
+
+        // The raw peer reads nothing: the session's writes fill the carrier and everything queued before it, then its control queue.
+        var writing = stream.WriteAsync(new byte[written], cancel.Token);
+        for (long before = -1; stream.BytesOut != before; await Task.Delay(200)) before = stream.BytesOut; // the writer is blocked
+        // Control frames are small: the blocked writer's batch takes thousands before the control queue itself is full.
+        var refused = 0;
+        for (var i = 1; i < 200_000 && refused < 20; i++)
+        {
+            if (raw.Session.TrySend(Frame.Ping((ulong)i))) refused = 0;
+            else
+            {
+                refused++;
+                await Task.Delay(5);
+            }
+        }
+        Assert.Equal(20, refused);
+        await raw.Peer.SendAsync(cancel.Token, Frame.Data(1, new byte[12 * 1024]), Frame.Data(1, new byte[12 * 1024])); // past a quarter of the window: a grant is due
+
+        using (var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token))
+        {
+            quiet.CancelAfter(TimeSpan.FromMilliseconds(500)); // draining what was queued brings no grant: it was owed
+            var early = await Record.ExceptionAsync(() => raw.Peer.ReadFrameAsync(f => f.Type == FrameType.WindowUpdate && f.StreamId == 0, quiet.Token));
+            Assert.True(early is OperationCanceledException, "the grant went out with what was queued: it was never owed, and this test tests nothing");
+        }
+        Assert.Null(raw.Session.KeepAlive(TimeSpan.FromMinutes(1), "the raw peer"));
+
+        var grant = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.WindowUpdate && f.StreamId == 0, cancel.Token);
+        Assert.Equal(24u * 1024, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(grant.Payload.Span));
+        await writing.AsTask().WaitAsync(cancel.Token);
+    }
+
     private static MuxPair Negotiated(MuxPair pair)
     {
         pair.Opener.EnableConnectionWindow(pair.Acceptor.Options.ConnectionWindow);

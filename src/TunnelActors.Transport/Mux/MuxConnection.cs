@@ -230,7 +230,7 @@ public sealed class MuxConnection
     /// <summary>DATA was dispatched: the connection-level WINDOW_UPDATE increment to send now (once a quarter window is owed), or 0.</summary>
     private uint TakeConnectionGrant(int received)
     {
-        if (!HasConnectionWindow || received <= 0) return 0;
+        if (!HasConnectionWindow || received < 0) return 0;
         if (Interlocked.Add(ref _connectionConsumed, received) < Options.ConnectionWindow / 4) return 0;
         var increment = Interlocked.Exchange(ref _connectionConsumed, 0);
         if (increment <= 0) return 0;
@@ -244,6 +244,15 @@ public sealed class MuxConnection
         if (increment == 0 || TrySend(Frame.WindowUpdate(0, increment))) return;
         Interlocked.Add(ref _connectionReceiveCredit, -increment);
         Interlocked.Add(ref _connectionConsumed, increment);
+    }
+
+    /// <summary>
+    /// On a keep-alive tick: a connection-level grant that found the control queue full is sent now. It is otherwise
+    /// retried with the next DATA, and none comes once the peer has spent its credit: every stream would stall.
+    /// </summary>
+    public void SendOwedConnectionGrant()
+    {
+        if (HasConnectionWindow && Interlocked.Read(ref _connectionConsumed) >= Options.ConnectionWindow / 4) SendConnectionGrant(TakeConnectionGrant(0));
     }
 
     /// <summary>On a keep-alive tick: streams that consumed nothing for a while give their grown windows back.</summary>

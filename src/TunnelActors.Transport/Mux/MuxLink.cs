@@ -34,6 +34,7 @@ public static class MuxLink
         var silent = session.SinceLastFrame;
         if (silent <= idleTimeout)
         {
+            session.SendOwedConnectionGrant(); // first: credit matters more than a ping
             session.SendPing();
             session.ShrinkIdleWindows();
             return null;

@@ -28,6 +28,7 @@ public sealed class EchoTunnelFixture : IAsyncLifetime
             try
             {
                 using var admin = Rig.Admin();
+                admin.Timeout = TimeSpan.FromSeconds(10);
                 streams = await admin.GetStringAsync("/api/streams");
             }
             catch (Exception listing) { streams = $"(the edge did not list its streams: {listing.Message})"; }
