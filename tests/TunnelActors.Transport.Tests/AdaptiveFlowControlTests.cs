@@ -305,27 +305,8 @@ public sealed class AdaptiveFlowControlTests : TestKit
     {
         const int window = 64 * 1024;
         await using var raw = RawSession.Start(_materializer, MuxOptions.Default with { ConnectionWindow = window, ControlFrames = 1 }, carrierCapacity: 4 * 1024);
-        const int written = 2 << 20; // more than the carrier, the writer's batches (2 x 256 KiB) and the outbox (64 frames) hold
-        raw.Session.EnableConnectionWindow(written);
         using var cancel = new CancellationTokenSource(Timeout);
-        await raw.Peer.SendAsync(cancel.Token, new OpenPayload("a", "x", written).ToFrame(1));
-        var stream = await raw.Events.Opened.Reader.ReadAsync(cancel.Token);
-
-        // The raw peer reads nothing: the session's writes fill the carrier and everything queued before it, then its control queue.
-        var writing = stream.WriteAsync(new byte[written], cancel.Token);
-        for (long before = -1; stream.BytesOut != before; await Task.Delay(200)) before = stream.BytesOut; // the writer is blocked
-        // Control frames are small: the blocked writer's batch takes thousands before the control queue itself is full.
-        var refused = 0;
-        for (var i = 1; i < 200_000 && refused < 20; i++)
-        {
-            if (raw.Session.TrySend(Frame.Ping((ulong)i))) refused = 0;
-            else
-            {
-                refused++;
-                await Task.Delay(5);
-            }
-        }
-        Assert.Equal(20, refused);
+        var (_, writing) = await BlockWriterAndFillControlQueueAsync(raw, cancel.Token);
         await raw.Peer.SendAsync(cancel.Token, Frame.Data(1, new byte[12 * 1024]), Frame.Data(1, new byte[12 * 1024])); // past a quarter of the window: a grant is due
 
         using (var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token))
@@ -338,7 +319,47 @@ public sealed class AdaptiveFlowControlTests : TestKit
 
         var grant = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.WindowUpdate && f.StreamId == 0, cancel.Token);
         Assert.Equal(24u * 1024, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(grant.Payload.Span));
-        await writing.AsTask().WaitAsync(cancel.Token);
+        await writing.WaitAsync(cancel.Token);
+    }
+
+    /// <summary>A stream reset while the control queue is full still tells the peer (RST) once there is room: its reader would otherwise wait forever.</summary>
+    [Fact]
+    public async Task AResetWhileTheControlQueueIsFull_ReachesThePeerOnceThereIsRoom()
+    {
+        await using var raw = RawSession.Start(_materializer, MuxOptions.Default with { ControlFrames = 1 }, carrierCapacity: 4 * 1024);
+        using var cancel = new CancellationTokenSource(Timeout);
+        var (stream, _) = await BlockWriterAndFillControlQueueAsync(raw, cancel.Token);
+
+        stream.Abort(new TunnelActors.Transport.Channels.StreamEndedException("closed by an operator"));
+
+        var reset = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.Rst, cancel.Token);
+        Assert.Equal((1u, "closed by an operator"), (reset.StreamId, ReasonPayload.Parse(reset.Payload.Span, FrameType.Rst).Reason));
+        Assert.NotNull(stream.ResetError);
+    }
+
+    // The raw peer opens stream 1 and reads nothing: the session's 2 MiB write (all queued: the outbox takes 64 frames of
+    // 64 KiB) fills the carrier and its writer's batches, then control frames (small: thousands fit in a batch) fill the
+    // rest until the control queue refuses more.
+    private static async Task<(MuxStream Stream, Task Writing)> BlockWriterAndFillControlQueueAsync(RawSession raw, CancellationToken cancellationToken)
+    {
+        const int written = 2 << 20;
+        raw.Session.EnableConnectionWindow(written);
+        await raw.Peer.SendAsync(cancellationToken, new OpenPayload("a", "x", written).ToFrame(1));
+        var stream = await raw.Events.Opened.Reader.ReadAsync(cancellationToken);
+        var writing = stream.WriteAsync(new byte[written], cancellationToken).AsTask();
+        for (long before = -1; stream.BytesOut != before; await Task.Delay(200, cancellationToken)) before = stream.BytesOut; // all queued, nothing moves
+        var refused = 0;
+        for (var i = 1; i < 200_000 && refused < 20; i++)
+        {
+            if (raw.Session.TrySend(Frame.Ping((ulong)i))) refused = 0;
+            else
+            {
+                refused++;
+                await Task.Delay(5, cancellationToken);
+            }
+        }
+        Assert.Equal(20, refused);
+        return (stream, writing);
     }
 
     private static MuxPair Negotiated(MuxPair pair)

@@ -181,6 +181,16 @@ public sealed class MuxConnection
     /// <summary>Queues a frame if there is room; for the dispatcher, which must never wait.</summary>
     public bool TrySend(Frame frame) => QueueFor(frame).Writer.TryWrite(frame);
 
+    /// <summary>
+    /// Queues a frame now, or once there is room, without making the caller wait: for frames the peer must not miss
+    /// (a reset it would otherwise wait on forever) sent from outside the dispatcher. Lost only with the connection.
+    /// </summary>
+    internal void SendWhenRoom(Frame frame)
+    {
+        if (TrySend(frame)) return;
+        _ = SendAsync(frame, CancellationToken.None).AsTask().ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+    }
+
     private Channel<Frame> QueueFor(in Frame frame) =>
         frame.Type is FrameType.Data or FrameType.Open or FrameType.Fin ? _outbox : _control;
 
@@ -203,7 +213,7 @@ public sealed class MuxConnection
     public void GoAway(string reason)
     {
         Volatile.Write(ref _sentGoAway, 1);
-        if (Interlocked.Exchange(ref _goingAway, 1) == 0) TrySend(new ReasonPayload(ProtocolError.None, reason).ToFrame(FrameType.GoAway, 0));
+        if (Interlocked.Exchange(ref _goingAway, 1) == 0) SendWhenRoom(new ReasonPayload(ProtocolError.None, reason).ToFrame(FrameType.GoAway, 0));
     }
 
     /// <summary>Hard end: both graphs stop now, every stream is reset.</summary>

@@ -206,7 +206,7 @@ public sealed class MuxStream : IByteChannel
     public void Abort(Exception reason)
     {
         var code = reason is ProtocolException p ? p.Error : reason is StreamResetException r ? r.Code : ProtocolError.Cancelled;
-        if (Reset(code, reason.Message)) _connection.TrySend(new ReasonPayload(code, reason.Message).ToFrame(FrameType.Rst, Id));
+        if (Reset(code, reason.Message)) _connection.SendWhenRoom(new ReasonPayload(code, reason.Message).ToFrame(FrameType.Rst, Id));
     }
 
     /// <summary>
