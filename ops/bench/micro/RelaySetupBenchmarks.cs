@@ -7,7 +7,7 @@ using TunnelActors.Transport.Stages;
 namespace TunnelActors.Bench;
 
 /// <summary>
-/// What a new stream pays to set up its relay, apart from any socket: materialize both graphs on the
+/// What a new stream pays to set up its relay, apart from any socket: materialize its graph (both directions) on the
 /// process's materializer, carry one byte each way, complete. Every stream pays it in each of the three
 /// processes (access client, edge, connector).
 /// </summary>

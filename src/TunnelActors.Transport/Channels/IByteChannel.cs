@@ -2,7 +2,7 @@ namespace TunnelActors.Transport.Channels;
 
 /// <summary>
 /// A duplex byte pipe with half-close: a socket, a WebSocket carrying raw bytes, or one mux
-/// stream. Exactly one reader and one writer use it at a time (the two graphs of a relay).
+/// stream. Exactly one reader and one writer use it at a time (the two directions of a relay).
 /// </summary>
 public interface IByteChannel
 {

@@ -20,7 +20,7 @@ public sealed class ByteChannelSink : GraphStageWithMaterializedValue<SinkShape<
     private ByteChannelSink(Func<Attributes, (IByteChannel, RelayAbort?)> channel, Action<ReadOnlyMemory<byte>>? written) => (_channel, Written) = (channel, written);
 
     /// <summary>For a blueprint fused once (<see cref="ByteRelay"/>): writes to the channel each materialization names in <see cref="RelayEnds"/>.</summary>
-    internal static ByteChannelSink FromRelayEnds(Action<ReadOnlyMemory<byte>>? written) => new(RelayEnds.WriteEnd, written);
+    internal static ByteChannelSink FromRelayEnds(bool aToB, Action<ReadOnlyMemory<byte>>? written) => new(RelayEnds.WriteEnd(aToB), written);
 
     public Action<ReadOnlyMemory<byte>>? Written { get; }
     public Inlet<ReadOnlyMemory<byte>> In { get; } = new("ByteChannelSink.in");

@@ -23,7 +23,7 @@ public sealed class ByteChannelSource : GraphStage<SourceShape<ReadOnlyMemory<by
     private ByteChannelSource(Func<Attributes, (IByteChannel, RelayAbort?)> channel, int chunkSize) => (_channel, ChunkSize) = (channel, chunkSize);
 
     /// <summary>For a blueprint fused once (<see cref="ByteRelay"/>): reads the channel each materialization names in <see cref="RelayEnds"/>.</summary>
-    internal static ByteChannelSource FromRelayEnds(int chunkSize) => new(RelayEnds.ReadEnd, chunkSize);
+    internal static ByteChannelSource FromRelayEnds(int chunkSize, bool aToB) => new(RelayEnds.ReadEnd(aToB), chunkSize);
 
     public int ChunkSize { get; }
     public Outlet<ReadOnlyMemory<byte>> Out { get; } = new("ByteChannelSource.out");

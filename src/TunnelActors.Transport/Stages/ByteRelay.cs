@@ -35,32 +35,32 @@ internal sealed class RelayAbort
         abort?.Reason ?? task.Exception?.GetBaseException() ?? new OperationCanceledException($"{what} cancelled");
 }
 
-/// <summary>What one materialization of the relay's blueprint joins: the channel its source reads, the one its sink writes.</summary>
-internal sealed class RelayEnds(IByteChannel from, IByteChannel to, RelayAbort abort) : Attributes.IAttribute
+/// <summary>What one materialization of the relay's blueprint joins: its two channels, and its abort.</summary>
+internal sealed class RelayEnds(IByteChannel a, IByteChannel b, RelayAbort abort) : Attributes.IAttribute
 {
-    public IByteChannel From { get; } = from;
-    public IByteChannel To { get; } = to;
+    public IByteChannel A { get; } = a;
+    public IByteChannel B { get; } = b;
     public RelayAbort Abort { get; } = abort;
 
-    /// <summary>What the blueprint's source reads, and its relay's abort.</summary>
-    public static (IByteChannel Channel, RelayAbort? Abort) ReadEnd(Attributes attributes)
+    /// <summary>What a direction's source reads (a→b reads a), and its relay's abort.</summary>
+    public static Func<Attributes, (IByteChannel Channel, RelayAbort? Abort)> ReadEnd(bool aToB) => attributes =>
     {
         var ends = Of(attributes);
-        return (ends.From, ends.Abort);
-    }
+        return (aToB ? ends.A : ends.B, ends.Abort);
+    };
 
-    /// <summary>What the blueprint's sink writes, and its relay's abort.</summary>
-    public static (IByteChannel Channel, RelayAbort? Abort) WriteEnd(Attributes attributes)
+    /// <summary>What a direction's sink writes (a→b writes b), and its relay's abort.</summary>
+    public static Func<Attributes, (IByteChannel Channel, RelayAbort? Abort)> WriteEnd(bool aToB) => attributes =>
     {
         var ends = Of(attributes);
-        return (ends.To, ends.Abort);
-    }
+        return (aToB ? ends.B : ends.A, ends.Abort);
+    };
 
     private static RelayEnds Of(Attributes attributes) =>
         attributes.GetAttribute<RelayEnds>() ?? throw new InvalidOperationException("no RelayEnds attribute: the relay blueprint is run by ByteRelay only");
 }
 
-/// <summary>A running relay: its outcome, and how to stop both its graphs.</summary>
+/// <summary>A running relay: its outcome, and how to stop both its directions.</summary>
 public sealed class RunningRelay
 {
     private readonly RelayAbort _abort;
@@ -73,7 +73,7 @@ public sealed class RunningRelay
     public Task<RelayResult> Completion { get; }
 
     /// <summary>
-    /// Stops both graphs now with <paramref name="reason"/>, including a sink still passing on its half-close
+    /// Stops both directions now with <paramref name="reason"/>, including a sink still passing on its half-close
     /// after its source ended (the kill switch is behind it by then). The channels are their owner's to end.
     /// </summary>
     public void Abort(Exception reason)
@@ -84,43 +84,44 @@ public sealed class RunningRelay
 }
 
 /// <summary>
-/// Joins two channels with two backpressured graphs (a→b, b→a), each
+/// Joins two channels with two backpressured byte flows (a→b, b→a), each
 /// <see cref="ByteChannelSource"/> → kill switch → <see cref="ByteChannelSink"/>, each read buffer
 /// returned to <see cref="DataBuffers"/> once written. Half-close
-/// travels through; a failure on either side aborts both sides and both graphs.
-/// Every stream runs one in each process, so its set-up is on the path of every new connection: the graph
-/// is fused once per process and each run only names its channels (<see cref="RelayEnds"/>), which skips
-/// Akka's fusing; and stream actors run it on the process's materializer (<c>Context.System.Materializer()</c>),
-/// not one of their own (a supervisor actor per stream). Their PostStop aborts it, so no graph outlives its actor.
+/// travels through; a failure on either side aborts both sides and both flows.
+/// Every stream runs one in each process, so its set-up is on the path of every new connection: both flows
+/// are one graph, fused once per process, so a run is one interpreter actor (not one per direction), and each
+/// run only names its channels (<see cref="RelayEnds"/>), which skips Akka's fusing; stream actors run it on the
+/// process's materializer (<c>Context.System.Materializer()</c>), not one of their own (a supervisor actor per
+/// stream). Their PostStop aborts it, so no graph outlives its actor.
 /// </summary>
 public static class ByteRelay
 {
     /// <summary>Read size: buffer size decides relay speed (socat: 8 KiB 0.8 GB/s, 256 KiB 1.8 GB/s).</summary>
     public const int DefaultChunkSize = 64 * 1024;
 
-    private static readonly Fusing.FusedGraph<ClosedShape, (UniqueKillSwitch KillSwitch, Task<long> Bytes)> Direction = Fusing.Aggressive(
-        Source.FromGraph(ByteChannelSource.FromRelayEnds(DefaultChunkSize))
+    private static IGraph<ClosedShape, (UniqueKillSwitch KillSwitch, Task<long> Bytes)> Direction(bool aToB) =>
+        Source.FromGraph(ByteChannelSource.FromRelayEnds(DefaultChunkSize, aToB))
             .ViaMaterialized(KillSwitches.Single<ReadOnlyMemory<byte>>(), Keep.Right)
-            .ToMaterialized(Sink.FromGraph(ByteChannelSink.FromRelayEnds(DataBuffers.Return)), (killSwitch, bytes) => (killSwitch, bytes)));
+            .ToMaterialized(Sink.FromGraph(ByteChannelSink.FromRelayEnds(aToB, DataBuffers.Return)), (killSwitch, bytes) => (killSwitch, bytes));
+
+    private static readonly Fusing.FusedGraph<ClosedShape, ((UniqueKillSwitch KillSwitch, Task<long> Bytes) Forth, (UniqueKillSwitch KillSwitch, Task<long> Bytes) Back)> BothWays =
+        Fusing.Aggressive(GraphDsl.Create(Direction(aToB: true), Direction(aToB: false), (forth, back) => (forth, back), (_, _, _) => ClosedShape.Instance));
 
     /// <summary>Starts both directions. A materializer that is shutting down (the actor system is stopping) gives a relay that has failed.</summary>
     public static RunningRelay Run(IByteChannel a, IByteChannel b, IMaterializer materializer)
     {
         var abort = new RelayAbort();
-        var started = new List<UniqueKillSwitch>(2);
-        try
-        {
-            var aToB = Pipe(a, b, abort, materializer);
-            started.Add(aToB.KillSwitch);
-            var bToA = Pipe(b, a, abort, materializer);
-            started.Add(bToA.KillSwitch);
-            return new RunningRelay(Finish(aToB.Bytes, bToA.Bytes), abort, aToB.KillSwitch, bToA.KillSwitch);
-        }
+        ((UniqueKillSwitch KillSwitch, Task<long> Bytes) aToB, (UniqueKillSwitch KillSwitch, Task<long> Bytes) bToA) run;
+        // The fused blueprint itself is materialized (not a RunnableGraph around it): only a FusedGraph skips fusing.
+        try { run = materializer.Materialize(BothWays.WithAttributes(Attributes.None.And(new RelayEnds(a, b, abort)))); }
         catch (Exception e)
         {
-            Fail(e);
-            return new RunningRelay(Task.FromException<RelayResult>(e), abort, [.. started]);
+            a.Abort(e);
+            b.Abort(e);
+            return new RunningRelay(Task.FromException<RelayResult>(e), abort);
         }
+        var (aToB, bToA) = run;
+        return new RunningRelay(Finish(aToB.Bytes, bToA.Bytes), abort, aToB.KillSwitch, bToA.KillSwitch);
 
         async Task<RelayResult> Finish(Task<long> forth, Task<long> back)
         {
@@ -134,20 +135,13 @@ public static class ByteRelay
             try { return await direction; }
             catch (Exception e)
             {
-                Fail(e);
+                // One direction failed: the other's flow stops too, and both channels are cut.
+                aToB.KillSwitch.Abort(e);
+                bToA.KillSwitch.Abort(e);
+                a.Abort(e);
+                b.Abort(e);
                 throw;
             }
         }
-
-        void Fail(Exception e)
-        {
-            foreach (var killSwitch in started) killSwitch.Abort(e);
-            a.Abort(e);
-            b.Abort(e);
-        }
     }
-
-    // The fused blueprint itself is materialized (not a RunnableGraph around it): only a FusedGraph skips fusing.
-    private static (UniqueKillSwitch KillSwitch, Task<long> Bytes) Pipe(IByteChannel from, IByteChannel to, RelayAbort abort, IMaterializer materializer) =>
-        materializer.Materialize(Direction.WithAttributes(Attributes.None.And(new RelayEnds(from, to, abort))));
 }
