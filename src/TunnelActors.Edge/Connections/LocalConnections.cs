@@ -44,8 +44,8 @@ public sealed class LocalConnections(TimeSpan heartbeatInterval)
         var now = DateTime.UtcNow;
         lock (_gate)
         {
-            foreach (var expired in _table.Expire(now - heartbeatInterval * 3)) _openers.Remove(expired.ConnectionId);
-            return _table.Pick(tunnelId, nodeName, now - heartbeatInterval * 1.5, except) is { } picked ? (picked, _openers[picked.ConnectionId]) : null;
+            foreach (var expired in _table.Expire(now - ConnectionTable.GoneAfter(heartbeatInterval))) _openers.Remove(expired.ConnectionId);
+            return _table.Pick(tunnelId, nodeName, now - ConnectionTable.LateAfter(heartbeatInterval), except) is { } picked ? (picked, _openers[picked.ConnectionId]) : null;
         }
     }
 }

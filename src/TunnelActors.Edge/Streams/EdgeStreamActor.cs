@@ -229,7 +229,6 @@ public sealed class EdgeStreamActor : ReceiveActor, IWithTimers
             // The client logs the reason; its status (401, 403, 404, 502) leads, as in a WebSocket's refusal.
             stream.Abort(new ProtocolException(ProtocolError.Refused, $"{failed.Status}: {failed.Reason}"));
             StopBecause(failed.Reason); // a stream already opened to the connector is reset with it
-
         });
         Receive<AccessRevoked>(revoked =>
         {

@@ -18,6 +18,12 @@ public sealed class ConnectionTable
 
     public int Count => _connections.Count;
 
+    /// <summary>A connection unheard of for this long missed a heartbeat: picked only when nothing better is left.</summary>
+    public static TimeSpan LateAfter(TimeSpan heartbeatInterval) => heartbeatInterval * 1.5;
+
+    /// <summary>Three missed heartbeats: long enough to ride out a GC pause, short enough to stop routing to the dead.</summary>
+    public static TimeSpan GoneAfter(TimeSpan heartbeatInterval) => heartbeatInterval * 3;
+
     /// <summary>Records a heartbeat; true when the connection is new to the table.</summary>
     public bool Beat(ConnectionHeartbeat beat, DateTime now)
     {

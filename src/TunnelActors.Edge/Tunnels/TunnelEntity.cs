@@ -25,8 +25,7 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
     {
         _heartbeatInterval = heartbeatInterval;
         _metrics = metrics;
-        // Three missed heartbeats: long enough to ride out a GC pause, short enough to stop routing to the dead.
-        var expireAfter = heartbeatInterval * 3;
+        var expireAfter = ConnectionTable.GoneAfter(heartbeatInterval);
 
         Receive<ConnectionHeartbeat>(beat =>
         {
@@ -43,7 +42,7 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
             foreach (var id in _connections.ForgetActor(t.ActorRef)) Removed(id, "its actor stopped or its node left");
         });
         // A connection whose heartbeat is late (its edge frozen or partitioned away) gets new streams only when no other can.
-        var staleAfter = heartbeatInterval * 1.5;
+        var staleAfter = ConnectionTable.LateAfter(heartbeatInterval);
         Receive<PickConnection>(pick => Sender.Tell(_connections.Pick(tunnelId, pick.RequesterNode, DateTime.UtcNow - staleAfter)
             ?? (object)new NoConnection(tunnelId, $"no connector is connected for {tunnelId}")));
         Receive<GetTunnelState>(_ => Sender.Tell(new TunnelState(tunnelId, _connections.Entries
