@@ -160,7 +160,7 @@ public sealed class MuxConnection
             _nextStreamId = id + 2;
             var stream = new MuxStream(this, id, open, sendWindow: open.InitialWindow, receiveWindow: open.InitialWindow);
             _streams.TryAdd(id, stream);
-            try { await SendAsync(open.ToFrame(stream.Id), cancellationToken); }
+            try { await SendAsync(open.ToFrame(id), cancellationToken); }
             catch
             {
                 stream.Reset(ProtocolError.Cancelled, "connection closed before the stream opened");
@@ -237,7 +237,7 @@ public sealed class MuxConnection
     /// <summary>For operators: the connection-level send credit and who waits for it.</summary>
     internal string DescribeSendCredit() => _sendCredit.Describe();
 
-    /// <summary>DATA was dispatched: the connection-level WINDOW_UPDATE increment to send now (once a quarter window is owed), or 0.</summary>
+    /// <summary>DATA was dispatched (<paramref name="received"/> bytes; 0 on a keep-alive tick): the connection-level WINDOW_UPDATE increment to send now (once a quarter window is owed), or 0.</summary>
     private uint TakeConnectionGrant(int received)
     {
         if (!HasConnectionWindow || received < 0) return 0;
@@ -260,10 +260,7 @@ public sealed class MuxConnection
     /// On a keep-alive tick: a connection-level grant that found the control queue full is sent now. It is otherwise
     /// retried with the next DATA, and none comes once the peer has spent its credit: every stream would stall.
     /// </summary>
-    public void SendOwedConnectionGrant()
-    {
-        if (HasConnectionWindow && Interlocked.Read(ref _connectionConsumed) >= Options.ConnectionWindow / 4) SendConnectionGrant(TakeConnectionGrant(0));
-    }
+    public void SendOwedConnectionGrant() => SendConnectionGrant(TakeConnectionGrant(0));
 
     /// <summary>On a keep-alive tick: streams that consumed nothing for a while give their grown windows back.</summary>
     public void ShrinkIdleWindows()
