@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Akka.Streams;
@@ -33,12 +32,8 @@ public sealed class LoopbackMuxPair : IDisposable
 
     public static async Task<LoopbackMuxPair> StartAsync(IMaterializer materializer)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var edgeSide = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        var accept = listener.AcceptSocketAsync();
-        await edgeSide.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        return new LoopbackMuxPair(edgeSide, await accept, materializer);
+        var (edgeSide, connectorSide) = await SocketPair.CreateAsync();
+        return new LoopbackMuxPair(edgeSide, connectorSide, materializer);
     }
 
     /// <summary>The next stream the connector side was offered, within 10 s.</summary>

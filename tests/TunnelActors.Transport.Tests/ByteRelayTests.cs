@@ -4,6 +4,7 @@ using TunnelActors.Protocol;
 using TunnelActors.Transport.Channels;
 using TunnelActors.Transport.Mux;
 using TunnelActors.Transport.Stages;
+using TunnelActors.Tests.Shared;
 
 namespace TunnelActors.Transport.Tests;
 

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Akka.Streams;
 using TunnelActors.Protocol;
 using TunnelActors.Transport.Channels;
+using TunnelActors.Tests.Shared;
 using TunnelActors.Transport.Mux;
 
 namespace TunnelActors.Transport.Tests;
@@ -27,22 +28,6 @@ public sealed class RecordingHandler : IMuxHandler
 
     /// <summary>Protocol errors the session held back from reporting (its log budget).</summary>
     public int Suppressed => Volatile.Read(ref _suppressed);
-}
-
-/// <summary>A pair of connected loopback TCP sockets: a real carrier with real backpressure.</summary>
-public static class SocketPair
-{
-    public static async Task<(Socket A, Socket B)> CreateAsync()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var a = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var accept = listener.AcceptSocketAsync();
-        await a.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        var b = await accept;
-        b.NoDelay = true;
-        return (a, b);
-    }
 }
 
 /// <summary>
