@@ -11,6 +11,9 @@ namespace TunnelActors.Edge.Tests;
 public sealed class ClusterFoundingTests : TestKit
 {
     private static readonly string[] Seeds = ["akka.tcp://tunnelactors@10.0.0.1:2551", "akka.tcp://tunnelactors@10.0.0.2:2551", "akka.tcp://tunnelactors@10.0.0.3:2551"];
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30); // a busy test host may run the beacon's task late
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private readonly string _dir = Directory.CreateTempSubdirectory("founding-").FullName;
     private readonly ClusterFounding _founding;
 
@@ -27,16 +30,16 @@ public sealed class ClusterFoundingTests : TestKit
     {
         var quorum = new ClusterQuorum();
         quorum.Set(null); // serving
-        Sys.ActorOf(Props.Create(() => new FoundingBeacon(_founding, quorum, "10.0.0.2:2551")));
+        Sys.ActorOf(Props.Create(() => new FoundingBeacon(_founding, quorum, "10.0.0.2:2551", Interval)));
 
-        AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") is not null, TimeSpan.FromSeconds(6));
+        AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") is not null, Patience, Poll);
         var first = _founding.SeenAt("10.0.0.2:2551");
-        AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") > first, TimeSpan.FromSeconds(6)); // the next beat is written too
+        AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") > first, Patience, Poll); // the next beat is written too
 
         quorum.Set("this edge is on the minority side of a partition");
         Thread.Sleep(500); // a write already under way lands
         var last = _founding.SeenAt("10.0.0.2:2551");
-        Thread.Sleep(ClusterFounding.BeatInterval * 1.5);
+        Thread.Sleep(Interval * 5);
         Assert.Equal(last, _founding.SeenAt("10.0.0.2:2551"));
     }
 
@@ -65,14 +68,14 @@ public sealed class ClusterFoundingTests : TestKit
     {
         var quorum = new ClusterQuorum();
         quorum.Set(null);
-        var beacon = Sys.ActorOf(Props.Create(() => new FoundingBeacon(_founding, quorum, "10.0.0.2:2551")));
-        AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") is not null, TimeSpan.FromSeconds(6));
+        var beacon = Sys.ActorOf(Props.Create(() => new FoundingBeacon(_founding, quorum, "10.0.0.2:2551", Interval)));
+        AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") is not null, Patience, Poll);
 
         beacon.Tell(new ForgetBeacon(), TestActor);
 
-        ExpectMsg<BeaconForgotten>(TimeSpan.FromSeconds(3));
+        ExpectMsg<BeaconForgotten>(Patience);
         Assert.Null(_founding.SeenAt("10.0.0.2:2551"));
-        Thread.Sleep(ClusterFounding.BeatInterval * 1.5);
+        Thread.Sleep(Interval * 5);
         Assert.Null(_founding.SeenAt("10.0.0.2:2551")); // no beat after it
     }
 

@@ -76,8 +76,12 @@ public sealed class FoundingBeacon : ReceiveActor, IWithTimers
     private sealed record Beat;
     private sealed record Written;
 
-    public FoundingBeacon(ClusterFounding founding, ClusterQuorum quorum, string address)
+    private readonly TimeSpan _interval;
+
+    /// <param name="interval">How often it notes the edge; <see cref="ClusterFounding.BeatInterval"/> unless a test wants it sooner.</param>
+    public FoundingBeacon(ClusterFounding founding, ClusterQuorum quorum, string address, TimeSpan? interval = null)
     {
+        _interval = interval ?? ClusterFounding.BeatInterval;
         var log = Context.Logger<FoundingBeacon>();
         var writing = false;
         IActorRef? forgetting = null;
@@ -109,7 +113,8 @@ public sealed class FoundingBeacon : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("beat", new Beat(), ClusterFounding.BeatInterval);
+    // The first beat at once: an edge that serves already counts, not an interval later.
+    protected override void PreStart() => Timers.StartPeriodicTimer("beat", new Beat(), TimeSpan.Zero, _interval);
 }
 
 /// <summary>The edge stops: write no more beacons and remove this edge's; answered with <see cref="BeaconForgotten"/>.</summary>
