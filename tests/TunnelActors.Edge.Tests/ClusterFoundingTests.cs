@@ -37,8 +37,15 @@ public sealed class ClusterFoundingTests : TestKit
         AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") > first, Patience, Poll); // the next beat is written too
 
         quorum.Set("this edge is on the minority side of a partition");
-        Thread.Sleep(500); // a write already under way lands
+        // A write already under way may land late on a busy machine: wait until the note holds still for five beats.
         var last = _founding.SeenAt("10.0.0.2:2551");
+        AwaitCondition(() =>
+        {
+            var before = _founding.SeenAt("10.0.0.2:2551");
+            Thread.Sleep(Interval * 5);
+            last = _founding.SeenAt("10.0.0.2:2551");
+            return last == before;
+        }, Patience, Poll);
         Thread.Sleep(Interval * 5);
         Assert.Equal(last, _founding.SeenAt("10.0.0.2:2551"));
     }

@@ -96,16 +96,17 @@ public sealed class LocalConnectionsTests : TestKit, IAsyncLifetime
     [Fact]
     public async Task AConnectionThatStopsAnnouncing_IsPickedLast_ThenDropped()
     {
-        var heartbeat = TimeSpan.FromMilliseconds(500);
-        var local = new LocalConnections(heartbeat);
+        var heartbeat = TimeSpan.FromSeconds(1);
+        var clock = new ManualClock();
+        var local = new LocalConnections(heartbeat, clock);
         await AnnounceAsync("silent@edge-a", local);
         var live = await AnnounceAsync("live@edge-a", local);
 
-        await Task.Delay(heartbeat * 2); // the silent one missed its beats (late after 1.5, dropped after 3)
+        clock.Advance(heartbeat * 2); // the silent one missed its beats (late after 1.5, dropped after 3)
         Announce(local, "live@edge-a", live);
         var picks = Enumerable.Range(0, 10).Select(_ => local.Pick(Tunnel, Node)!.Value.Connection.ConnectionId).ToList();
         var stillThere = local.Pick(Tunnel, Node, except: "live@edge-a")?.Connection.ConnectionId;
-        await Task.Delay(heartbeat * 2);
+        clock.Advance(heartbeat * 2);
         Announce(local, "live@edge-a", live);
 
         Assert.All(picks, id => Assert.Equal("live@edge-a", id)); // late: only when nothing else can take the stream

@@ -7,10 +7,11 @@ namespace TunnelActors.Edge.Tests;
 public sealed class TunnelEntityTests : TestKit
 {
     private const string Tunnel = "smb.site.test";
-    private static readonly TimeSpan Heartbeat = TimeSpan.FromMilliseconds(200);
+    // Long enough that no connection expires while a busy machine runs a test that is not about expiry.
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromMinutes(1);
     private readonly TunnelActors.Edge.Ops.EdgeMetrics _metrics = new();
 
-    private IActorRef NewEntity() => Sys.ActorOf(Props.Create(() => new TunnelEntity(Tunnel, Heartbeat, _metrics)));
+    private IActorRef NewEntity(TimeSpan? heartbeat = null) => Sys.ActorOf(Props.Create(() => new TunnelEntity(Tunnel, heartbeat ?? Heartbeat, _metrics)));
 
     private static ConnectionHeartbeat Beat(string id, IActorRef connection, string node = "node-a", int streams = 0) =>
         new(Tunnel, id, connection, node, $"https://{node}:443", "connector", "replica-1", streams);
@@ -117,7 +118,7 @@ public sealed class TunnelEntityTests : TestKit
         {
             entity.Tell(new PickConnection(Tunnel, "node-a"));
             Assert.Equal("alive", ExpectMsg<ConnectionPicked>().ConnectionId);
-        }, TimeSpan.FromSeconds(3));
+        }, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -135,28 +136,30 @@ public sealed class TunnelEntityTests : TestKit
     [Fact]
     public void Pick_ConnectionWithoutHeartbeats_ExpiresAfterThreeIntervals()
     {
-        var entity = NewEntity();
+        var entity = NewEntity(TimeSpan.FromMilliseconds(200));
         entity.Tell(Beat("silent", CreateTestProbe().Ref));
 
         AwaitAssert(() =>
         {
             entity.Tell(new PickConnection(Tunnel, "node-a"));
             ExpectMsg<NoConnection>();
-        }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
     public void Pick_ConnectionThatKeepsBeating_StaysRoutable()
     {
-        var entity = NewEntity();
+        var heartbeat = TimeSpan.FromMilliseconds(500);
+        var entity = NewEntity(heartbeat);
         var connection = CreateTestProbe().Ref;
-        for (var i = 0; i < 10; i++)
+        entity.Tell(Beat("steady", connection));
+        for (var i = 0; i < 6; i++) // twice the three beats after which a silent one is gone
         {
+            Thread.Sleep(heartbeat);
             entity.Tell(Beat("steady", connection));
-            Thread.Sleep(Heartbeat);
         }
 
-        entity.Tell(new PickConnection(Tunnel, "node-a"));
+        entity.Tell(new PickConnection(Tunnel, "node-a")); // right after the last beat: a late sleep cannot make it stale
 
         Assert.Equal("steady", ExpectMsg<ConnectionPicked>().ConnectionId);
     }

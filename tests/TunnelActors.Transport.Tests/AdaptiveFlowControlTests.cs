@@ -10,7 +10,9 @@ namespace TunnelActors.Transport.Tests;
 public sealed class WindowTunerTests
 {
     private static readonly TimeSpan Rtt = TimeSpan.FromMilliseconds(40);
-    private static long At(double ms) => Stopwatch.GetTimestamp() + (long)(ms / 1000 * Stopwatch.Frequency);
+    private static readonly long Start = Stopwatch.GetTimestamp();
+    // A fixed origin: the test's own pace (a GC, a preempted thread) must not move the instants it names.
+    private static long At(double ms) => Start + (long)(ms / 1000 * Stopwatch.Frequency);
 
     [Fact]
     public void GrantsComingFasterThanARoundTrip_DoubleTheWindowUpToTheMaximum()
@@ -131,10 +133,12 @@ public sealed class AdaptiveFlowControlTests : TestKit
 
         _ = ByteStreams.WriteRandomAsync(near, 1 << 20, seed: 2, cancel.Token);
         var buffer = new byte[16 * 1024];
+        // 16 KiB every 200 ms: a grant every 400 ms, ten round trips; slower if the one measured round trip was slow (a cold start).
+        var pace = TimeSpan.FromMilliseconds(Math.Max(200, 3 * pair.Acceptor.LastRtt!.Value.TotalMilliseconds));
         for (var i = 0; i < 8; i++)
         {
-            await far.ReadAsync(buffer, cancel.Token); // 16 KiB every 200 ms: a grant every 400 ms, ten round trips
-            await Task.Delay(200);
+            await far.ReadAsync(buffer, cancel.Token);
+            await Task.Delay(pace);
         }
 
         Assert.Equal(64u * 1024, far.ReceiveWindow);
@@ -275,7 +279,7 @@ public sealed class AdaptiveFlowControlTests : TestKit
         Assert.Null(raw.Session.LastRtt);
 
         await raw.Peer.SendAsync(cancel.Token, Frame.Pong(ping.Payload.ToArray()));
-        for (var i = 0; i < 200 && raw.Session.LastRtt is null; i++) await Task.Delay(10);
+        for (var waited = Stopwatch.StartNew(); raw.Session.LastRtt is null && waited.Elapsed < Timeout; ) await Task.Delay(10);
         Assert.NotNull(raw.Session.LastRtt);
     }
 
@@ -292,7 +296,7 @@ public sealed class AdaptiveFlowControlTests : TestKit
 
         raw.Session.AwaitRegistered();
         await raw.Peer.SendAsync(cancel.Token, registered);
-        for (var i = 0; i < 200 && !raw.Session.HasConnectionWindow; i++) await Task.Delay(10);
+        for (var waited = Stopwatch.StartNew(); !raw.Session.HasConnectionWindow && waited.Elapsed < Timeout; ) await Task.Delay(10);
         Assert.True(raw.Session.HasConnectionWindow);
     }
 
@@ -371,18 +375,21 @@ public sealed class AdaptiveFlowControlTests : TestKit
 
     private static async Task WaitForRttAsync(MuxConnection connection)
     {
-        for (var i = 0; i < 200 && connection.LastRtt is null; i++) await Task.Delay(10);
+        for (var waited = Stopwatch.StartNew(); connection.LastRtt is null && waited.Elapsed < Timeout; ) await Task.Delay(10);
         Assert.NotNull(connection.LastRtt);
     }
 
+    // Stuck: no progress for a whole second (a writer starved for a moment on a busy machine is not stuck).
     private static async Task WaitUntilStuckAsync(Func<long> progress)
     {
-        long last = -1;
-        for (var i = 0; i < 100; i++)
+        var deadline = Stopwatch.StartNew();
+        var (last, still) = (-1L, 0);
+        while (still < 10)
         {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"still moving after 60 s ({last} bytes)");
             await Task.Delay(100);
             var now = progress();
-            if (now == last && now > 0) return;
+            still = now == last && now > 0 ? still + 1 : 0;
             last = now;
         }
     }

@@ -14,8 +14,9 @@ namespace TunnelActors.Edge.Connections;
 /// is picked only when no other can be, and one silent for three heartbeats is dropped: a backstop should
 /// its actor ever stop without withdrawing.
 /// </summary>
-public sealed class LocalConnections(TimeSpan heartbeatInterval)
+public sealed class LocalConnections(TimeSpan heartbeatInterval, TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Lock _gate = new();
     private readonly ConnectionTable _table = new();
     private readonly Dictionary<string, StreamOpener> _openers = new();
@@ -24,7 +25,7 @@ public sealed class LocalConnections(TimeSpan heartbeatInterval)
     {
         lock (_gate)
         {
-            _table.Beat(beat, DateTime.UtcNow);
+            _table.Beat(beat, _clock.GetUtcNow().UtcDateTime);
             _openers[beat.ConnectionId] = opener;
         }
     }
@@ -41,7 +42,7 @@ public sealed class LocalConnections(TimeSpan heartbeatInterval)
     /// <summary>A connection of <paramref name="tunnelId"/> on this node for a new stream (not <paramref name="except"/>), or null if it has none here.</summary>
     public (ConnectionPicked Connection, StreamOpener Opener)? Pick(string tunnelId, string nodeName, string? except = null)
     {
-        var now = DateTime.UtcNow;
+        var now = _clock.GetUtcNow().UtcDateTime;
         lock (_gate)
         {
             foreach (var expired in _table.Expire(now - ConnectionTable.GoneAfter(heartbeatInterval))) _openers.Remove(expired.ConnectionId);
