@@ -4,6 +4,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using TunnelActors.Access.Policies;
 using TunnelActors.Access.Tokens;
+using TunnelActors.Tests.Shared;
 
 namespace TunnelActors.Access.Tests;
 
@@ -126,13 +127,6 @@ public sealed class AppTokensTests
     }
 
     private static string B64(string json) => Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(json));
-}
-
-public sealed class ManualClock(DateTimeOffset now) : TimeProvider
-{
-    private DateTimeOffset _now = now;
-    public override DateTimeOffset GetUtcNow() => _now;
-    public void Advance(TimeSpan by) => _now += by;
 }
 
 public sealed class MemoryKeyStore : ISigningKeyStore

@@ -1,4 +1,5 @@
 using TunnelActors.Access.Login;
+using TunnelActors.Tests.Shared;
 
 namespace TunnelActors.Access.Tests;
 
@@ -88,11 +89,5 @@ public sealed class SharedBudgetTests
 
         clock.Now += TimeSpan.FromMinutes(10);
         Assert.True(budget.TryTake("pins:a@example.com", 3, TimeSpan.FromMinutes(10)));
-    }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

@@ -1,15 +1,10 @@
 using TunnelActors.Access.Audit;
+using TunnelActors.Tests.Shared;
 
 namespace TunnelActors.Access.Tests;
 
 public sealed class RefusalAggregatorTests
 {
-    private sealed class ManualClock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private sealed class ListLog : IAuditLog
     {
         public List<AuditEvent> Rows { get; } = new();
@@ -17,7 +12,7 @@ public sealed class RefusalAggregatorTests
         public IReadOnlyList<AuditEvent> Query(AuditQuery query) => Rows;
     }
 
-    private readonly ManualClock _clock = new();
+    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly ListLog _rows = new();
 
     private AuditEvent Refusal(string source, string identity = "anonymous") =>
