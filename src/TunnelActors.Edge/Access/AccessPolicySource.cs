@@ -7,7 +7,10 @@ namespace TunnelActors.Edge.Access;
 /// <summary>
 /// The Access applications in force: from the edge configuration file (reloaded when it
 /// changes; a broken edit is logged with its line and the previous policies stay), or the
-/// embedded default when no file is given.
+/// embedded default when no file is given. A change is applied once the file's text held still
+/// for one poll: an editor's truncate-then-write is never read half-written (an empty file would
+/// deny everything and end every stream), and a rewrite within the clock tick of the last one is
+/// seen too (the text is compared, not the modification time).
 /// </summary>
 public sealed class AccessPolicySource : IDisposable
 {
@@ -16,14 +19,17 @@ public sealed class AccessPolicySource : IDisposable
     private readonly Timer? _watch;
     private readonly ApplicationStore? _store;
     private volatile IReadOnlyList<AccessApplication> _stored = [];
-    private DateTime _loadedWriteTime;
+    private string _loadedText = "";
+    private string? _changedText; // read once, applied if the next poll reads it again
     private volatile IReadOnlyList<AccessApplication> _applications;
     private volatile IReadOnlyList<Zone> _zones;
 
     /// <param name="path">The configuration file, or null for the embedded default.</param>
     /// <param name="console">The edge's own host name: signing in to it (for `tunnel login`) is open to anyone who can sign in.</param>
     /// <param name="devZone">With the embedded default, the zone every signed-in user administers.</param>
-    public AccessPolicySource(string? path, ILogger log, string console = "127.0.0.1", string devZone = "site.test", ApplicationStore? store = null)
+    /// <param name="poll">How often the file is read for changes (a test polls by hand with <see cref="Timeout.InfiniteTimeSpan"/>).</param>
+    public AccessPolicySource(string? path, ILogger log, string console = "127.0.0.1", string devZone = "site.test", ApplicationStore? store = null,
+        TimeSpan? poll = null)
     {
         (_path, _log, _store) = (path, log, store);
         Console = new AccessApplication("edge console", console.ToLowerInvariant(), TimeSpan.FromHours(1),
@@ -34,13 +40,13 @@ public sealed class AccessPolicySource : IDisposable
             _zones = [new Zone(devZone, [new EveryoneRule()])];
             return;
         }
-        _loadedWriteTime = File.GetLastWriteTimeUtc(path);
-        var text = File.ReadAllText(path);
+        var text = _loadedText = File.ReadAllText(path);
         _applications = AccessConfig.Parse(text, path); // a bad file at start-up is fatal
         _zones = AccessConfig.ParseZones(text, path);
         log.LogInformation("Loaded {Count} Access applications from {Path}", _applications.Count, path);
         // Polling, not FileSystemWatcher: works for editors that replace the file and on every filesystem.
-        _watch = new Timer(_ => ReloadIfChanged(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        var every = poll ?? TimeSpan.FromSeconds(1);
+        _watch = new Timer(_ => ReloadIfChanged(), null, every, every);
     }
 
     /// <summary>
@@ -83,19 +89,22 @@ public sealed class AccessPolicySource : IDisposable
     private static AccessApplication ParseOne(string json, string source) =>
         AccessConfig.Parse($"{{\"applications\": [{json}]}}", source).Single(); // YAML is a superset of JSON
 
-    private void ReloadIfChanged()
+    internal void ReloadIfChanged()
     {
         try
         {
-            var written = File.GetLastWriteTimeUtc(_path!);
-            if (written == _loadedWriteTime) return;
-            _loadedWriteTime = written;
             var text = File.ReadAllText(_path!);
-            (_applications, _zones) = (AccessConfig.Parse(text, _path!), AccessConfig.ParseZones(text, _path!));
-            _log.LogInformation("Reloaded {Count} Access applications from {Path}", _applications.Count, _path);
-            Changed?.Invoke();
+            if (text == _loadedText) _changedText = null; // edited and put back
+            else if (text != _changedText) _changedText = text; // still being written, maybe: next poll
+            else
+            {
+                (_loadedText, _changedText) = (text, null); // a broken edit is not read again until it changes
+                (_applications, _zones) = (AccessConfig.Parse(text, _path!), AccessConfig.ParseZones(text, _path!));
+                _log.LogInformation("Reloaded {Count} Access applications from {Path}", _applications.Count, _path);
+                Changed?.Invoke();
+            }
         }
-        catch (Exception e) when (e is AccessConfigException or IOException)
+        catch (Exception e) when (e is AccessConfigException or IOException or UnauthorizedAccessException)
         {
             _log.LogError("Keeping the previous Access policies: {Reason}", e.Message);
         }
