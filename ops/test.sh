@@ -47,7 +47,7 @@ for project in tests/*/*.Tests.csproj; do
   log "testing $name"
   out="$results/$name.txt"
   dotnet test "$project" -c Release --no-build --logger "console;verbosity=normal" \
-    --logger "trx;LogFileName=$name.trx" --results-directory "$results" --blame-hang-timeout 10m 2>&1 \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$results" --blame-hang-timeout 20m 2>&1 \
     | tee "$out" | grep -E "^\s+(Passed|Failed|Skipped) |Error Message|^Total tests|^\s+(Passed|Failed|Skipped):"
   [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
   counters=$(grep -o '<Counters [^>]*>' "$results/$name.trx" 2>/dev/null)

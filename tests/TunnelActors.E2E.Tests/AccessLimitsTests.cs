@@ -59,7 +59,7 @@ public sealed class AccessLimitsTests(EchoTunnelFixture fixture)
             {
                 return await EchoedConnection(port, $"attempt {attempt}");
             }
-            catch (Exception e) when (attempt < 20 && e is SocketException or EndOfStreamException) { await Task.Delay(250); }
+            catch (Exception e) when (attempt < 120 && e is SocketException or EndOfStreamException) { await Task.Delay(250); }
         }
     }
 }

@@ -78,7 +78,7 @@ public sealed class BadInputTests(EchoTunnelFixture fixture)
         using var http = new HttpClient();
         var ready = await http.GetAsync($"http://127.0.0.1:{connector.MetricsPort}/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        await fixture.Rig.Edge.WaitForOutput("not issued by this edge", TimeSpan.FromSeconds(5));
+        await fixture.Rig.Edge.WaitForOutput("not issued by this edge", TimeSpan.FromSeconds(30));
         await AssertEchoStillWorks();
     }
 

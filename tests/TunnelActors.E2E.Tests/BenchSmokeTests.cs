@@ -8,7 +8,7 @@ public sealed class BenchSmokeTests
     [Fact]
     public async Task BenchSmoke_RunsEveryMeasurementOnEveryPath()
     {
-        var (exit, output) = await Tool.Run("bash", ["ops/bench/run.sh", "--smoke"], TimeSpan.FromMinutes(5),
+        var (exit, output) = await Tool.Run("bash", ["ops/bench/run.sh", "--smoke"], TimeSpan.FromMinutes(9),
             new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
 
         Assert.True(exit == 0, Tool.Failure(exit, output));
@@ -26,7 +26,7 @@ public sealed class BenchSmokeTests
     [Fact]
     public async Task WanBenchSmoke_MeasuresEveryPathThroughTheDelayLine()
     {
-        var (exit, output) = await Tool.Run("bash", ["ops/bench/wan.sh", "--smoke"], TimeSpan.FromMinutes(5),
+        var (exit, output) = await Tool.Run("bash", ["ops/bench/wan.sh", "--smoke"], TimeSpan.FromMinutes(9),
             new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
 
         Assert.True(exit == 0, Tool.Failure(exit, output));
@@ -40,7 +40,7 @@ public sealed class BenchSmokeTests
     [Fact]
     public async Task IdleBenchSmoke_OpensEveryIdleStreamAndMeasuresEachProcess()
     {
-        var (exit, output) = await Tool.Run("bash", ["ops/bench/idle.sh", "--smoke"], TimeSpan.FromMinutes(5),
+        var (exit, output) = await Tool.Run("bash", ["ops/bench/idle.sh", "--smoke"], TimeSpan.FromMinutes(9),
             new Dictionary<string, string> { ["TUNNELACTORS_CLI"] = Repo.CliDll }, Repo.Root);
 
         Assert.True(exit == 0, Tool.Failure(exit, output));
@@ -65,7 +65,7 @@ public sealed class BenchSmokeTests
     [Fact]
     public async Task MicroBenchSmoke_MeasuresEveryCodecBenchmarkWithAllocations()
     {
-        var (exit, output) = await Tool.Run("bash", ["ops/bench/micro/run.sh", "--smoke"], TimeSpan.FromMinutes(5), workingDirectory: Repo.Root);
+        var (exit, output) = await Tool.Run("bash", ["ops/bench/micro/run.sh", "--smoke"], TimeSpan.FromMinutes(9), workingDirectory: Repo.Root);
 
         Assert.True(exit == 0, Tool.Failure(exit, output));
         Assert.Contains("executed benchmarks: 9", output);

@@ -14,11 +14,16 @@ public sealed class ConnectorLifecycleTests(EchoTunnelFixture fixture)
     {
         using var http = new HttpClient();
 
-        var response = await http.GetAsync($"http://127.0.0.1:{fixture.Tunnel.MetricsPort}/ready");
-        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        // A connection being replaced (a busy machine can make a ping late) counts one less for a moment: ask again until it is back.
+        (HttpStatusCode Status, int Ready) ready = default;
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); ready != (HttpStatusCode.OK, 2) && waited.Elapsed < TimeSpan.FromSeconds(30); await Task.Delay(200))
+        {
+            var response = await http.GetAsync($"http://127.0.0.1:{fixture.Tunnel.MetricsPort}/ready");
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            ready = (response.StatusCode, body.RootElement.GetProperty("readyConnections").GetInt32());
+        }
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(2, body.RootElement.GetProperty("readyConnections").GetInt32());
+        Assert.Equal((HttpStatusCode.OK, 2), ready);
     }
 
     [Fact]

@@ -24,16 +24,18 @@ public sealed class EdgeRaceTests(EchoTunnelFixture fixture, ITestOutputHelper o
             extra: ["--edge", silentEdge, "--edge", fixture.Rig.EdgeUrl]);
 
         var clock = Stopwatch.StartNew();
-        // Well under the 15 s dial timeout that a dial in turn would wait on the silent edge.
-        var result = await TcpExchange.RunAsync(port, 64 * 1024, seed: 41, TimeSpan.FromSeconds(8));
+        // Under the 15 s dial timeout that a dial in turn would wait on the silent edge.
+        var result = await TcpExchange.RunAsync(port, 64 * 1024, seed: 41, TimeSpan.FromSeconds(14));
         output.WriteLine($"first connection through a client whose first edge is silent: {clock.Elapsed.TotalSeconds:0.00} s");
         Assert.Equal(result.SentSha256, result.ReceivedSha256);
-        await access.WaitForOutput($"Edge {silentEdge}/ has not finished its TLS handshake", TimeSpan.FromSeconds(2));
+        await access.WaitForOutput($"Edge {silentEdge}/ has not finished its TLS handshake", TimeSpan.FromSeconds(30));
 
         // The edge that answered is kept: the next connection does not wait on the silent one again.
+        var raced = access.CountLines("has not finished its TLS handshake");
         clock.Restart();
-        result = await TcpExchange.RunAsync(port, 1024, seed: 42, TimeSpan.FromSeconds(3));
+        result = await TcpExchange.RunAsync(port, 1024, seed: 42, TimeSpan.FromSeconds(30));
         Assert.Equal(result.SentSha256, result.ReceivedSha256);
+        Assert.Equal(raced, access.CountLines("has not finished its TLS handshake"));
         output.WriteLine($"second connection: {clock.Elapsed.TotalSeconds:0.00} s");
     }
 }

@@ -48,7 +48,7 @@ public sealed class LoginTests(EchoTunnelFixture fixture)
         var (_, port) = await fixture.Rig.StartAccess(Hostname, home);
         var result = await TcpExchange.RunAsync(port, 1 << 20, seed: 21, TimeSpan.FromSeconds(30));
         Assert.Equal(result.SentSha256, result.ReceivedSha256);
-        await fixture.Rig.Edge.WaitForOutput("opened: alice@example.com", TimeSpan.FromSeconds(5));
+        await fixture.Rig.Edge.WaitForOutput("opened: alice@example.com", TimeSpan.FromSeconds(30));
     }
 
     [Fact]

@@ -78,8 +78,13 @@ public sealed class NamedTunnelTests : IAsyncLifetime
         var (_, filesPort) = await _rig.StartAccess("files.site.test");
         var (_, backupPort) = await _rig.StartAccess("backup.site.test");
         var toFiles = await TcpExchange.RunAsync(filesPort, 256 * 1024, seed: 1, TimeSpan.FromSeconds(30));
-        await Task.Delay(1000); // the listening probe's own stream (opened and closed at once) may reach files only now
+        // The listening probe's own stream (opened and closed at once) may reach files only now: wait until the count holds still.
         var filesHits = _files.Accepted;
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); waited.Elapsed < TimeSpan.FromSeconds(30); filesHits = _files.Accepted)
+        {
+            await Task.Delay(2000);
+            if (_files.Accepted == filesHits) break;
+        }
         var toBackup = await TcpExchange.RunAsync(backupPort, 256 * 1024, seed: 2, TimeSpan.FromSeconds(30));
 
         Assert.Equal(toFiles.SentSha256, toFiles.ReceivedSha256);

@@ -66,29 +66,30 @@ public sealed class VanishingPeerTests(EchoTunnelFixture fixture)
         await TcpExchange.RunAsync(accessPort, 64 * 1024, seed: 20, TimeSpan.FromSeconds(10));
 
         const string edgeSuspects = "new streams go to its tunnel's other connections";
-        var suspectedBefore = Lines(fixture.Rig.Edge, edgeSuspects); // the edge is shared: count only what this test causes
+        const string edgeCuts = "silent for"; // and ", dropping it": the idle cut (15 s), after which avoiding the path proves nothing
+        var (suspectedBefore, cutBefore) = (fixture.Rig.Edge.CountLines(edgeSuspects), fixture.Rig.Edge.CountLines(edgeCuts, ", dropping it")); // the edge is shared
         Assert.Equal(1, relay.BlackHoleExisting());
         var silenced = Stopwatch.StartNew();
-        // Until the silent connection is cut (15 s), least-loaded routing would send about every other
-        // new stream into it, where it hangs: twenty in a row succeed only once the silence is noticed.
+        // Until the silent connection is cut, least-loaded routing would send about every other new stream into it,
+        // where it hangs: twenty in a row succeed only once the silence is noticed.
         var streak = 0;
-        while (streak < 20 && silenced.Elapsed < TimeSpan.FromSeconds(12))
+        while (streak < 20 && silenced.Elapsed < TimeSpan.FromSeconds(60))
         {
             try
             {
-                var result = await TcpExchange.RunAsync(accessPort, 1024, seed: 21 + streak, TimeSpan.FromSeconds(2));
+                var result = await TcpExchange.RunAsync(accessPort, 1024, seed: 21 + streak, TimeSpan.FromSeconds(3));
                 Assert.Equal(result.SentSha256, result.ReceivedSha256);
                 streak++;
             }
             catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or SocketException) { streak = 0; }
         }
         Assert.True(streak == 20, $"after {silenced.Elapsed.TotalSeconds:0.0} s of silence only {streak} new streams in a row succeeded. Connector:\n{tunnel.Tail()}");
-        await tunnel.WaitForOutput("a replacement connects to the next edge", TimeSpan.FromSeconds(5)); // the connector noticed the silence itself
-        await tunnel.WaitForOutput("replacement started", TimeSpan.FromSeconds(5));
-        var deadline = DateTime.UtcNow.AddSeconds(5); // as did the edge
-        while (Lines(fixture.Rig.Edge, edgeSuspects) == suspectedBefore && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.True(Lines(fixture.Rig.Edge, edgeSuspects) > suspectedBefore, $"the edge never marked the connection silent:\n{fixture.Rig.Edge.Tail()}");
+        Assert.True(fixture.Rig.Edge.CountLines(edgeCuts, ", dropping it") == cutBefore,
+            $"twenty streams in a row succeeded only after the edge cut the silent connection ({silenced.Elapsed.TotalSeconds:0.0} s):\n{fixture.Rig.Edge.Tail()}");
+        await tunnel.WaitForOutput("a replacement connects to the next edge", TimeSpan.FromSeconds(30)); // the connector noticed the silence itself
+        await tunnel.WaitForOutput("replacement started", TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow.AddSeconds(30); // as did the edge
+        while (fixture.Rig.Edge.CountLines(edgeSuspects) == suspectedBefore && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(fixture.Rig.Edge.CountLines(edgeSuspects) > suspectedBefore, $"the edge never marked the connection silent:\n{fixture.Rig.Edge.Tail()}");
     }
-
-    private static int Lines(CliProcess process, string text) => process.Output.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
 }

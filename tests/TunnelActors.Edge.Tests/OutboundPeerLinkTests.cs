@@ -16,8 +16,9 @@ public sealed class OutboundPeerLinkTests : TestKit
     public void UnreachablePeer_LaterStreamsAreRefusedAtOnce_ThenTheLinkRedials()
     {
         var deadPeer = $"https://127.0.0.1:{UnusedPort()}";
+        var backoff = TimeSpan.FromSeconds(8); // longer than a busy machine takes between the two refusals below
         var link = Sys.ActorOf(Props.Create(() => new OutboundPeerLinkActor(deadPeer,
-            new EdgeDialer(new Uri(deadPeer), null, TimeSpan.FromSeconds(5)), "token", new EdgeOptions())));
+            new EdgeDialer(new Uri(deadPeer), null, TimeSpan.FromSeconds(5)), "token", new EdgeOptions(), backoff)));
         Watch(link);
         var open = new OpenStream(new OpenPayload("smb.site.test", "alice@example.com", 1 << 20), new TunnelActors.Transport.Mux.StreamHandoff());
 
@@ -26,12 +27,12 @@ public sealed class OutboundPeerLinkTests : TestKit
 
         // Within the backoff: no new dial, an immediate answer that names the cause.
         link.Tell(open);
-        var refused = ExpectMsg<StreamRefused>(TimeSpan.FromMilliseconds(500));
+        var refused = ExpectMsg<StreamRefused>(TimeSpan.FromSeconds(10));
         Assert.Contains("cannot reach peer edge", refused.Reason);
         Assert.Contains("next attempt", refused.Reason);
 
         // After it, the link is gone: the next stream gets a fresh link that dials again.
-        ExpectTerminated(link, OutboundPeerLinkActor.RedialBackoff + TimeSpan.FromSeconds(3));
+        ExpectTerminated(link, backoff + TimeSpan.FromSeconds(30));
     }
 
     private static int UnusedPort()

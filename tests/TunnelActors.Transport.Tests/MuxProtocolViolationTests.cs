@@ -116,7 +116,7 @@ public sealed class MuxProtocolViolationTests : TestKit
         Assert.Equal(8, opened.Count);
         Assert.Equal(8, opened.Select(s => s.Id).Distinct().Count());
         // The peer admits only growing ids: had an OPEN overtaken a lower one, the lower one would have been refused.
-        for (var wait = 0; wait < 100 && pair.Acceptor.StreamCount < 8; wait++) await Task.Delay(50);
+        for (var wait = 0; wait < 600 && pair.Acceptor.StreamCount < 8; wait++) await Task.Delay(50);
         Assert.Equal(8, pair.Acceptor.StreamCount);
         Assert.All(opened, s => Assert.Null(s.ResetError));
     }
@@ -232,7 +232,7 @@ public sealed class MuxProtocolViolationTests : TestKit
 
         var reset = await raw.Peer.ReadFrameAsync(f => f.Type == FrameType.Rst, cancel.Token);
         Assert.Equal((1u, ProtocolError.StreamState), (reset.StreamId, ReasonPayload.Parse(reset.Payload.Span, FrameType.Rst).Code));
-        var error = await Record.ExceptionAsync(() => reading.WaitAsync(TimeSpan.FromSeconds(3)));
+        var error = await Record.ExceptionAsync(() => reading.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(error is StreamResetException, $"the local end of stream 1 should be reset like the peer's; got {error?.GetType().Name ?? "a clean end"}");
     }
 

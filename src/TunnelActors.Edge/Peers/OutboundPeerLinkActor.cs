@@ -16,13 +16,13 @@ namespace TunnelActors.Edge.Peers;
 /// cluster heartbeats); each stream has its own credit window, so backpressure runs end to
 /// end: client ⇄ this edge ⇄ peer edge ⇄ connector. Dials on creation, queues (boundedly)
 /// the streams asked for meanwhile, and stops when the link ends: the next stream redials.
-/// A failed dial is remembered for <see cref="RedialBackoff"/>: streams asked for meanwhile are
+/// A failed dial is remembered for <see cref="DefaultRedialBackoff"/>: streams asked for meanwhile are
 /// refused at once with the cause, instead of each waiting out another dial to a dead peer.
 /// </summary>
 public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
 {
     private const int MaxPending = 1024;
-    public static readonly TimeSpan RedialBackoff = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan DefaultRedialBackoff = TimeSpan.FromSeconds(2);
 
     private sealed record Dialled(System.Net.WebSockets.ClientWebSocket Socket);
     private sealed record DialFailed(Exception Error);
@@ -33,11 +33,12 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
     private readonly List<(IActorRef ReplyTo, OpenStream Open)> _pending = new();
     private readonly string _peerUrl;
     private readonly EdgeOptions _options;
+    private readonly TimeSpan _redialBackoff;
     private MuxConnection? _mux;
 
-    public OutboundPeerLinkActor(string peerUrl, EdgeDialer dialer, string peerToken, EdgeOptions options)
+    public OutboundPeerLinkActor(string peerUrl, EdgeDialer dialer, string peerToken, EdgeOptions options, TimeSpan? redialBackoff = null)
     {
-        (_peerUrl, _options) = (peerUrl, options);
+        (_peerUrl, _options, _redialBackoff) = (peerUrl, options, redialBackoff ?? DefaultRedialBackoff);
         dialer.ConnectAsync(PeerEndpoint.Path, null, [new(PeerEndpoint.TokenHeader, peerToken)], CancellationToken.None)
             .PipeTo(Self, success: r => new Dialled(r.Socket), failure: e => new DialFailed(e));
         Dialling();
@@ -67,14 +68,14 @@ public sealed class OutboundPeerLinkActor : ReceiveActor, IWithTimers
             PeerLinkLog.Unreachable(_log, _peerUrl, f.Error.GetBaseException().Message);
             foreach (var (replyTo, _) in _pending) replyTo.Tell(new StreamRefused(reason));
             _pending.Clear();
-            Timers.StartSingleTimer("redial", new Redial(), RedialBackoff);
+            Timers.StartSingleTimer("redial", new Redial(), _redialBackoff);
             Become(() => Unreachable(reason));
         });
     }
 
     private void Unreachable(string reason)
     {
-        Receive<OpenStream>(_ => Sender.Tell(new StreamRefused($"{reason} (next attempt within {RedialBackoff.TotalSeconds:0} s)")));
+        Receive<OpenStream>(_ => Sender.Tell(new StreamRefused($"{reason} (next attempt within {_redialBackoff.TotalSeconds:0} s)")));
         Receive<Redial>(_ => Context.Stop(Self)); // the next stream creates a link that dials again
     }
 

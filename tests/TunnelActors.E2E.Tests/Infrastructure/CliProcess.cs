@@ -52,6 +52,9 @@ public sealed class CliProcess : IAsyncDisposable
 
     public static CliProcess Start(string name, string workingDirectory, params string[] args) => new(name, args, workingDirectory, null);
 
+    /// <summary>How many output lines contain every one of <paramref name="texts"/>.</summary>
+    public int CountLines(params string[] texts) => _lines.Count(l => texts.All(text => l.Contains(text, StringComparison.Ordinal)));
+
     /// <summary>Waits for an output line containing <paramref name="text"/>.</summary>
     public async Task WaitForOutput(string text, TimeSpan timeout)
     {

@@ -19,9 +19,9 @@ public sealed class EchoTunnelFixture : IAsyncLifetime
     }
 
     /// <summary>An exchange through the tunnel; one that times out says where its bytes stand on the edge and what each process logged last.</summary>
-    public async Task<TcpExchange.Result> ExchangeAsync(long bytes, int seed, TimeSpan timeout)
+    public async Task<TcpExchange.Result> ExchangeAsync(long bytes, int seed, TimeSpan timeout, TimeSpan? stalledAfter = null)
     {
-        try { return await TcpExchange.RunAsync(AccessPort, bytes, seed, timeout); }
+        try { return await TcpExchange.RunAsync(AccessPort, bytes, seed, timeout, stalledAfter); }
         catch (TimeoutException e)
         {
             string streams;

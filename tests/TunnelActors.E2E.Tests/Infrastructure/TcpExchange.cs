@@ -9,8 +9,12 @@ public static class TcpExchange
 {
     public sealed record Result(long Sent, long Received, byte[] SentSha256, byte[] ReceivedSha256);
 
-    /// <summary>Sends <paramref name="bytes"/> pseudo-random bytes, half-closes, reads until the peer closes.</summary>
-    public static async Task<Result> RunAsync(int port, long bytes, int seed, TimeSpan timeout)
+    /// <summary>
+    /// Sends <paramref name="bytes"/> pseudo-random bytes, half-closes, reads until the peer closes. Fails after
+    /// <paramref name="timeout"/>, or sooner once neither direction moved for <paramref name="stalledAfter"/> (a slow
+    /// machine is given its time; a stall is named as one).
+    /// </summary>
+    public static async Task<Result> RunAsync(int port, long bytes, int seed, TimeSpan timeout, TimeSpan? stalledAfter = null)
     {
         using var cancel = new CancellationTokenSource(timeout);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -18,14 +22,35 @@ public static class TcpExchange
         var progress = new Progress();
         var send = SendAsync(socket, bytes, seed, progress, cancel.Token);
         var receive = ReceiveAsync(socket, progress, cancel.Token);
+        var stalled = stalledAfter is { } still ? WatchAsync(progress, still, cancel) : null;
         try { await Task.WhenAll(send, receive); }
         catch (OperationCanceledException)
         {
             // How far each direction got tells a stalled window (both stop short) from a lost end (all bytes, no close).
-            throw new TimeoutException($"exchange of {bytes} bytes did not finish within {timeout}: " +
-                $"sent {Volatile.Read(ref progress.Sent)}, received {Volatile.Read(ref progress.Received)}");
+            var why = stalled is { IsCompletedSuccessfully: true, Result: true } ? $"moved no byte for {stalledAfter}" : $"did not finish within {timeout}";
+            throw new TimeoutException($"exchange of {bytes} bytes {why}: sent {Volatile.Read(ref progress.Sent)}, received {Volatile.Read(ref progress.Received)}");
         }
+        finally { await cancel.CancelAsync(); } // ends the watch
         return new Result(bytes, receive.Result.Count, send.Result, receive.Result.Sha256);
+    }
+
+    // True once it cancelled the exchange because neither direction moved for `still`.
+    private static async Task<bool> WatchAsync(Progress progress, TimeSpan still, CancellationTokenSource exchange)
+    {
+        var (last, since) = ((0L, 0L), System.Diagnostics.Stopwatch.StartNew());
+        while (!exchange.IsCancellationRequested)
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(1), exchange.Token); }
+            catch (OperationCanceledException) { return false; }
+            var now = (Volatile.Read(ref progress.Sent), Volatile.Read(ref progress.Received));
+            if (now != last) (last, since) = (now, System.Diagnostics.Stopwatch.StartNew());
+            else if (since.Elapsed >= still)
+            {
+                await exchange.CancelAsync();
+                return true;
+            }
+        }
+        return false;
     }
 
     private sealed class Progress
