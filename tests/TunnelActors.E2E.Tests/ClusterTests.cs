@@ -33,6 +33,9 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     {
         // Registered on edge 1 only; the client's edge 0 holds no connection of this tunnel.
         await Edge(1).StartTunnel("cross.site.test", fixture.Echo.Port, haConnections: 2);
+        // Registered is not yet known to the tunnel's entity: a connection's first heartbeat waits while its edge learns where the shard lives.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await ConnectionNodes("cross.site.test", Edge(0))).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(250);
         var (_, port) = await Edge(0).StartAccess("cross.site.test");
 
         var result = await TcpExchange.RunAsync(port, 4 * 1024 * 1024, seed: 41, TimeSpan.FromSeconds(60));
@@ -134,7 +137,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
 
         // A remote connection's first heartbeat waits while its edge learns where the tunnel's shard lives.
         var nodes = await ConnectionNodes("spread.site.test", Edge(0));
-        for (var deadline = DateTime.UtcNow.AddSeconds(15); nodes.Distinct().Count() < 3 && DateTime.UtcNow < deadline;)
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); nodes.Distinct().Count() < 3 && DateTime.UtcNow < deadline;)
         {
             await Task.Delay(250);
             nodes = await ConnectionNodes("spread.site.test", Edge(0));
@@ -289,7 +292,7 @@ public sealed class EdgeDrainTests(TwoEdgeFixture fixture) : IClassFixture<TwoEd
         Assert.Contains("2097152 bytes to origin", Edge(0).Edge.Output); // the in-flight stream finished on the draining edge
         // The exited edge's entries leave the tunnel's table within a few heartbeats.
         var nodes = await ClusterTests.ConnectionNodes("drain.site.test", Edge(1));
-        for (var deadline = DateTime.UtcNow.AddSeconds(20); (nodes.Count != 2 || nodes.Any(n => n.EndsWith($":{Edge(0).ClusterPort}"))) && DateTime.UtcNow < deadline;)
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); (nodes.Count != 2 || nodes.Any(n => n.EndsWith($":{Edge(0).ClusterPort}"))) && DateTime.UtcNow < deadline;)
         {
             await Task.Delay(500);
             nodes = await ClusterTests.ConnectionNodes("drain.site.test", Edge(1));
