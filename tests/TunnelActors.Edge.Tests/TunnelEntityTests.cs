@@ -4,7 +4,8 @@ using TunnelActors.Edge.Tunnels;
 
 namespace TunnelActors.Edge.Tests;
 
-public sealed class TunnelEntityTests : TestKit
+// Every default wait (ExpectMsg, ExpectTerminated, AwaitAssert: 3 s) three times as long: a busy CI machine, not a slow entity.
+public sealed class TunnelEntityTests() : TestKit("akka.test.timefactor = 3")
 {
     private const string Tunnel = "smb.site.test";
     // Long enough that no connection expires while a busy machine runs a test that is not about expiry.
