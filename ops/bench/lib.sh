@@ -90,7 +90,8 @@ forward() { # name ssh-port cipher-args...: ports[name] = "iperf echo smb" throu
 start_edge() {
   edge_port=$(free_port); edge_metrics=$(free_port); ta="$work/ta"
   dotnet "$cli" edge --listen "https://127.0.0.1:$edge_port" --data-dir "$ta" --metrics "127.0.0.1:$edge_metrics" > "$work/edge.log" 2>&1 & edge_pid=$!; pids+=($edge_pid)
-  for _ in $(seq 1 1200); do [ -f "$ta/service-token.json" ] && break; sleep 0.1; done
+  for _ in $(seq 1 1200); do [ -f "$ta/service-token.json" ] && break; kill -0 "$edge_pid" 2>/dev/null || break; sleep 0.1; done
+  [ -f "$ta/service-token.json" ] || { echo "the edge did not start: $(tail -n 5 "$work/edge.log")" >&2; return 1; }
   wait_port "$edge_port"
   export TUNNEL_SERVICE_TOKEN_ID TUNNEL_SERVICE_TOKEN_SECRET
   TUNNEL_SERVICE_TOKEN_ID=$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' "$ta/service-token.json")
@@ -101,8 +102,8 @@ start_connector() {
   local metrics; metrics=$(free_port)
   dotnet "$cli" tunnel --hostname "$1" --url "tcp://127.0.0.1:$2" --edge "https://127.0.0.1:$3" --ca-file "$ta/edge-ca.pem" \
     --origincert "$ta/cert.pem" --metrics "127.0.0.1:$metrics" > "$work/tunnel-$1.log" 2>&1 & pids+=($!); last_pid=$!
-  for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$metrics/ready" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "connector for $1 not ready after 120 s: $(tail -n 5 "$work/tunnel-$1.log")" >&2; return 1
+  for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$metrics/ready" >/dev/null 2>&1 && return 0; kill -0 "$last_pid" 2>/dev/null || break; sleep 0.1; done
+  echo "connector for $1 not ready (exited, or 120 s passed): $(tail -n 5 "$work/tunnel-$1.log")" >&2; return 1
 }
 # hostname edge-port [log-tag]: one `access tcp` for hostname (with access_extra's flags), listening; its pid in last_pid, its port in last_port
 access_extra=()

@@ -123,7 +123,7 @@ public sealed class CarrierTests : IAsyncLifetime
             try
             {
                 using var fresh = await Connect(port);
-                using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(3));
                 await Carrier.EchoOnce(fresh, "after").WaitAsync(attempt.Token);
                 recovered = silenced.Elapsed;
             }

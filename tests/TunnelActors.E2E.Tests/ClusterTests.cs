@@ -51,6 +51,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         // The connector is on edge 2, the client on edge 1 (relayed to edge 2), the operator on edge 0.
         await Edge(2).StartTunnel("revoke.site.test", fixture.Echo.Port, haConnections: 1);
         var token = await new BrowserlessLogin(Edge(0)).SignInAsync("revoke.site.test", "frank@example.com");
+        var opening = Stopwatch.StartNew(); // each edge rechecks a stream's credential 30 s after it opened: the cut must come before
         using var live = await Edge(1).ConnectClient("revoke.site.test", new Dictionary<string, string> { ["Cf-Access-Token"] = token });
         await Carrier.EchoOnce(live, "before");
         using var admin = Edge(0).Admin();
@@ -61,8 +62,8 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
 
         var revoking = Stopwatch.StartNew();
         var revoked = await admin.PostAsync($"/api/sessions/{session}/revoke?reason=offboarded", null);
-        var reason = await Carrier.CloseOf(live, TimeSpan.FromSeconds(15));
-        var cutAfter = revoking.Elapsed;
+        var reason = await Carrier.CloseOf(live, TimeSpan.FromSeconds(60));
+        var (cutAfter, openFor) = (revoking.Elapsed, opening.Elapsed);
         var again = await Edge(2).UpgradeAsync("revoke.site.test", new Dictionary<string, string> { ["Cf-Access-Token"] = token });
 
         Assert.Equal(session, Assert.Single(listed.EnumerateArray()).GetProperty("id").GetString());
@@ -70,8 +71,8 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Contains(streams, s => s.GetProperty("kind").GetString() == "relayed" && s.GetProperty("identity").GetString() == "frank@example.com");
         Assert.True(revoked.IsSuccessStatusCode, await revoked.Content.ReadAsStringAsync());
         Assert.Contains("session revoked: offboarded", reason);
-        // Well under the edges' 30 s recheck: the revocation reached the other edge as a broadcast (usually within milliseconds).
-        Assert.True(cutAfter < TimeSpan.FromSeconds(15), $"the stream on another edge ended {cutAfter.TotalMilliseconds:0} ms after the revocation");
+        // Before the edges' recheck could have: the revocation reached the other edge as a broadcast (usually within milliseconds).
+        Assert.True(openFor < TimeSpan.FromSeconds(30), $"the stream on another edge ended {cutAfter.TotalMilliseconds:0} ms after the revocation, {openFor.TotalSeconds:0.0} s after it opened");
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, again.Status);
     }
 
@@ -329,7 +330,7 @@ public sealed class FrozenEdgeTests(ClusterFixture fixture, ITestOutputHelper ou
             {
                 try
                 {
-                    var result = await TcpExchange.RunAsync(port, 1024, seed: 2, TimeSpan.FromSeconds(5));
+                    var result = await TcpExchange.RunAsync(port, 1024, seed: 2, TimeSpan.FromSeconds(3));
                     Assert.Equal(result.SentSha256, result.ReceivedSha256);
                     recovered = frozenAt.Elapsed;
                 }

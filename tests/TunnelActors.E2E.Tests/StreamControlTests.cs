@@ -266,10 +266,11 @@ public sealed class StreamControlTests : IAsyncLifetime
     // The edge re-reads its configuration within a second or two.
     private async Task<ClientWebSocket> ConnectWhenAdmitted(string hostname, Dictionary<string, string> headers)
     {
-        for (var attempt = 0; ; attempt++)
+        // Until the edge applied its reloaded configuration (a second after it held still, on a poll).
+        for (var waited = Stopwatch.StartNew(); ; )
         {
             try { return await _rig.ConnectClient(hostname, headers); }
-            catch (WebSocketException) when (attempt < 50) { await Task.Delay(200); }
+            catch (WebSocketException) when (waited.Elapsed < TimeSpan.FromSeconds(30)) { await Task.Delay(200); }
         }
     }
 

@@ -37,17 +37,11 @@ public sealed class ClusterFoundingTests : TestKit
         AwaitCondition(() => _founding.SeenAt("10.0.0.2:2551") > first, Patience, Poll); // the next beat is written too
 
         quorum.Set("this edge is on the minority side of a partition");
-        // A write already under way may land late on a busy machine: wait until the note holds still for five beats.
-        var last = _founding.SeenAt("10.0.0.2:2551");
-        AwaitCondition(() =>
-        {
-            var before = _founding.SeenAt("10.0.0.2:2551");
-            Thread.Sleep(Interval * 5);
-            last = _founding.SeenAt("10.0.0.2:2551");
-            return last == before;
-        }, Patience, Poll);
-        Thread.Sleep(Interval * 5);
-        Assert.Equal(last, _founding.SeenAt("10.0.0.2:2551"));
+        // The beacon has at most one write in flight: that one may land however late, none after it.
+        var seen = new HashSet<DateTimeOffset?> { _founding.SeenAt("10.0.0.2:2551") };
+        for (var watching = System.Diagnostics.Stopwatch.StartNew(); watching.Elapsed < Interval * 15; Thread.Sleep(Poll))
+            seen.Add(_founding.SeenAt("10.0.0.2:2551"));
+        Assert.True(seen.Count <= 2, $"{seen.Count - 1} beats were written after the edge began to refuse");
     }
 
     [Fact]

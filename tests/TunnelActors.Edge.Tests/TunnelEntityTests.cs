@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using TunnelActors.Edge.Tunnels;
+using TunnelActors.Tests.Shared;
 
 namespace TunnelActors.Edge.Tests;
 
@@ -12,7 +13,16 @@ public sealed class TunnelEntityTests() : TestKit("akka.test.timefactor = 3")
     private static readonly TimeSpan Heartbeat = TimeSpan.FromMinutes(1);
     private readonly TunnelActors.Edge.Ops.EdgeMetrics _metrics = new();
 
-    private IActorRef NewEntity(TimeSpan? heartbeat = null) => Sys.ActorOf(Props.Create(() => new TunnelEntity(Tunnel, heartbeat ?? Heartbeat, _metrics)));
+    private IActorRef NewEntity(TimeSpan? heartbeat = null, TimeProvider? clock = null) =>
+        Sys.ActorOf(Props.Create(() => new TunnelEntity(Tunnel, heartbeat ?? Heartbeat, _metrics, clock)));
+
+    // A beat the entity has taken (it answers in order): the test's clock moves only after it.
+    private void BeatAndWait(IActorRef entity, ConnectionHeartbeat beat)
+    {
+        entity.Tell(beat);
+        entity.Tell(new GetTunnelState(Tunnel));
+        ExpectMsg<TunnelState>();
+    }
 
     private static ConnectionHeartbeat Beat(string id, IActorRef connection, string node = "node-a", int streams = 0) =>
         new(Tunnel, id, connection, node, $"https://{node}:443", "connector", "replica-1", streams);
@@ -135,11 +145,19 @@ public sealed class TunnelEntityTests() : TestKit("akka.test.timefactor = 3")
     }
 
     [Fact]
-    public void Pick_ConnectionWithoutHeartbeats_ExpiresAfterThreeIntervals()
+    public void Pick_ConnectionWithoutHeartbeats_IsStillPickedBeforeThreeIntervals_AndExpiresAfter()
     {
-        var entity = NewEntity(TimeSpan.FromMilliseconds(200));
-        entity.Tell(Beat("silent", CreateTestProbe().Ref));
+        // The entity's sweeps run on its own timer; what they compare with is the test's clock.
+        var (heartbeat, clock) = (TimeSpan.FromMilliseconds(200), new ManualClock());
+        var entity = NewEntity(heartbeat, clock);
+        BeatAndWait(entity, Beat("silent", CreateTestProbe().Ref));
 
+        clock.Advance(heartbeat * 2.9);
+        Thread.Sleep(heartbeat * 5); // sweeps ran and left it: late, not gone
+        entity.Tell(new PickConnection(Tunnel, "node-a"));
+        Assert.Equal("silent", ExpectMsg<ConnectionPicked>().ConnectionId);
+
+        clock.Advance(heartbeat * 0.2);
         AwaitAssert(() =>
         {
             entity.Tell(new PickConnection(Tunnel, "node-a"));
@@ -150,17 +168,17 @@ public sealed class TunnelEntityTests() : TestKit("akka.test.timefactor = 3")
     [Fact]
     public void Pick_ConnectionThatKeepsBeating_StaysRoutable()
     {
-        var heartbeat = TimeSpan.FromMilliseconds(500);
-        var entity = NewEntity(heartbeat);
+        var (heartbeat, clock) = (TimeSpan.FromMilliseconds(200), new ManualClock());
+        var entity = NewEntity(heartbeat, clock);
         var connection = CreateTestProbe().Ref;
-        entity.Tell(Beat("steady", connection));
-        for (var i = 0; i < 6; i++) // twice the three beats after which a silent one is gone
+        for (var i = 0; i < 6; i++) // 5.4 intervals in all: longer than the three after which a silent one is gone
         {
-            Thread.Sleep(heartbeat);
-            entity.Tell(Beat("steady", connection));
+            BeatAndWait(entity, Beat("steady", connection));
+            clock.Advance(heartbeat * 0.9);
+            Thread.Sleep(heartbeat * 2); // sweeps run between the beats
         }
 
-        entity.Tell(new PickConnection(Tunnel, "node-a")); // right after the last beat: a late sleep cannot make it stale
+        entity.Tell(new PickConnection(Tunnel, "node-a")); // 0.9 intervals after the last beat
 
         Assert.Equal("steady", ExpectMsg<ConnectionPicked>().ConnectionId);
     }

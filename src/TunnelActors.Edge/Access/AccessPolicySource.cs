@@ -7,10 +7,12 @@ namespace TunnelActors.Edge.Access;
 /// <summary>
 /// The Access applications in force: from the edge configuration file (reloaded when it
 /// changes; a broken edit is logged with its line and the previous policies stay), or the
-/// embedded default when no file is given. A change is applied once the file's text held still
-/// for one poll: an editor's truncate-then-write is never read half-written (an empty file would
-/// deny everything and end every stream), and a rewrite within the clock tick of the last one is
-/// seen too (the text is compared, not the modification time).
+/// embedded default when no file is given. A change is applied once the file's text has held still
+/// for <see cref="HoldStill"/>: an editor's truncate-then-write is not read half-way (an empty file
+/// would deny everything and end every stream; one cut short may drop a policy's require rules), and
+/// a rewrite within the clock tick of the last one is seen too (the text is compared, not the
+/// modification time). A writer that pauses longer than that mid-file can still be read half-way:
+/// replace the file instead (write another, then rename it over this one), as the README says.
 /// </summary>
 public sealed class AccessPolicySource : IDisposable
 {
@@ -19,8 +21,13 @@ public sealed class AccessPolicySource : IDisposable
     private readonly Timer? _watch;
     private readonly ApplicationStore? _store;
     private volatile IReadOnlyList<AccessApplication> _stored = [];
+    /// <summary>How long a changed file must read the same before it is applied.</summary>
+    public static readonly TimeSpan HoldStill = TimeSpan.FromSeconds(1);
+
+    private readonly TimeProvider _clock;
+    private readonly Lock _reloading = new(); // timer callbacks may overlap (a slow file system): one poll at a time
     private string _loadedText = "";
-    private string? _changedText; // read once, applied if the next poll reads it again
+    private (string Text, DateTimeOffset Since)? _changed; // read, not yet applied: since when it reads so
     private volatile IReadOnlyList<AccessApplication> _applications;
     private volatile IReadOnlyList<Zone> _zones;
 
@@ -28,10 +35,11 @@ public sealed class AccessPolicySource : IDisposable
     /// <param name="console">The edge's own host name: signing in to it (for `tunnel login`) is open to anyone who can sign in.</param>
     /// <param name="devZone">With the embedded default, the zone every signed-in user administers.</param>
     /// <param name="poll">How often the file is read for changes (a test polls by hand with <see cref="Timeout.InfiniteTimeSpan"/>).</param>
+    /// <param name="clock">What <see cref="HoldStill"/> is measured with.</param>
     public AccessPolicySource(string? path, ILogger log, string console = "127.0.0.1", string devZone = "site.test", ApplicationStore? store = null,
-        TimeSpan? poll = null)
+        TimeSpan? poll = null, TimeProvider? clock = null)
     {
-        (_path, _log, _store) = (path, log, store);
+        (_path, _log, _store, _clock) = (path, log, store, clock ?? TimeProvider.System);
         Console = new AccessApplication("edge console", console.ToLowerInvariant(), TimeSpan.FromHours(1),
             [new Policy("anyone who signs in", PolicyAction.Allow, [new EveryoneRule()])]);
         if (path is null)
@@ -45,7 +53,7 @@ public sealed class AccessPolicySource : IDisposable
         _zones = AccessConfig.ParseZones(text, path);
         log.LogInformation("Loaded {Count} Access applications from {Path}", _applications.Count, path);
         // Polling, not FileSystemWatcher: works for editors that replace the file and on every filesystem.
-        var every = poll ?? TimeSpan.FromSeconds(1);
+        var every = poll ?? HoldStill;
         _watch = new Timer(_ => ReloadIfChanged(), null, every, every);
     }
 
@@ -91,14 +99,16 @@ public sealed class AccessPolicySource : IDisposable
 
     internal void ReloadIfChanged()
     {
+        if (!_reloading.TryEnter()) return; // the previous poll is still reading
         try
         {
             var text = File.ReadAllText(_path!);
-            if (text == _loadedText) _changedText = null; // edited and put back
-            else if (text != _changedText) _changedText = text; // still being written, maybe: next poll
-            else
+            var now = _clock.GetUtcNow();
+            if (text == _loadedText) _changed = null; // edited and put back
+            else if (_changed is not { } changed || changed.Text != text) _changed = (text, now); // still being written, maybe
+            else if (now - changed.Since >= HoldStill)
             {
-                (_loadedText, _changedText) = (text, null); // a broken edit is not read again until it changes
+                (_loadedText, _changed) = (text, null); // a broken edit is not read again until it changes
                 (_applications, _zones) = (AccessConfig.Parse(text, _path!), AccessConfig.ParseZones(text, _path!));
                 _log.LogInformation("Reloaded {Count} Access applications from {Path}", _applications.Count, _path);
                 Changed?.Invoke();
@@ -108,6 +118,7 @@ public sealed class AccessPolicySource : IDisposable
         {
             _log.LogError("Keeping the previous Access policies: {Reason}", e.Message);
         }
+        finally { _reloading.Exit(); }
     }
 
     public void Dispose() => _watch?.Dispose();

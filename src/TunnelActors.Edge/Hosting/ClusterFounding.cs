@@ -113,8 +113,7 @@ public sealed class FoundingBeacon : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    // The first beat at once: an edge that serves already counts, not an interval later.
-    protected override void PreStart() => Timers.StartPeriodicTimer("beat", new Beat(), TimeSpan.Zero, _interval);
+    protected override void PreStart() => Timers.StartPeriodicTimer("beat", new Beat(), _interval);
 }
 
 /// <summary>The edge stops: write no more beacons and remove this edge's; answered with <see cref="BeaconForgotten"/>.</summary>

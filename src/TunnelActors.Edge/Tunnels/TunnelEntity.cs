@@ -21,15 +21,17 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
     private readonly TimeSpan _heartbeatInterval;
     private readonly EdgeMetrics _metrics;
 
-    public TunnelEntity(string tunnelId, TimeSpan heartbeatInterval, EdgeMetrics metrics)
+    public TunnelEntity(string tunnelId, TimeSpan heartbeatInterval, EdgeMetrics metrics, TimeProvider? clock = null)
     {
+        var time = clock ?? TimeProvider.System;
+        DateTime Now() => time.GetUtcNow().UtcDateTime;
         _heartbeatInterval = heartbeatInterval;
         _metrics = metrics;
         var expireAfter = ConnectionTable.GoneAfter(heartbeatInterval);
 
         Receive<ConnectionHeartbeat>(beat =>
         {
-            if (!_connections.Beat(beat, DateTime.UtcNow)) return;
+            if (!_connections.Beat(beat, Now())) return;
             Context.Watch(beat.Connection);
             TunnelLog.ConnectionLive(_log, tunnelId, beat.ConnectionId, beat.ReplicaId, beat.EdgeNode);
         });
@@ -43,7 +45,7 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
         });
         // A connection whose heartbeat is late (its edge frozen or partitioned away) gets new streams only when no other can.
         var staleAfter = ConnectionTable.LateAfter(heartbeatInterval);
-        Receive<PickConnection>(pick => Sender.Tell(_connections.Pick(tunnelId, pick.RequesterNode, DateTime.UtcNow - staleAfter)
+        Receive<PickConnection>(pick => Sender.Tell(_connections.Pick(tunnelId, pick.RequesterNode, Now() - staleAfter)
             ?? (object)new NoConnection(tunnelId, $"no connector is connected for {tunnelId}")));
         Receive<GetTunnelState>(_ => Sender.Tell(new TunnelState(tunnelId, _connections.Entries
             .Select(e => new TunnelConnection(e.Heartbeat.ConnectionId, e.Heartbeat.Connection, e.Heartbeat.EdgeNode,
@@ -51,7 +53,7 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
             .OrderBy(c => c.ConnectionId).ToList())));
         Receive<Sweep>(_ =>
         {
-            foreach (var beat in _connections.Expire(DateTime.UtcNow - expireAfter))
+            foreach (var beat in _connections.Expire(Now() - expireAfter))
                 Removed(beat.ConnectionId, $"no heartbeat for {expireAfter.TotalSeconds:0.#} s");
         });
 

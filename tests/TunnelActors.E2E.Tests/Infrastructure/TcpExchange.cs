@@ -22,41 +22,45 @@ public static class TcpExchange
         var progress = new Progress();
         var send = SendAsync(socket, bytes, seed, progress, cancel.Token);
         var receive = ReceiveAsync(socket, progress, cancel.Token);
-        var stalled = stalledAfter is { } still ? WatchAsync(progress, still, cancel) : null;
+        if (stalledAfter is { } still) _ = WatchAsync(progress, still, cancel);
         try { await Task.WhenAll(send, receive); }
         catch (OperationCanceledException)
         {
             // How far each direction got tells a stalled window (both stop short) from a lost end (all bytes, no close).
-            var why = stalled is { IsCompletedSuccessfully: true, Result: true } ? $"moved no byte for {stalledAfter}" : $"did not finish within {timeout}";
+            var why = Volatile.Read(ref progress.Stalled) ? $"moved no byte for {stalledAfter}" : $"did not finish within {timeout}";
             throw new TimeoutException($"exchange of {bytes} bytes {why}: sent {Volatile.Read(ref progress.Sent)}, received {Volatile.Read(ref progress.Received)}");
         }
         finally { await cancel.CancelAsync(); } // ends the watch
         return new Result(bytes, receive.Result.Count, send.Result, receive.Result.Sha256);
     }
 
-    // True once it cancelled the exchange because neither direction moved for `still`.
-    private static async Task<bool> WatchAsync(Progress progress, TimeSpan still, CancellationTokenSource exchange)
+    // Cancels the exchange once neither direction moved for `still` (and says so in progress.Stalled).
+    private static async Task WatchAsync(Progress progress, TimeSpan still, CancellationTokenSource exchange)
     {
         var (last, since) = ((0L, 0L), System.Diagnostics.Stopwatch.StartNew());
-        while (!exchange.IsCancellationRequested)
+        try
         {
-            try { await Task.Delay(TimeSpan.FromSeconds(1), exchange.Token); }
-            catch (OperationCanceledException) { return false; }
-            var now = (Volatile.Read(ref progress.Sent), Volatile.Read(ref progress.Received));
-            if (now != last) (last, since) = (now, System.Diagnostics.Stopwatch.StartNew());
-            else if (since.Elapsed >= still)
+            while (true)
             {
-                await exchange.CancelAsync();
-                return true;
+                await Task.Delay(TimeSpan.FromSeconds(1), exchange.Token);
+                var now = (Volatile.Read(ref progress.Sent), Volatile.Read(ref progress.Received));
+                if (now != last) (last, since) = (now, System.Diagnostics.Stopwatch.StartNew());
+                else if (since.Elapsed >= still)
+                {
+                    Volatile.Write(ref progress.Stalled, true);
+                    await exchange.CancelAsync();
+                    return;
+                }
             }
         }
-        return false;
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException) { } // the exchange ended
     }
 
     private sealed class Progress
     {
         public long Sent;
         public long Received;
+        public bool Stalled;
     }
 
     private static async Task<byte[]> SendAsync(Socket socket, long bytes, int seed, Progress progress, CancellationToken cancellationToken)
