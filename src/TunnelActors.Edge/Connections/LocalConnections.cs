@@ -16,16 +16,15 @@ namespace TunnelActors.Edge.Connections;
 /// </summary>
 public sealed class LocalConnections(TimeSpan heartbeatInterval, TimeProvider? clock = null)
 {
-    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Lock _gate = new();
-    private readonly ConnectionTable _table = new();
+    private readonly ConnectionTable _table = new(heartbeatInterval, clock);
     private readonly Dictionary<string, StreamOpener> _openers = new();
 
     public void Announce(ConnectionHeartbeat beat, StreamOpener opener)
     {
         lock (_gate)
         {
-            _table.Beat(beat, _clock.GetUtcNow().UtcDateTime);
+            _table.Beat(beat);
             _openers[beat.ConnectionId] = opener;
         }
     }
@@ -42,11 +41,10 @@ public sealed class LocalConnections(TimeSpan heartbeatInterval, TimeProvider? c
     /// <summary>A connection of <paramref name="tunnelId"/> on this node for a new stream (not <paramref name="except"/>), or null if it has none here.</summary>
     public (ConnectionPicked Connection, StreamOpener Opener)? Pick(string tunnelId, string nodeName, string? except = null)
     {
-        var now = _clock.GetUtcNow().UtcDateTime;
         lock (_gate)
         {
-            foreach (var expired in _table.Expire(now - ConnectionTable.GoneAfter(heartbeatInterval))) _openers.Remove(expired.ConnectionId);
-            return _table.Pick(tunnelId, nodeName, now - ConnectionTable.LateAfter(heartbeatInterval), except) is { } picked ? (picked, _openers[picked.ConnectionId]) : null;
+            foreach (var expired in _table.Expire()) _openers.Remove(expired.ConnectionId);
+            return _table.Pick(tunnelId, nodeName, except) is { } picked ? (picked, _openers[picked.ConnectionId]) : null;
         }
     }
 }

@@ -8,27 +8,30 @@ namespace TunnelActors.Edge.Tunnels;
 /// draining edge, or gone silent, only as a last resort (while their connector's replacements
 /// connect). Shared by the cluster-wide <see cref="TunnelEntity"/> and each node's local index, so
 /// both pick alike.
-/// Not thread-safe: owned by one actor.
+/// Not thread-safe: owned by one actor. Time is read from <paramref name="clock"/> (a test's, or the system's).
 /// </summary>
-public sealed class ConnectionTable
+public sealed class ConnectionTable(TimeSpan heartbeatInterval, TimeProvider? clock = null)
 {
     private sealed record Entry(ConnectionHeartbeat Heartbeat, DateTime LastSeen, int Picked);
 
     private readonly Dictionary<string, Entry> _connections = new();
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public int Count => _connections.Count;
 
     /// <summary>A connection unheard of for this long missed a heartbeat: picked only when nothing better is left.</summary>
-    public static TimeSpan LateAfter(TimeSpan heartbeatInterval) => heartbeatInterval * 1.5;
+    public TimeSpan LateAfter { get; } = heartbeatInterval * 1.5;
 
     /// <summary>Three missed heartbeats: long enough to ride out a GC pause, short enough to stop routing to the dead.</summary>
-    public static TimeSpan GoneAfter(TimeSpan heartbeatInterval) => heartbeatInterval * 3;
+    public TimeSpan GoneAfter { get; } = heartbeatInterval * 3;
+
+    private DateTime Now => _clock.GetUtcNow().UtcDateTime;
 
     /// <summary>Records a heartbeat; true when the connection is new to the table.</summary>
-    public bool Beat(ConnectionHeartbeat beat, DateTime now)
+    public bool Beat(ConnectionHeartbeat beat)
     {
         var isNew = !_connections.ContainsKey(beat.ConnectionId);
-        _connections[beat.ConnectionId] = new Entry(beat, now, 0);
+        _connections[beat.ConnectionId] = new Entry(beat, Now, 0);
         return isNew;
     }
 
@@ -43,20 +46,24 @@ public sealed class ConnectionTable
         return ids;
     }
 
-    /// <summary>Forgets connections silent since <paramref name="cutoff"/>; returns them.</summary>
-    public IReadOnlyList<ConnectionHeartbeat> Expire(DateTime cutoff)
+    /// <summary>Forgets connections silent for <see cref="GoneAfter"/>; returns them.</summary>
+    public IReadOnlyList<ConnectionHeartbeat> Expire()
     {
+        var cutoff = Now - GoneAfter;
         var stale = _connections.Values.Where(e => e.LastSeen < cutoff).Select(e => e.Heartbeat).ToList();
         foreach (var beat in stale) _connections.Remove(beat.ConnectionId);
         return stale;
     }
 
-    /// <summary>Picks a connection of <paramref name="tunnelId"/> for a new stream, or null if it has none.</summary>
-    /// <param name="staleBefore">Connections last heard of before this (a heartbeat missed: their edge may be frozen or cut
-    /// off) come after every other, like draining ones: used while nothing better is left.</param>
+    /// <summary>
+    /// Picks a connection of <paramref name="tunnelId"/> for a new stream, or null if it has none. One unheard of for
+    /// <see cref="LateAfter"/> (its edge may be frozen or cut off) comes after every other, like a draining one: used
+    /// while nothing better is left.
+    /// </summary>
     /// <param name="except">A connection that just refused a stream: not picked again for its retry.</param>
-    public ConnectionPicked? Pick(string tunnelId, string requesterNode, DateTime? staleBefore = null, string? except = null)
+    public ConnectionPicked? Pick(string tunnelId, string requesterNode, string? except = null)
     {
+        var staleBefore = Now - LateAfter;
         // Streams picked since the last heartbeat count too, so a burst spreads instead of piling on one connection.
         var best = _connections.Values
             .Where(e => e.Heartbeat.TunnelId == tunnelId && e.Heartbeat.ConnectionId != except)

@@ -16,22 +16,20 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
 {
     private sealed record Sweep;
 
-    private readonly ConnectionTable _connections = new();
+    private readonly ConnectionTable _connections;
     private readonly ILogger _log = Context.Logger<TunnelEntity>();
     private readonly TimeSpan _heartbeatInterval;
     private readonly EdgeMetrics _metrics;
 
     public TunnelEntity(string tunnelId, TimeSpan heartbeatInterval, EdgeMetrics metrics, TimeProvider? clock = null)
     {
-        var time = clock ?? TimeProvider.System;
-        DateTime Now() => time.GetUtcNow().UtcDateTime;
+        _connections = new ConnectionTable(heartbeatInterval, clock);
         _heartbeatInterval = heartbeatInterval;
         _metrics = metrics;
-        var expireAfter = ConnectionTable.GoneAfter(heartbeatInterval);
 
         Receive<ConnectionHeartbeat>(beat =>
         {
-            if (!_connections.Beat(beat, Now())) return;
+            if (!_connections.Beat(beat)) return;
             Context.Watch(beat.Connection);
             TunnelLog.ConnectionLive(_log, tunnelId, beat.ConnectionId, beat.ReplicaId, beat.EdgeNode);
         });
@@ -44,8 +42,7 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
             foreach (var id in _connections.ForgetActor(t.ActorRef)) Removed(id, "its actor stopped or its node left");
         });
         // A connection whose heartbeat is late (its edge frozen or partitioned away) gets new streams only when no other can.
-        var staleAfter = ConnectionTable.LateAfter(heartbeatInterval);
-        Receive<PickConnection>(pick => Sender.Tell(_connections.Pick(tunnelId, pick.RequesterNode, Now() - staleAfter)
+        Receive<PickConnection>(pick => Sender.Tell(_connections.Pick(tunnelId, pick.RequesterNode)
             ?? (object)new NoConnection(tunnelId, $"no connector is connected for {tunnelId}")));
         Receive<GetTunnelState>(_ => Sender.Tell(new TunnelState(tunnelId, _connections.Entries
             .Select(e => new TunnelConnection(e.Heartbeat.ConnectionId, e.Heartbeat.Connection, e.Heartbeat.EdgeNode,
@@ -53,8 +50,8 @@ public sealed class TunnelEntity : ReceiveActor, IWithTimers
             .OrderBy(c => c.ConnectionId).ToList())));
         Receive<Sweep>(_ =>
         {
-            foreach (var beat in _connections.Expire(Now() - expireAfter))
-                Removed(beat.ConnectionId, $"no heartbeat for {expireAfter.TotalSeconds:0.#} s");
+            foreach (var beat in _connections.Expire())
+                Removed(beat.ConnectionId, $"no heartbeat for {_connections.GoneAfter.TotalSeconds:0.#} s");
         });
 
         void Removed(string connectionId, string why) => TunnelLog.ConnectionRemoved(_log, tunnelId, connectionId, why);
