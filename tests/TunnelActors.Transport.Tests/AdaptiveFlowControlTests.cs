@@ -279,8 +279,7 @@ public sealed class AdaptiveFlowControlTests : TestKit
         Assert.Null(raw.Session.LastRtt);
 
         await raw.Peer.SendAsync(cancel.Token, Frame.Pong(ping.Payload.ToArray()));
-        for (var waited = Stopwatch.StartNew(); raw.Session.LastRtt is null && waited.Elapsed < Timeout; ) await Task.Delay(10);
-        Assert.NotNull(raw.Session.LastRtt);
+        await WaitForRttAsync(raw.Session);
     }
 
     [Fact]
