@@ -23,22 +23,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-# A free port below the kernel's ephemeral range: one it picks for port 0 may become an outgoing connection's source port before we bind it.
-# Each port is handed out once (listed in $work/ports).
-free_port() { python3 -c '
-import random, socket, sys
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-with open(sys.argv[1], "a+") as handed:
-    handed.seek(0); taken = set(handed.read().split())
-    for _ in range(1000):
-        port = random.randrange(low // 2, low)
-        if str(port) in taken: continue
-        try: socket.socket().bind(("127.0.0.1", port))
-        except OSError: continue
-        break
-    else:  # nothing free below the range: the kernel picks
-        s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
-    handed.write(f"{port}\n"); print(port)' "$work/ports"; }
+# A free port, each handed out once (listed in $work/ports): see ops/ports.py.
+free_port() { python3 "$root/ops/ports.py" "$work/ports"; }
 wait_port() { for _ in $(seq 1 1200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 peak() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }

@@ -10,28 +10,14 @@ HOST = "smb.site.test"
 ENTITY_WINDOW = 45
 
 
+sys.path.insert(0, os.path.join(ROOT, "ops"))
+import ports  # noqa: E402 (after the path it lives on)
+
 _handed_out = set()
 
 
 def free_port():
-    """A free port below the kernel's ephemeral range, handed out once: a port the kernel picks for port 0 may become
-    an outgoing connection's source port before we bind it (edges bind theirs again after every restart)."""
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        low = int(f.read().split()[0])
-    for _ in range(1000):
-        port = random.randrange(low // 2, low)
-        if port in _handed_out:
-            continue
-        try:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        _handed_out.add(port)
-        return port
-    with socket.socket() as s:  # nothing free below the range: the kernel picks
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return ports.free_port(_handed_out)
 
 
 def wait_until(check, timeout, what):
