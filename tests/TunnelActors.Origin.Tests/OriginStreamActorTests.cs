@@ -57,6 +57,24 @@ public sealed class OriginStreamActorTests : TestKit, IAsyncLifetime
         Assert.Equal(0, await service.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task StoppedMidStream_ResetsTheServicesConnection_NeverEndsItCleanly()
+    {
+        var (near, far) = await OpenStreamAsync();
+        var actor = Sys.ActorOf(Props.Create(() => new OriginStreamActor(far, ServiceUrl, new ConnectorMetrics(0, null))));
+        using var service = await _service.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await near.WriteAsync("part"u8.ToArray(), CancellationToken.None);
+        var buffer = new byte[16];
+        Assert.Equal(4, await service.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // Stopped with the transfer under way (as when its connection to the edge is lost): the service must see an
+        // error, not the clean end of a complete transfer. Before, its socket was closed (FIN) ahead of the relay's reset.
+        Sys.Stop(actor);
+        var read = service.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10));
+        var reset = await Assert.ThrowsAsync<SocketException>(() => read);
+        Assert.Equal(SocketError.ConnectionReset, reset.SocketErrorCode);
+    }
+
     private Uri ServiceUrl => new($"tcp://127.0.0.1:{((IPEndPoint)_service.LocalEndpoint).Port}");
 
     private async Task<(MuxStream Near, MuxStream Far)> OpenStreamAsync()
