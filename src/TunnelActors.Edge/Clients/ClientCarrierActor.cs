@@ -42,8 +42,7 @@ public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
     private readonly MuxOptions _muxOptions;
     private readonly Hosting.ClusterQuorum _quorum;
     private MuxConnection? _mux; // started in PreStart
-    private double _opens = 2 * OpensPerSecond; // token bucket
-    private long _refilled = System.Diagnostics.Stopwatch.GetTimestamp();
+    private readonly OpenRate _opens = new(OpensPerSecond, TimeProvider.System);
 
     public ClientCarrierActor(AcceptCarrier accept, IActorRef streams, Hosting.EdgeOptions options, MuxOptions mux, Hosting.ClusterQuorum quorum)
     {
@@ -52,7 +51,7 @@ public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
         Receive<MuxStreamOpened>(m =>
         {
             if (quorum.Refusal is { } refusal) m.Stream.Abort(new ProtocolException(ProtocolError.Refused, refusal)); // GOAWAY is on its way
-            else if (TakeOpen()) streams.Tell(new CarrierStream(m.Stream, accept.Source, name));
+            else if (_opens.TryTake()) streams.Tell(new CarrierStream(m.Stream, accept.Source, name));
             else m.Stream.Abort(new ProtocolException(ProtocolError.TooManyStreams, $"this carrier opens streams faster than {OpensPerSecond} a second"));
         });
         Receive<Tick>(_ =>
@@ -87,16 +86,6 @@ public sealed class ClientCarrierActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("tick", new Tick(), _options.HeartbeatInterval);
         // Accepted as this edge lost the majority, after the GOAWAY to every carrier went out: this one gets its own.
         if (_quorum.Refusal is { } refusal) Self.Tell(new Connections.DrainConnection(refusal));
-    }
-
-    private bool TakeOpen()
-    {
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        _opens = Math.Min(2 * OpensPerSecond, _opens + System.Diagnostics.Stopwatch.GetElapsedTime(_refilled, now).TotalSeconds * OpensPerSecond);
-        _refilled = now;
-        if (_opens < 1) return false;
-        _opens--;
-        return true;
     }
 
     protected override void PostStop()
