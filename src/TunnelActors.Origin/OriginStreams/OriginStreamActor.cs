@@ -32,7 +32,6 @@ public sealed class OriginStreamActor : ReceiveActor
     private readonly Task<Socket> _connecting;
     private RunningRelay? _relay;
     private SocketChannel? _origin;
-    private bool _relayedCleanly;
 
     public OriginStreamActor(MuxStream stream, Uri originUrl, ConnectorMetrics metrics)
     {
@@ -55,7 +54,6 @@ public sealed class OriginStreamActor : ReceiveActor
         });
         Receive<RelayFinished>(f =>
         {
-            _relayedCleanly = f.Result is not null;
             if (f.Result is { } r)
                 ConnectorLog.StreamDone(_log, stream.Open.StreamId, stream.Id, stream.Open.Identity, r.AToB, r.BToA);
             else
@@ -73,7 +71,7 @@ public sealed class OriginStreamActor : ReceiveActor
         _relay?.Abort(stopped);
         // Cut short (its connection to the edge lost, the connector stopping): the service's connection is reset, as the
         // relay's own failure would have done, never closed cleanly: a clean end would pass for a complete transfer.
-        if (_relayedCleanly) _origin?.Dispose();
+        if (_relay?.Completion.IsCompletedSuccessfully == true) _origin?.Dispose();
         else _origin?.Abort(stopped);
         // Stopped before the connection arrived (the edge reset the stream, the connection died): a dial still in
         // flight gives up, and a socket that connected anyway is closed here, since its message goes to dead letters.
