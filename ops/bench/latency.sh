@@ -12,17 +12,12 @@ pings=${1:-5000}; connects=${2:-200}; warmups=${3:-2000}
 iperf_secs=1; smb_mib=1; smb_runs=1
 source ops/bench/lib.sh
 
-echo_port=$(free_port)
-$loadgen echo-server "$echo_port" & pids+=($!)
-wait_port "$echo_port"
+start_echo_tunnel
 start_sshd
 ssh_port=$(free_port)
 ssh -q -N -i "$work/ssh/client" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ExitOnForwardFailure=yes \
   -p "$sshp" -L "$ssh_port:127.0.0.1:$echo_port" root@127.0.0.1 & pids+=($!)
 wait_port "$ssh_port"
-start_edge
-start_connector echo.site.test "$echo_port" "$edge_port"; connector_pid=$last_pid
-start_access echo.site.test "$edge_port"; ta_port=$last_port; access_pid=$last_pid
 
 ta_pids=("$edge_pid" "$connector_pid" "$access_pid")
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; } # user + system, in clock ticks (1/100 s)

@@ -1,10 +1,11 @@
 # Shared by ops/bench/run.sh (loopback) and ops/bench/wan.sh (emulated WAN): tools, the services
 # under test (iperf3, an echo service, Samba), OpenSSH, TunnelActors, and the measurements.
 # Sourced after the caller has cd'ed to the repository root and set: iperf_secs connects smb_mib smb_runs.
+# bench_packages (optional): Debian packages the caller needs besides these.
 
 root=$(pwd)
 need=()
-for p in iperf3 openssh-server openssh-client samba smbclient python3; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+for p in iperf3 openssh-server openssh-client samba smbclient python3 ${bench_packages[@]+"${bench_packages[@]}"}; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -90,6 +91,16 @@ start_connector() {
     --origincert "$ta/cert.pem" --metrics "127.0.0.1:$metrics" > "$work/tunnel-$1.log" 2>&1 & pids+=($!); last_pid=$!
   for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$metrics/ready" >/dev/null 2>&1 && return 0; kill -0 "$last_pid" 2>/dev/null || break; sleep 0.1; done
   echo "connector for $1 not ready (exited, or 120 s passed): $(tail -n 5 "$work/tunnel-$1.log")" >&2; return 1
+}
+# One echo service (echo_port) behind TunnelActors: an edge, a connector (connector_pid) and `access tcp` (access_pid,
+# listening on ta_port), for the latency scripts.
+start_echo_tunnel() {
+  echo_port=$(free_port)
+  $loadgen echo-server "$echo_port" & pids+=($!)
+  wait_port "$echo_port"
+  start_edge
+  start_connector echo.site.test "$echo_port" "$edge_port"; connector_pid=$last_pid
+  start_access echo.site.test "$edge_port"; ta_port=$last_port; access_pid=$last_pid
 }
 # hostname edge-port [log-tag]: one `access tcp` for hostname (with access_extra's flags), listening; its pid in last_pid, its port in last_port
 access_extra=()

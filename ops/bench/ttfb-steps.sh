@@ -1,21 +1,15 @@
 #!/usr/bin/env bash
 # Where a warm new connection's time to first byte goes, step by step: one echo service behind TunnelActors
 # (edge, connector, `access tcp`), 2,000 warm-up connections, then `tcpdump` on loopback during 300 more, each
-# step's median printed (ops/bench/ttfb_steps.py). Needs tcpdump. Writes nothing; a minute or so.
+# step's median printed (ops/bench/ttfb_steps.py). Installs tcpdump if missing; writes nothing; a minute or so.
 #   ops/bench/ttfb-steps.sh [connections]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 connections=${1:-300}
-iperf_secs=1; smb_mib=1; smb_runs=1
-command -v tcpdump >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tcpdump >/dev/null; }
+iperf_secs=1; smb_mib=1; smb_runs=1; bench_packages=(tcpdump)
 source ops/bench/lib.sh
 
-echo_port=$(free_port)
-$loadgen echo-server "$echo_port" & pids+=($!)
-wait_port "$echo_port"
-start_edge
-start_connector echo.site.test "$echo_port" "$edge_port"
-start_access echo.site.test "$edge_port"; ta_port=$last_port
+start_echo_tunnel
 
 $loadgen ttfb "$ta_port" 2000 >/dev/null # warm: JIT, pools, the carrier
 tcpdump -tt -n -i lo -B 16384 tcp > "$work/dump.txt" 2>/dev/null & dump=$!; pids+=($dump)
